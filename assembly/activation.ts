@@ -1,0 +1,83 @@
+// Activation functions shared by every kernel epilogue, as one scalar and one v128 version.
+// The codes are part of the host/wasm contract (src/ops/activation.ts mirrors them).
+export const ACT_NONE: i32 = 0;
+export const ACT_RELU: i32 = 1;
+export const ACT_RELU6: i32 = 2;
+export const ACT_SIGMOID: i32 = 3;
+export const ACT_HARDSIGMOID: i32 = 4; // relu6(x + 3) / 6, as PyTorch and MobileNetV3
+export const ACT_SILU: i32 = 5;
+export const ACT_HARDSWISH: i32 = 6;
+export const ACT_TANH: i32 = 7;
+
+// exp(x) clamped to the finite f32 range (so that 1 / (1 + exp(-x)) never sees inf).
+@inline function expClamped(x: f32): f32 {
+  return Mathf.exp(min(max(x, -87.0), 88.0));
+}
+
+@inline function sigmoid(x: f32): f32 {
+  return 1.0 / (1.0 + expClamped(-x));
+}
+
+@inline function hardSigmoid(x: f32): f32 {
+  return min(max(x + 3.0, 0.0), 6.0) * (1.0 / 6.0);
+}
+
+// @ts-ignore: decorator
+@inline export function activate(x: f32, act: i32): f32 {
+  switch (act) {
+    case ACT_RELU: return max(x, 0.0);
+    case ACT_RELU6: return min(max(x, 0.0), 6.0);
+    case ACT_SIGMOID: return sigmoid(x);
+    case ACT_HARDSIGMOID: return hardSigmoid(x);
+    case ACT_SILU: return x * sigmoid(x);
+    case ACT_HARDSWISH: return x * hardSigmoid(x);
+    case ACT_TANH: return 2.0 * sigmoid(2.0 * x) - 1.0;
+    default: return x;
+  }
+}
+
+// exp for four lanes: x = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-6 Taylor polynomial
+// (relative error below 2e-7 on that interval), 2^n built in the exponent bits.
+@inline function expV(x: v128): v128 {
+  const xc = f32x4.max(f32x4.min(x, f32x4.splat(88.0)), f32x4.splat(-87.0));
+  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504)));
+  // ln2 split in two parts (Cody-Waite) keeps r exact to f32 precision.
+  let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.0 / 720.0);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+@inline function sigmoidV(x: v128): v128 {
+  const one = f32x4.splat(1.0);
+  return f32x4.div(one, f32x4.add(one, expV(f32x4.neg(x))));
+}
+
+@inline function hardSigmoidV(x: v128): v128 {
+  const t = f32x4.add(x, f32x4.splat(3.0));
+  return f32x4.mul(f32x4.min(f32x4.max(t, f32x4.splat(0.0)), f32x4.splat(6.0)), f32x4.splat(1.0 / 6.0));
+}
+
+// @ts-ignore: decorator
+@inline export function activateV(x: v128, act: i32): v128 {
+  switch (act) {
+    case ACT_RELU: return f32x4.max(x, f32x4.splat(0.0));
+    case ACT_RELU6: return f32x4.min(f32x4.max(x, f32x4.splat(0.0)), f32x4.splat(6.0));
+    case ACT_SIGMOID: return sigmoidV(x);
+    case ACT_HARDSIGMOID: return hardSigmoidV(x);
+    case ACT_SILU: return f32x4.mul(x, sigmoidV(x));
+    case ACT_HARDSWISH: return f32x4.mul(x, hardSigmoidV(x));
+    case ACT_TANH: {
+      const s = sigmoidV(f32x4.add(x, x));
+      return f32x4.sub(f32x4.add(s, s), f32x4.splat(1.0));
+    }
+    default: return x;
+  }
+}

@@ -1,0 +1,12 @@
+// Every kernel the host calls. Arguments are byte offsets into the imported memory and sizes;
+// no kernel allocates or keeps state. Built twice: simd (--enable simd) and scalar (--disable simd).
+export { conv2d_f32 } from "./kernels/conv2d";
+export { conv2d_dw_f32 } from "./kernels/conv2d_dw";
+export { pool2d_f32, global_pool_f32 } from "./kernels/pool";
+export { scale_f32 } from "./kernels/se";
+export { add_f32, activation_f32, softmax_f32 } from "./kernels/eltwise";
+
+/** First byte the host may use: static data (math tables) lies below it. */
+export function heap_base(): usize {
+  return __heap_base;
+}

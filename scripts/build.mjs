@@ -1,0 +1,50 @@
+// Builds the two wasm targets from assembly/ (simd, scalar) and bundles the host with esbuild.
+// Skips a step whose outputs are newer than all of its inputs, so `npm start` and `npm test`
+// rebuild only what changed.
+import asc from 'assemblyscript/asc';
+import * as esbuild from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const newest = (dirs) => {
+  let t = 0;
+  const walk = (p) => {
+    const s = statSync(p);
+    if (s.isDirectory()) for (const f of readdirSync(p)) walk(join(p, f));
+    else t = Math.max(t, s.mtimeMs);
+  };
+  for (const d of dirs) if (existsSync(d)) walk(d);
+  return t;
+};
+const stale = (outputs, inputs) =>
+  outputs.some((o) => !existsSync(o)) || Math.min(...outputs.map((o) => statSync(o).mtimeMs)) < newest(inputs);
+
+const targets = ['simd', 'scalar'];
+const wasmFiles = targets.map((t) => `build/senet-${t}.wasm`);
+if (stale(wasmFiles, ['assembly', 'asconfig.json'])) {
+  for (const target of targets) {
+    const { error, stderr } = await asc.main(['--target', target]);
+    if (error) {
+      console.error(stderr.toString());
+      process.exit(1);
+    }
+  }
+}
+
+const entries = { index: 'src/index.ts', cli: 'src/cli/main.ts', bench: 'bench/run.ts' };
+const bundles = Object.keys(entries).map((e) => `dist/${e}.js`);
+if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) => f.replace('build/', 'dist/')), ['build'])) {
+  mkdirSync('dist', { recursive: true });
+  await esbuild.build({
+    entryPoints: entries,
+    outdir: 'dist',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+  for (const f of wasmFiles) copyFileSync(f, f.replace('build/', 'dist/'));
+}

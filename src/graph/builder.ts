@@ -1,0 +1,177 @@
+import type { Activation, Graph, Node, Param } from './ir.js';
+import { Random } from './random.js';
+
+export interface BuilderOptions {
+  seed?: number;
+  /** false: a structure-only graph (shapes without values), enough to count parameters and MACs. */
+  weights?: boolean;
+}
+
+export interface ConvOptions {
+  kernel: number | [number, number];
+  stride?: number | [number, number];
+  /** One number for all sides, [vertical, horizontal], or [top, left, bottom, right]. */
+  pad?: number | [number, number] | [number, number, number, number];
+  dilation?: number | [number, number];
+  group?: number;
+  bias?: boolean;
+  act?: Activation;
+}
+
+export interface PoolOptions {
+  kernel: number | [number, number];
+  stride?: number | [number, number];
+  pad?: number | [number, number] | [number, number, number, number];
+  ceilMode?: boolean;
+  countIncludePad?: boolean;
+}
+
+const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
+
+function pads(v: ConvOptions['pad'] = 0): [number, number, number, number] {
+  if (typeof v === 'number') return [v, v, v, v];
+  return v.length === 2 ? [v[0], v[1], v[0], v[1]] : v;
+}
+
+/**
+ * Builds a graph node by node with seeded random weights: He-normal convolutions and FCs, and
+ * BatchNorm statistics that are not the identity (so folding them is really tested).
+ * Methods take and return tensor names and track each tensor's channel count.
+ */
+export class GraphBuilder {
+  readonly nodes: Node[] = [];
+  private readonly channels = new Map<string, number>();
+  private readonly rng: Random;
+  private readonly withWeights: boolean;
+  private count = 0;
+  /** Stage label given to every node added from now on. */
+  stage?: string;
+
+  constructor(readonly name: string, readonly input: string, inputChannels: number, options: BuilderOptions = {}) {
+    this.rng = new Random(options.seed ?? 0);
+    this.withWeights = options.weights ?? true;
+    this.channels.set(input, inputChannels);
+  }
+
+  channelsOf(tensor: string): number {
+    const c = this.channels.get(tensor);
+    if (c === undefined) throw new Error(`builder: unknown tensor '${tensor}'`);
+    return c;
+  }
+
+  private param(shape: number[], init: (r: Random) => number): Param {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return this.withWeights ? { shape, data: this.rng.fill(n, init) } : { shape };
+  }
+
+  private add<T extends Node>(node: T, channels: number): string {
+    if (this.stage) node.stage = this.stage;
+    this.nodes.push(node);
+    this.channels.set(node.output, channels);
+    return node.output;
+  }
+
+  private fresh(prefix: string): string {
+    return `${prefix}_${this.count++}`;
+  }
+
+  conv(x: string, outC: number, o: ConvOptions): string {
+    const [kH, kW] = pair(o.kernel);
+    const group = o.group ?? 1;
+    const inCg = this.channelsOf(x) / group;
+    const std = Math.sqrt(2 / (inCg * kH * kW));
+    const name = this.fresh('conv');
+    return this.add({
+      op: 'conv', name, inputs: [x], output: name,
+      weight: this.param([outC, inCg, kH, kW], (r) => r.normal() * std),
+      bias: o.bias ? this.param([outC], (r) => 0.1 * r.normal()) : undefined,
+      stride: pair(o.stride ?? 1), pads: pads(o.pad), dilation: pair(o.dilation ?? 1), group,
+      act: o.act ?? 'none',
+    }, outC);
+  }
+
+  /** `gamma` scales the random BatchNorm weights: small values keep deep random nets in range. */
+  batchnorm(x: string, gamma = 1): string {
+    const c = this.channelsOf(x);
+    const name = this.fresh('bn');
+    return this.add({
+      op: 'batchnorm', name, inputs: [x], output: name, epsilon: 1e-5,
+      scale: this.param([c], (r) => gamma * (0.5 + r.uniform())),
+      bias: this.param([c], (r) => 0.1 * r.normal()),
+      mean: this.param([c], (r) => 0.1 * r.normal()),
+      variance: this.param([c], (r) => 0.5 + r.uniform()),
+    }, c);
+  }
+
+  activation(x: string, act: Activation): string {
+    if (act === 'none') return x;
+    const name = this.fresh(act);
+    return this.add({ op: 'activation', name, inputs: [x], output: name, act }, this.channelsOf(x));
+  }
+
+  sum(a: string, b: string, act: Activation = 'none'): string {
+    const name = this.fresh('add');
+    return this.add({ op: 'add', name, inputs: [a, b], output: name, act }, this.channelsOf(a));
+  }
+
+  mul(x: string, s: string): string {
+    const name = this.fresh('mul');
+    return this.add({ op: 'mul', name, inputs: [x, s], output: name }, this.channelsOf(x));
+  }
+
+  pool(x: string, mode: 'max' | 'avg', o: PoolOptions): string {
+    const name = this.fresh(`${mode}pool`);
+    return this.add({
+      op: 'pool', name, inputs: [x], output: name, mode,
+      kernel: pair(o.kernel), stride: pair(o.stride ?? o.kernel), pads: pads(o.pad),
+      ceilMode: o.ceilMode ?? false, countIncludePad: o.countIncludePad ?? false,
+    }, this.channelsOf(x));
+  }
+
+  globalPool(x: string, mode: 'avg' | 'max' = 'avg'): string {
+    const name = this.fresh(`global${mode}pool`);
+    return this.add({ op: 'globalpool', name, inputs: [x], output: name, mode }, this.channelsOf(x));
+  }
+
+  flatten(x: string): string {
+    const name = this.fresh('flatten');
+    return this.add({ op: 'flatten', name, inputs: [x], output: name }, this.channelsOf(x));
+  }
+
+  fc(x: string, outK: number, o: { bias?: boolean; act?: Activation } = {}): string {
+    const k = this.channelsOf(x);
+    const std = Math.sqrt(2 / k);
+    const name = this.fresh('fc');
+    return this.add({
+      op: 'fc', name, inputs: [x], output: name,
+      weight: this.param([outK, k], (r) => r.normal() * std),
+      bias: (o.bias ?? true) ? this.param([outK], (r) => 0.1 * r.normal()) : undefined,
+      act: o.act ?? 'none',
+    }, outK);
+  }
+
+  softmax(x: string): string {
+    const name = this.fresh('softmax');
+    return this.add({ op: 'softmax', name, inputs: [x], output: name }, this.channelsOf(x));
+  }
+
+  /** The SE block as separate ops (squeeze, FC, act, FC, gate, scale), as exports write it. */
+  squeezeExcite(x: string, hidden: number, o: {
+    squeeze?: 'avg' | 'max'; act?: Activation; gate?: Activation; bias?: boolean;
+  } = {}): string {
+    const c = this.channelsOf(x);
+    let s = this.flatten(this.globalPool(x, o.squeeze ?? 'avg'));
+    s = this.activation(this.fc(s, hidden, { bias: o.bias ?? true }), o.act ?? 'relu');
+    s = this.activation(this.fc(s, c, { bias: o.bias ?? true }), o.gate ?? 'sigmoid');
+    return this.mul(x, s);
+  }
+
+  build(output: string): Graph {
+    return {
+      name: this.name,
+      input: { name: this.input, channels: this.channelsOf(this.input) },
+      output,
+      nodes: this.nodes,
+    };
+  }
+}

@@ -1,0 +1,39 @@
+import type { ConvNode, Graph, Node } from '../ir.js';
+import { consumerCounts, producers } from './util.js';
+
+/**
+ * Folds a BatchNorm into the convolution before it (when the conv feeds nothing else):
+ * w' = w * g / sqrt(v + eps) per output channel, b' = (b - mean) * g / sqrt(v + eps) + beta.
+ * Returns a new graph; the input graph and its weight arrays are left untouched.
+ */
+export function foldBatchNorm(graph: Graph): Graph {
+  const uses = consumerCounts(graph);
+  const from = producers(graph);
+  const folded = new Map<string, ConvNode>(); // bn output -> folded conv
+  const dropped = new Set<Node>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'batchnorm') continue;
+    const conv = from.get(node.inputs[0]);
+    if (conv?.op !== 'conv' || conv.act !== 'none' || uses.get(conv.output) !== 1) continue;
+    const [outC] = conv.weight.shape;
+    const w = conv.weight.data, g = node.scale.data, beta = node.bias.data, mean = node.mean.data, v = node.variance.data;
+    if (!w || !g || !beta || !mean || !v) continue; // structure-only graph: nothing to fold
+    const per = w.length / outC;
+    const weight = new Float32Array(w.length);
+    const bias = new Float32Array(outC);
+    for (let o = 0; o < outC; o++) {
+      const k = g[o] / Math.sqrt(v[o] + node.epsilon);
+      for (let i = 0; i < per; i++) weight[o * per + i] = w[o * per + i] * k;
+      bias[o] = ((conv.bias?.data?.[o] ?? 0) - mean[o]) * k + beta[o];
+    }
+    folded.set(node.output, {
+      ...conv, output: node.output, name: conv.name,
+      weight: { shape: conv.weight.shape, data: weight }, bias: { shape: [outC], data: bias },
+    });
+    dropped.add(conv);
+  }
+  const nodes = graph.nodes
+    .filter((n) => !dropped.has(n))
+    .map((n) => folded.get(n.output) ?? n);
+  return { ...graph, nodes };
+}

@@ -1,0 +1,22 @@
+import type { Graph, Node } from '../ir.js';
+import { consumerCounts, producers } from './util.js';
+
+const FUSABLE = new Set<Node['op']>(['conv', 'fc', 'add']);
+
+/** Moves an activation into the epilogue of the conv, FC or add before it. Returns a new graph. */
+export function fuseActivation(graph: Graph): Graph {
+  const uses = consumerCounts(graph);
+  const from = producers(graph);
+  const replaced = new Map<Node, Node>();
+  const dropped = new Set<Node>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'activation') continue;
+    const prev = from.get(node.inputs[0]);
+    if (!prev || !FUSABLE.has(prev.op) || uses.get(prev.output) !== 1) continue;
+    const current = replaced.get(prev) ?? prev;
+    if (!('act' in current) || current.act !== 'none') continue;
+    replaced.set(prev, { ...current, act: node.act, output: node.output } as Node);
+    dropped.add(node);
+  }
+  return { ...graph, nodes: graph.nodes.filter((n) => !dropped.has(n)).map((n) => replaced.get(n) ?? n) };
+}

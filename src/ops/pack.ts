@@ -1,0 +1,47 @@
+// Weight packing: the layouts the kernels read (assembly/kernels/conv2d.ts and conv2d_dw.ts),
+// made once when a session is compiled.
+
+/** Output channels a GEMM panel holds (PANEL in assembly/kernels/conv2d.ts). */
+export const PANEL = 8;
+
+/**
+ * conv2d_f32 layout. weight: [outC, inC / group, kH, kW] (PyTorch/ONNX order); bias: [outC] or
+ * absent. For each group, for each panel of 8 output channels: 8 biases, then for each tap and
+ * input channel 8 weights; columns past the group's last output channel are zero.
+ */
+export function packConv(
+  weight: Float32Array, bias: Float32Array | undefined,
+  outC: number, inCg: number, kH: number, kW: number, group: number,
+): Float32Array {
+  const coutG = outC / group;
+  const panels = Math.ceil(coutG / PANEL);
+  const taps = kH * kW;
+  const panelLen = PANEL + taps * inCg * PANEL;
+  const out = new Float32Array(group * panels * panelLen);
+  for (let g = 0; g < group; g++) {
+    for (let p = 0; p < panels; p++) {
+      const base = (g * panels + p) * panelLen;
+      for (let j = 0; j < PANEL && p * PANEL + j < coutG; j++) {
+        const o = g * coutG + p * PANEL + j;
+        out[base + j] = bias ? bias[o] : 0;
+        for (let t = 0; t < taps; t++) {
+          for (let i = 0; i < inCg; i++) {
+            out[base + PANEL + (t * inCg + i) * PANEL + j] = weight[(o * inCg + i) * taps + t];
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** conv2d_dw_f32 layout. weight: [C, 1, kH, kW]; out: C biases, then for each tap the C weights. */
+export function packDepthwise(weight: Float32Array, bias: Float32Array | undefined, c: number, kH: number, kW: number): Float32Array {
+  const taps = kH * kW;
+  const out = new Float32Array((1 + taps) * c);
+  if (bias) out.set(bias);
+  for (let ch = 0; ch < c; ch++) {
+    for (let t = 0; t < taps; t++) out[(1 + t) * c + ch] = weight[ch * taps + t];
+  }
+  return out;
+}

@@ -1,0 +1,180 @@
+// The op table: for every op the engine runs, how its buffers are planned (in place, alias,
+// workspace), which weights it packs and how it calls its kernel. The planner, the executor, the
+// tests and the bench all go through this one table.
+import type { Node, OpType } from '../graph/ir.js';
+import { numel, type Shape } from '../graph/shapes.js';
+import { POOL_MODE, type Kernels } from '../wasm/abi.js';
+import { ACT_CODE } from './activation.js';
+import { packConv, packDepthwise } from './pack.js';
+
+/** Byte offsets an op's call is bound to (decided by the planner). */
+export interface Bindings {
+  inputs: number[];
+  output: number;
+  weights: number[]; // one offset per packed block, in the order pack() returned them
+  workspace: number;
+  zero: number; // at least zeroFloats() zero floats
+}
+
+export interface OpSpec<T extends Node = Node> {
+  /** The output shares the buffer of this input (no kernel work or an element-wise op on it). */
+  alias?: boolean;
+  /** Inputs whose buffer the output may take over when that input dies here (same size). */
+  inPlace?: number[];
+  /** Scratch bytes the call needs while it runs. */
+  workspace?(node: T, ins: Shape[], out: Shape): number;
+  /** Zero floats the call may read in place of padding. */
+  zeroFloats?(node: T, ins: Shape[]): number;
+  /** Weights in the kernels' layouts, packed once at compile time. */
+  pack?(node: T, ins: Shape[]): Float32Array[];
+  /** The kernel call, bound to its offsets and sizes. */
+  bind(node: T, k: Kernels, b: Bindings, ins: Shape[], out: Shape): () => void;
+}
+
+const data = (p: { data?: Float32Array } | undefined): Float32Array | undefined => p?.data;
+
+/** [N, C, H, W] or [N, K] -> the kernels' view: batch, height, width, channels (NHWC). */
+const nhwc = (s: Shape): [number, number, number, number] =>
+  s.length === 4 ? [s[0], s[2], s[3], s[1]] : [s[0], 1, 1, s[1]];
+
+const isDepthwise = (n: Extract<Node, { op: 'conv' }>): boolean =>
+  n.group > 1 && n.weight.shape[1] === 1 && n.weight.shape[0] === n.group;
+
+const conv: OpSpec<Extract<Node, { op: 'conv' }>> = {
+  zeroFloats: (n) => n.weight.shape[1],
+  pack(n) {
+    const [outC, inCg, kH, kW] = n.weight.shape;
+    return [isDepthwise(n)
+      ? packDepthwise(data(n.weight)!, data(n.bias), outC, kH, kW)
+      : packConv(data(n.weight)!, data(n.bias), outC, inCg, kH, kW, n.group)];
+  },
+  bind(n, k, b, [x], out) {
+    const [batch, inH, inW, inC] = nhwc(x);
+    const [, outH, outW, outC] = nhwc(out);
+    const [, , kH, kW] = n.weight.shape;
+    const [sH, sW] = n.stride, [dH, dW] = n.dilation, [pT, pL] = n.pads;
+    const act = ACT_CODE[n.act];
+    if (isDepthwise(n)) {
+      return k.conv2d_dw_f32.bind(null, b.inputs[0], b.output, b.weights[0],
+        batch, inH, inW, inC, outH, outW, kH, kW, sH, sW, pT, pL, dH, dW, act);
+    }
+    return k.conv2d_f32.bind(null, b.inputs[0], b.output, b.weights[0], b.zero,
+      batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, pT, pL, dH, dW, n.group, act);
+  },
+};
+
+const fc: OpSpec<Extract<Node, { op: 'fc' }>> = {
+  zeroFloats: (n) => n.weight.shape[1],
+  pack(n) {
+    const [outK, kIn] = n.weight.shape;
+    return [packConv(data(n.weight)!, data(n.bias), outK, kIn, 1, 1, 1)];
+  },
+  bind(n, k, b, [x], out) {
+    const act = ACT_CODE[n.act];
+    return k.conv2d_f32.bind(null, b.inputs[0], b.output, b.weights[0], b.zero,
+      x[0], 1, 1, x[1], 1, 1, out[1], 1, 1, 1, 1, 0, 0, 1, 1, 1, act);
+  },
+};
+
+// A BatchNorm left unfolded (no conv before it) is a per-channel affine map: a 1x1 depthwise conv.
+const batchnorm: OpSpec<Extract<Node, { op: 'batchnorm' }>> = {
+  inPlace: [0],
+  pack(n) {
+    const c = n.scale.shape[0];
+    const g = data(n.scale)!, beta = data(n.bias)!, mean = data(n.mean)!, v = data(n.variance)!;
+    const w = new Float32Array(c), bias = new Float32Array(c);
+    for (let i = 0; i < c; i++) {
+      w[i] = g[i] / Math.sqrt(v[i] + n.epsilon);
+      bias[i] = beta[i] - mean[i] * w[i];
+    }
+    return [packDepthwise(w, bias, c, 1, 1)];
+  },
+  bind(_n, k, b, [x]) {
+    const [batch, h, w, c] = nhwc(x);
+    return k.conv2d_dw_f32.bind(null, b.inputs[0], b.output, b.weights[0],
+      batch, h, w, c, h, w, 1, 1, 1, 1, 0, 0, 1, 1, 0);
+  },
+};
+
+const activation: OpSpec<Extract<Node, { op: 'activation' }>> = {
+  inPlace: [0],
+  bind: (n, k, b, [x]) => k.activation_f32.bind(null, b.inputs[0], b.output, numel(x), ACT_CODE[n.act]),
+};
+
+const add: OpSpec<Extract<Node, { op: 'add' }>> = {
+  inPlace: [0, 1],
+  bind: (n, k, b, [x]) => k.add_f32.bind(null, b.inputs[0], b.inputs[1], b.output, numel(x), ACT_CODE[n.act]),
+};
+
+const mul: OpSpec<Extract<Node, { op: 'mul' }>> = {
+  inPlace: [0],
+  bind(_n, k, b, [x]) {
+    const [batch, h, w, c] = nhwc(x);
+    return k.scale_f32.bind(null, b.inputs[0], b.inputs[1], 0, b.output, batch, h * w, c, 0);
+  },
+};
+
+const pool: OpSpec<Extract<Node, { op: 'pool' }>> = {
+  bind(n, k, b, [x], out) {
+    const [batch, inH, inW, c] = nhwc(x);
+    const [, outH, outW] = nhwc(out);
+    const mode = n.mode === 'max' ? POOL_MODE.max : n.countIncludePad ? POOL_MODE.avgIncludePad : POOL_MODE.avg;
+    const [pT, pL, pB, pR] = n.pads;
+    return k.pool2d_f32.bind(null, b.inputs[0], b.output, batch, inH, inW, c, outH, outW,
+      n.kernel[0], n.kernel[1], n.stride[0], n.stride[1], pT, pL, pB, pR, mode);
+  },
+};
+
+const globalpool: OpSpec<Extract<Node, { op: 'globalpool' }>> = {
+  bind(n, k, b, [x]) {
+    const [batch, h, w, c] = nhwc(x);
+    return k.global_pool_f32.bind(null, b.inputs[0], b.output, batch, h * w, c, POOL_MODE[n.mode]);
+  },
+};
+
+// [N, C, 1, 1] and [N, C] are the same bytes in NHWC: no work at all.
+const flatten: OpSpec<Extract<Node, { op: 'flatten' }>> = {
+  alias: true,
+  bind: () => () => {},
+};
+
+const softmax: OpSpec<Extract<Node, { op: 'softmax' }>> = {
+  inPlace: [0],
+  bind: (_n, k, b, [x]) => k.softmax_f32.bind(null, b.inputs[0], b.output, x[0], x[1]),
+};
+
+// The fused SE block: squeeze into z, FC + act into h, FC + gate into s (both through the GEMM
+// kernel), then scale (+ residual, + ReLU) in one pass. z, h, s live in the op's workspace.
+const se: OpSpec<Extract<Node, { op: 'se' }>> = {
+  inPlace: [0, 1],
+  workspace: (n, [x]) => 4 * x[0] * (2 * x[1] + n.fc1.weight.shape[0]),
+  zeroFloats: (n, [x]) => Math.max(x[1], n.fc1.weight.shape[0]),
+  pack(n, [x]) {
+    const c = x[1], hidden = n.fc1.weight.shape[0];
+    return [
+      packConv(data(n.fc1.weight)!, data(n.fc1.bias), hidden, c, 1, 1, 1),
+      packConv(data(n.fc2.weight)!, data(n.fc2.bias), c, hidden, 1, 1, 1),
+    ];
+  },
+  bind(n, k, b, [x]) {
+    const [batch, h, w, c] = nhwc(x);
+    const hidden = n.fc1.weight.shape[0];
+    const z = b.workspace, hid = z + 4 * batch * c, s = hid + 4 * batch * hidden;
+    const squeeze = k.global_pool_f32.bind(null, b.inputs[0], z, batch, h * w, c, POOL_MODE[n.squeeze]);
+    const fc1 = k.conv2d_f32.bind(null, z, hid, b.weights[0], b.zero,
+      batch, 1, 1, c, 1, 1, hidden, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.act]);
+    const fc2 = k.conv2d_f32.bind(null, hid, s, b.weights[1], b.zero,
+      batch, 1, 1, hidden, 1, 1, c, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.gate]);
+    const scale = k.scale_f32.bind(null, b.inputs[0], s, b.inputs[1] ?? 0, b.output,
+      batch, h * w, c, n.residualAct === 'relu' ? 1 : 0);
+    return () => { squeeze(); fc1(); fc2(); scale(); };
+  },
+};
+
+export const OPS: { [K in OpType]: OpSpec<Extract<Node, { op: K }>> } = {
+  conv, fc, batchnorm, activation, add, mul, pool, globalpool, flatten, softmax, se,
+};
+
+export function opSpec(node: Node): OpSpec {
+  return OPS[node.op] as OpSpec;
+}

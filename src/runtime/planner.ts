@@ -1,0 +1,92 @@
+import type { Graph, Node } from '../graph/ir.js';
+import { numel, type Shape } from '../graph/shapes.js';
+import { opSpec } from '../ops/table.js';
+
+const ALIGN = 16;
+const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
+
+/** A block of the activation arena and the steps it lives through (first..last, inclusive). */
+export interface ArenaBuffer {
+  id: number;
+  bytes: number;
+  first: number; // -1: written before the first step (the graph input)
+  last: number; // steps.length: read after the last step (the graph output)
+  offset: number;
+}
+
+export interface PlanStep {
+  node: Node;
+  inputs: number[]; // buffer ids
+  output: number;
+  workspace?: number;
+}
+
+export interface MemoryPlan {
+  steps: PlanStep[];
+  buffers: ArenaBuffer[];
+  tensorBuffer: Map<string, number>;
+  arenaBytes: number;
+}
+
+/**
+ * Gives every tensor a buffer and every buffer an arena offset. A tensor shares its input's
+ * buffer when the op is an alias (flatten) or may work in place and that input dies at this step;
+ * offsets are assigned greedily, largest buffer first, to the lowest gap free for its whole life.
+ */
+export function planMemory(graph: Graph, shapes: Map<string, Shape>): MemoryPlan {
+  const lastRead = new Map<string, number>();
+  graph.nodes.forEach((n, i) => n.inputs.forEach((t) => lastRead.set(t, i)));
+  lastRead.set(graph.output, graph.nodes.length);
+
+  const buffers: ArenaBuffer[] = [];
+  const tensorBuffer = new Map<string, number>();
+  const newBuffer = (bytes: number, first: number, last: number): number => {
+    buffers.push({ id: buffers.length, bytes: alignUp(bytes), first, last, offset: 0 });
+    return buffers.length - 1;
+  };
+  const bytesOf = (t: string) => 4 * numel(shapes.get(t)!);
+  const extend = (id: number, t: string) => {
+    buffers[id].last = Math.max(buffers[id].last, lastRead.get(t) ?? buffers[id].first);
+  };
+
+  tensorBuffer.set(graph.input.name, newBuffer(bytesOf(graph.input.name), -1, -1));
+  extend(0, graph.input.name);
+
+  const steps = graph.nodes.map((node, i): PlanStep => {
+    const spec = opSpec(node);
+    const inputs = node.inputs.map((t) => tensorBuffer.get(t)!);
+    const ins = node.inputs.map((t) => shapes.get(t)!);
+    const out = shapes.get(node.output)!;
+    let output: number | undefined;
+    if (spec.alias) output = inputs[0];
+    for (const k of spec.inPlace ?? []) {
+      if (output !== undefined) break;
+      const b = buffers[inputs[k]];
+      if (b.last === i && b.bytes === alignUp(bytesOf(node.output))) output = b.id;
+    }
+    output ??= newBuffer(bytesOf(node.output), i, i);
+    tensorBuffer.set(node.output, output);
+    extend(output, node.output);
+    const ws = spec.workspace?.(node as never, ins, out) ?? 0;
+    return { node, inputs, output, workspace: ws > 0 ? newBuffer(ws, i, i) : undefined };
+  });
+
+  // Greedy by size (as TFLite's arena planner): each buffer takes the lowest gap that no buffer
+  // placed before it and alive at the same time occupies.
+  const placed: ArenaBuffer[] = [];
+  let arenaBytes = 0;
+  for (const b of [...buffers].sort((x, y) => y.bytes - x.bytes || x.first - y.first)) {
+    const busy = placed
+      .filter((p) => p.first <= b.last && b.first <= p.last)
+      .sort((x, y) => x.offset - y.offset);
+    let offset = 0;
+    for (const p of busy) {
+      if (p.offset - offset >= b.bytes) break;
+      offset = Math.max(offset, p.offset + p.bytes);
+    }
+    b.offset = offset;
+    placed.push(b);
+    arenaBytes = Math.max(arenaBytes, offset + b.bytes);
+  }
+  return { steps, buffers, tensorBuffer, arenaBytes };
+}

@@ -1,0 +1,149 @@
+import { DisposedError, GraphError, InputError } from '../errors.js';
+import { complexity } from '../graph/complexity.js';
+import type { Graph, InputDims, Node, Param } from '../graph/ir.js';
+import { optimize } from '../graph/passes/index.js';
+import { inferShapes, numel, type Shape } from '../graph/shapes.js';
+import { opSpec } from '../ops/table.js';
+import type { Kernels } from '../wasm/abi.js';
+import type { LinearMemory } from './memory.js';
+import { planMemory, type MemoryPlan } from './planner.js';
+
+export interface SessionStats {
+  /** Parameters of the graph as given (PyTorch's count: BatchNorm scale and shift included). */
+  params: number;
+  /** Multiply-accumulates of one run (conv and FC layers, all images of the batch). */
+  macs: number;
+  /** Bytes of packed weights in wasm memory. */
+  weightBytes: number;
+  /** Bytes of the activation arena (every intermediate tensor and workspace). */
+  arenaBytes: number;
+}
+
+export interface CompileOptions {
+  /** Apply the graph passes (BatchNorm folding, activation and SE fusion). Default true. */
+  optimize?: boolean;
+}
+
+const align = (n: number): number => Math.ceil(n / 16) * 16;
+
+function params(node: Node): Param[] {
+  switch (node.op) {
+    case 'conv': case 'fc': return [node.weight, ...(node.bias ? [node.bias] : [])];
+    case 'batchnorm': return [node.scale, node.bias, node.mean, node.variance];
+    case 'se': return [node.fc1.weight, node.fc2.weight, ...[node.fc1.bias, node.fc2.bias].filter((p): p is Param => !!p)];
+    default: return [];
+  }
+}
+
+/** NCHW <-> the engine's NHWC, for one [N, C, H, W] tensor. */
+function transpose(src: Float32Array, dst: Float32Array, dstOffset: number, [n, c, h, w]: Shape, toNhwc: boolean): void {
+  const hw = h * w;
+  for (let b = 0; b < n; b++) {
+    for (let ch = 0; ch < c; ch++) {
+      const planeBase = (b * c + ch) * hw;
+      for (let p = 0; p < hw; p++) {
+        const nhwc = (b * hw + p) * c + ch;
+        if (toNhwc) dst[dstOffset + nhwc] = src[planeBase + p];
+        else dst[dstOffset + planeBase + p] = src[nhwc];
+      }
+    }
+  }
+}
+
+/**
+ * A graph compiled for one input size: packed weights, a zero row and the activation arena,
+ * carved from the engine's memory once; run() only copies the input in, walks the bound kernel
+ * calls and copies the output out.
+ */
+export class Session {
+  readonly inputShape: Shape;
+  readonly outputShape: Shape;
+  readonly stats: SessionStats;
+  readonly graph: Graph;
+  readonly plan: MemoryPlan;
+  private readonly calls: (() => void)[];
+  private readonly region: number;
+  private readonly inputOffset: number;
+  private readonly outputOffset: number;
+  private disposed = false;
+
+  constructor(private readonly mem: LinearMemory, kernels: Kernels, source: Graph, dims: InputDims,
+    options: CompileOptions, private readonly onDispose: (s: Session) => void) {
+    const counted = complexity(source, dims);
+    const graph = options.optimize === false ? source : optimize(source);
+    const shapes = inferShapes(graph, dims);
+    for (const node of graph.nodes) {
+      if (params(node).some((p) => !p.data)) {
+        throw new GraphError(`graph '${graph.name}' node '${node.name}' has no weight values (built structure-only?)`);
+      }
+    }
+    const plan = planMemory(graph, shapes);
+    const ins = (n: Node) => n.inputs.map((t) => shapes.get(t)!);
+    const packed = plan.steps.map((s) => opSpec(s.node).pack?.(s.node, ins(s.node)) ?? []);
+    const zeroFloats = Math.max(4, ...plan.steps.map((s) => opSpec(s.node).zeroFloats?.(s.node, ins(s.node)) ?? 0));
+    const weightBytes = packed.flat().reduce((a, w) => a + align(4 * w.length), 0);
+    const zeroBytes = align(4 * zeroFloats);
+
+    this.region = mem.alloc(weightBytes + zeroBytes + plan.arenaBytes);
+    try {
+      const heap = mem.f32();
+      let cursor = this.region;
+      const weightOffsets = packed.map((blocks) => blocks.map((w) => {
+        const at = cursor;
+        heap.set(w, at / 4);
+        cursor += align(4 * w.length);
+        return at;
+      }));
+      const zero = cursor;
+      heap.fill(0, zero / 4, (zero + zeroBytes) / 4);
+      const arena = zero + zeroBytes;
+      const at = (buffer: number) => arena + plan.buffers[buffer].offset;
+      this.calls = plan.steps.map((s, i) => opSpec(s.node).bind(s.node, kernels, {
+        inputs: s.inputs.map(at),
+        output: at(s.output),
+        weights: weightOffsets[i],
+        workspace: s.workspace === undefined ? 0 : at(s.workspace),
+        zero,
+      }, ins(s.node), shapes.get(s.node.output)!));
+      this.inputOffset = at(plan.tensorBuffer.get(graph.input.name)!);
+      this.outputOffset = at(plan.tensorBuffer.get(graph.output)!);
+    } catch (e) {
+      mem.release(this.region);
+      throw e;
+    }
+    this.graph = graph;
+    this.plan = plan;
+    this.inputShape = shapes.get(graph.input.name)!;
+    this.outputShape = shapes.get(graph.output)!;
+    this.stats = { params: counted.params, macs: counted.macs, weightBytes, arenaBytes: plan.arenaBytes };
+  }
+
+  /** Runs the graph on an NCHW float32 input of `inputShape`; returns the output (NCHW). */
+  run(input: Float32Array): Float32Array {
+    if (this.disposed) throw new DisposedError('session');
+    if (!(input instanceof Float32Array)) {
+      const got = input === null ? 'null' : (input as object)?.constructor?.name ?? typeof input;
+      throw new InputError(`input must be a Float32Array (NCHW float32), got ${got}`);
+    }
+    const expected = numel(this.inputShape);
+    if (input.length !== expected) {
+      throw new InputError(`input has ${input.length} values, expected ${expected} for shape [${this.inputShape}] (NCHW)`);
+    }
+    const heap = this.mem.f32();
+    transpose(input, heap, this.inputOffset / 4, this.inputShape, true);
+    for (const call of this.calls) call();
+    const out = new Float32Array(numel(this.outputShape));
+    const at = this.outputOffset / 4;
+    if (this.outputShape.length === 4) transpose(heap.subarray(at, at + out.length), out, 0, this.outputShape, false);
+    else out.set(heap.subarray(at, at + out.length));
+    return out;
+  }
+
+  /** Gives the session's memory back to the engine; run() afterwards throws DisposedError. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.mem.release(this.region);
+    this.onDispose(this);
+  }
+}
