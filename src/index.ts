@@ -1,0 +1,10 @@
+// senet-wasm: Squeeze-and-Excitation networks on WebAssembly SIMD.
+export { createEngine, Engine, type EngineOptions } from './runtime/engine.js';
+export { Session, type SessionStats, type CompileOptions } from './runtime/session.js';
+export { simdSupported, type Backend, type WasmSource } from './wasm/load.js';
+export { GraphBuilder } from './graph/builder.js';
+export { complexity, type Complexity } from './graph/complexity.js';
+export { optimize } from './graph/passes/index.js';
+export type * from './graph/ir.js';
+export { buildModel, listModels, MODELS } from './models/index.js';
+export * from './errors.js';
