@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, test } from 'vitest';
+import { formatNpy, parseNpy } from '../src/io/npy.js';
+import { Random } from '../src/graph/random.js';
+import { buildModel } from '../src/models/index.js';
+import { createEngine } from '../src/runtime/engine.js';
+
+// The CLI as a user runs it: the bundle that `npm run build` (run by `npm test` first) writes.
+const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
+const run = promisify(execFile);
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('node', [CLI, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'senet-cli-'));
+
+describe('senet-wasm info', () => {
+  test('--json gives params, macs and paperFlops; the table has every stage', async () => {
+    const { code, stdout } = await cli('info', 'se-resnet50', '--json');
+    expect(code).toBe(0);
+    const info = JSON.parse(stdout);
+    expect(info.params).toBe(28088024);
+    expect(info.macs / 1e9).toBeCloseTo(3.86, 2);
+    expect(info.paperFlops / 1e9).toBeCloseTo(3.87, 2);
+    const table = (await cli('info', 'se-resnet50', '--reduction', '4')).stdout;
+    for (const stage of ['conv1', 'conv2_x', 'conv3_x', 'conv4_x', 'conv5_x', 'fc', 'total']) expect(table).toContain(stage);
+    expect(table).toMatch(/total\s+35\.64/);
+  });
+});
+
+describe('senet-wasm run', () => {
+  test('writes the output .npy that the API computes, in both builds', async () => {
+    const shape = [2, 3, 33, 37];
+    const data = new Random(3).fill(shape.reduce((a, b) => a * b), (r) => r.normal());
+    const input = join(dir, 'x.npy');
+    writeFileSync(input, formatNpy({ data, shape }));
+    const engine = await createEngine({ backend: 'scalar' });
+    const expected = engine.compile(buildModel('se-resnext50-32x4d', { seed: 5, classes: 7 }), { batch: 2, height: 33, width: 37 }).run(data);
+    for (const backend of ['simd', 'scalar']) {
+      const output = join(dir, `y-${backend}.npy`);
+      const r = await cli('run', 'se-resnext50-32x4d', '--input', input, '--output', output, '--backend', backend, '--seed', '5', '--classes', '7');
+      expect(r.stderr).toBe('');
+      const y = parseNpy(readFileSync(output));
+      expect(y.shape).toEqual([2, 7]);
+      const scale = Math.max(...expected.map(Math.abs));
+      y.data.forEach((v, i) => expect(Math.abs(v - expected[i])).toBeLessThanOrEqual(1e-4 * scale));
+    }
+  }, 60_000);
+
+  test('bad input: one line naming the problem, exit code 1, no stack trace', async () => {
+    const missing = await cli('run', 'se-resnet50', '--input', join(dir, 'nope.npy'), '--output', join(dir, 'o.npy'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe(`senet-wasm: ${join(dir, 'nope.npy')}: cannot read (ENOENT)`);
+    const f64 = join(dir, 'f64.npy');
+    writeFileSync(f64, Buffer.from(formatNpy({ data: new Float32Array(4), shape: [4] })).toString('latin1').replace('<f4', '<f8'), 'latin1');
+    const wrongType = await cli('run', 'se-resnet50', '--input', f64, '--output', join(dir, 'o.npy'));
+    expect(wrongType.stderr.trim()).toMatch(/f64\.npy: dtype <f8 is not float32/);
+    const grey = join(dir, 'grey.npy');
+    writeFileSync(grey, formatNpy({ data: new Float32Array(64), shape: [1, 1, 8, 8] }));
+    expect((await cli('run', 'se-resnet50', '--input', grey, '--output', join(dir, 'o.npy'))).stderr).toMatch(/shape \[1,1,8,8\] is not \[N, 3, H, W\]/);
+    const unknown = await cli('info', 'se-resnet51');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+    expect(unknown.stderr).toMatch(/unknown model 'se-resnet51'/);
+    const notSe = await cli('info', 'resnet50', '--reduction', '8');
+    expect(notSe.stderr).toMatch(/resnet50 has no SE blocks/);
+    const badOpt = await cli('bench', 'se-resnet50', '--runs', '0');
+    expect(badOpt.code).not.toBe(0);
+    expect(badOpt.stderr).toMatch(/--runs.*expected an integer from 1/);
+  });
+});
+
+describe('senet-wasm bench', () => {
+  test('--json: median ms and GFLOP/s for each build', async () => {
+    const { code, stdout } = await cli('bench', 'se-resnet50', '--size', '32', '--runs', '2', '--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.model).toBe('se-resnet50');
+    expect(report.results.map((r: { engine: string }) => r.engine)).toEqual(['senet-simd', 'senet-scalar']);
+    for (const r of report.results) {
+      expect(r.medianMs).toBeGreaterThan(0);
+      expect(r.gflops).toBeGreaterThan(0);
+    }
+  }, 60_000);
+});
