@@ -138,14 +138,15 @@ export class GraphBuilder {
     return this.add({ op: 'flatten', name, inputs: [x], output: name }, this.channelsOf(x));
   }
 
-  fc(x: string, outK: number, o: { bias?: boolean; act?: Activation } = {}): string {
+  /** `gain` scales the He-normal weights; `biasMean` centres the random bias. */
+  fc(x: string, outK: number, o: { bias?: boolean; act?: Activation; gain?: number; biasMean?: number } = {}): string {
     const k = this.channelsOf(x);
-    const std = Math.sqrt(2 / k);
+    const std = (o.gain ?? 1) * Math.sqrt(2 / k);
     const name = this.fresh('fc');
     return this.add({
       op: 'fc', name, inputs: [x], output: name,
       weight: this.param([outK, k], (r) => r.normal() * std),
-      bias: (o.bias ?? true) ? this.param([outK], (r) => 0.1 * r.normal()) : undefined,
+      bias: (o.bias ?? true) ? this.param([outK], (r) => (o.biasMean ?? 0) + 0.1 * r.normal()) : undefined,
       act: o.act ?? 'none',
     }, outK);
   }
@@ -162,7 +163,12 @@ export class GraphBuilder {
     const c = this.channelsOf(x);
     let s = this.flatten(this.globalPool(x, o.squeeze ?? 'avg'));
     s = this.activation(this.fc(s, hidden, { bias: o.bias ?? true }), o.act ?? 'relu');
-    s = this.activation(this.fc(s, c, { bias: o.bias ?? true }), o.gate ?? 'sigmoid');
+    // An unbounded gate (relu) would let random weights scale every block by a factor that grows
+    // with its input, and deep random nets overflow (SE-ResNet-152 reached inf): start it near 1.
+    const gate = o.gate ?? 'sigmoid';
+    const unbounded = gate === 'relu' || gate === 'none';
+    s = this.fc(s, c, { bias: o.bias ?? true, gain: unbounded ? 0.002 : 1, biasMean: unbounded ? 1 : 0 });
+    s = this.activation(s, gate);
     return this.mul(x, s);
   }
 

@@ -60,7 +60,7 @@ export function planMemory(graph: Graph, shapes: Map<string, Shape>): MemoryPlan
     let output: number | undefined;
     if (spec.alias) output = inputs[0];
     for (const k of spec.inPlace ?? []) {
-      if (output !== undefined) break;
+      if (output !== undefined || k >= inputs.length) break;
       const b = buffers[inputs[k]];
       if (b.last === i && b.bytes === alignUp(bytesOf(node.output))) output = b.id;
     }
