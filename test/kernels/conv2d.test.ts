@@ -1,0 +1,243 @@
+// conv2d_f32 (implicit GEMM: general, grouped, depthwise-as-groups, pointwise, fully connected)
+// against the float64 reference, in both builds, plus the packed weight layout it reads.
+
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { packConv, PANEL } from '../../src/ops/pack.js';
+import { ACT_CODE } from '../../src/ops/activation.js';
+import { ACTIVATIONS, type Activation } from '../../src/graph/ir.js';
+import { conv2dRef, linearRef, nchwToNhwc, nhwcToNchw } from '../reference/kernels.js';
+import { BACKENDS, KernelBench, Random, expectClose, normal } from './harness.js';
+
+interface ConvCase {
+  name: string;
+  n: number; c: number; h: number; w: number; o: number;
+  k: [number, number];
+  stride: [number, number];
+  pads: [number, number, number, number];
+  dil: [number, number];
+  group: number;
+  act: Activation;
+  bias: boolean;
+  /** Weight gain: larger values push the pre-activations into the saturated regions. */
+  gain: number;
+}
+
+type CaseSpec = Partial<Omit<ConvCase, 'name'>> & Pick<ConvCase, 'c' | 'h' | 'w' | 'o'>;
+
+function conv(spec: CaseSpec, note = ''): ConvCase {
+  const k = spec.k ?? [3, 3];
+  const cs: Omit<ConvCase, 'name'> = {
+    n: 1, k, stride: [1, 1], pads: [(k[0] - 1) >> 1, (k[1] - 1) >> 1, k[0] >> 1, k[1] >> 1], dil: [1, 1],
+    group: 1, act: 'none', bias: true, gain: 1, ...spec,
+  };
+  const name =
+    `${note ? note + ': ' : ''}n${cs.n} ${cs.c}x${cs.h}x${cs.w} -> ${cs.o} k${cs.k.join('x')} s${cs.stride} ` +
+    `p${cs.pads} d${cs.dil} g${cs.group} ${cs.act}${cs.bias ? '' : ' nobias'}`;
+  return { name, ...cs };
+}
+
+const CHANNELS = [1, 3, 4, 7, 8, 15, 16, 17];
+const CASES: ConvCase[] = [];
+
+// Every pair of awkward channel counts: panels of 8 cut at 1..7 columns, K not a multiple of 4.
+for (const c of CHANNELS) for (const o of CHANNELS) CASES.push(conv({ c, h: 5, w: 7, o }, 'channels'));
+// Output channels past one and two panels.
+for (const o of [9, 24, 33]) CASES.push(conv({ c: 5, h: 7, w: 5, o }, 'panels'));
+
+// Stride, padding, kernel shapes.
+CASES.push(
+  conv({ c: 3, h: 9, w: 9, o: 8, stride: [2, 2] }, 'stride 2'),
+  conv({ c: 4, h: 8, w: 8, o: 7, stride: [2, 2], pads: [0, 0, 1, 1] }, 'stride 2, SAME pads of an even map'),
+  conv({ c: 7, h: 9, w: 6, o: 5, stride: [1, 2] }, 'stride 1x2'),
+  conv({ c: 7, h: 6, w: 9, o: 5, stride: [2, 1] }, 'stride 2x1'),
+  conv({ c: 3, h: 17, w: 15, o: 16, k: [7, 7], stride: [2, 2], pads: [3, 3, 3, 3] }, 'stem 7x7/2'),
+  conv({ c: 5, h: 5, w: 7, o: 6, pads: [1, 0, 2, 1] }, 'asymmetric pads'),
+  conv({ c: 5, h: 7, w: 5, o: 9, pads: [0, 2, 1, 0], stride: [2, 2] }, 'asymmetric pads, stride 2'),
+  conv({ c: 4, h: 6, w: 7, o: 4, k: [5, 5], pads: [2, 1, 0, 3] }, 'asymmetric pads 5x5'),
+  conv({ c: 3, h: 5, w: 7, o: 5, k: [1, 3] }, 'kernel 1x3'),
+  conv({ c: 3, h: 5, w: 7, o: 5, k: [3, 1] }, 'kernel 3x1'),
+  conv({ c: 6, h: 7, w: 7, o: 6, k: [2, 2], pads: [0, 0, 0, 0] }, 'even kernel'),
+  conv({ c: 4, h: 9, w: 9, o: 4, k: [2, 2], stride: [3, 3], pads: [0, 0, 0, 0] }, 'stride past the kernel'),
+  conv({ c: 4, h: 3, w: 3, o: 5, k: [5, 5], pads: [2, 2, 2, 2] }, 'kernel larger than the map'),
+  conv({ c: 3, h: 4, w: 5, o: 4, k: [1, 1], pads: [2, 1, 1, 2] }, 'pixels wholly in the padding (bias only)'),
+  conv({ c: 3, h: 1, w: 1, o: 4, k: [3, 3] }, '1x1 map, 3x3 kernel'),
+);
+
+// Dilation.
+CASES.push(
+  conv({ c: 5, h: 9, w: 9, o: 6, dil: [2, 2], pads: [2, 2, 2, 2] }, 'dilation 2'),
+  conv({ c: 4, h: 9, w: 8, o: 9, dil: [2, 1], pads: [2, 1, 2, 1] }, 'dilation 2x1'),
+  conv({ c: 4, h: 11, w: 11, o: 8, dil: [2, 2], pads: [1, 0, 3, 2], stride: [2, 2] }, 'dilation 2, stride 2, asymmetric'),
+  conv({ c: 3, h: 7, w: 7, o: 4, dil: [3, 3], pads: [0, 0, 0, 0] }, 'dilation 3, no padding'),
+);
+
+// Groups: ResNeXt-like 32 groups, coutPerGroup 2, 3, 4, 12 (not a multiple of 8), 8, 16.
+CASES.push(
+  conv({ c: 64, h: 5, w: 7, o: 64, group: 32 }, 'groups 32 (cinG 2, coutG 2)'),
+  conv({ c: 64, h: 5, w: 5, o: 128, group: 32, stride: [2, 2] }, 'groups 32 (coutG 4), stride 2'),
+  conv({ c: 32, h: 5, w: 7, o: 96, group: 32 }, 'groups 32 (cinG 1, coutG 3)'),
+  conv({ c: 6, h: 5, w: 7, o: 6, group: 2 }, 'groups 2 (coutG 3)'),
+  conv({ c: 24, h: 5, w: 7, o: 24, group: 2 }, 'groups 2 (coutG 12)'),
+  conv({ c: 8, h: 7, w: 5, o: 16, group: 2 }, 'groups 2 (coutG 8)'),
+  conv({ c: 16, h: 7, w: 5, o: 48, group: 4, pads: [0, 1, 2, 1] }, 'groups 4 (coutG 12), asymmetric'),
+  conv({ c: 14, h: 9, w: 9, o: 34, group: 2, stride: [2, 2], dil: [2, 2], pads: [2, 2, 2, 2] }, 'groups 2 (coutG 17), dilation'),
+  conv({ c: 6, h: 5, w: 5, o: 4, group: 2, k: [1, 1] }, 'grouped 1x1'),
+);
+
+// Depthwise through the general kernel: groups == channels, multiplier 1 and 2.
+for (const c of [1, 3, 7, 16, 17]) CASES.push(conv({ c, h: 7, w: 5, o: c, group: c }, 'depthwise via groups'));
+CASES.push(
+  conv({ c: 8, h: 9, w: 9, o: 8, group: 8, stride: [2, 2] }, 'depthwise via groups, stride 2'),
+  conv({ c: 8, h: 9, w: 7, o: 16, group: 8 }, 'depthwise multiplier 2'),
+  conv({ c: 5, h: 9, w: 9, o: 5, group: 5, k: [5, 5], pads: [2, 2, 2, 2], dil: [2, 2] }, 'depthwise 5x5 dilated'),
+);
+
+// Pointwise and fully connected (1x1 kernel on a 1x1 map).
+CASES.push(
+  conv({ c: 17, h: 5, w: 7, o: 33, k: [1, 1] }, 'pointwise'),
+  conv({ c: 16, h: 9, w: 9, o: 24, k: [1, 1], stride: [2, 2] }, 'pointwise stride 2 (shortcut)'),
+  conv({ n: 2, c: 64, h: 1, w: 1, o: 10, k: [1, 1] }, 'fc'),
+  conv({ n: 1, c: 17, h: 1, w: 1, o: 3, k: [1, 1] }, 'fc'),
+  conv({ n: 3, c: 128, h: 1, w: 1, o: 100, k: [1, 1] }, 'fc'),
+  conv({ n: 2, c: 64, h: 1, w: 1, o: 4, k: [1, 1], act: 'relu' }, 'fc SE squeeze'),
+  conv({ n: 2, c: 4, h: 1, w: 1, o: 64, k: [1, 1], act: 'sigmoid' }, 'fc SE excite'),
+);
+
+// M = batch * outH * outW: below a tile, not a multiple of 4, around and across the 128-pixel block.
+for (const [n, h, w] of [
+  [1, 1, 2], [1, 1, 3], [1, 1, 5], [1, 11, 11], [1, 1, 127], [1, 1, 128], [1, 1, 129], [1, 13, 10],
+  [1, 12, 12], [1, 16, 16], [2, 9, 9], [1, 19, 23], [3, 7, 13],
+] as const) {
+  CASES.push(conv({ n, c: 3, h, w, o: 9, k: [1, 1] }, `M=${n * h * w}`));
+}
+CASES.push(
+  conv({ n: 2, c: 5, h: 11, w: 13, o: 12 }, 'M=286, 3x3'),
+  conv({ n: 2, c: 4, h: 19, w: 17, o: 6, stride: [2, 2], group: 2 }, 'M=180, grouped, stride 2'),
+);
+
+// Batch 2 (pixels of two images inside one tile when plane % 4 != 0).
+CASES.push(
+  conv({ n: 2, c: 3, h: 5, w: 7, o: 8 }, 'batch 2'),
+  conv({ n: 2, c: 7, h: 3, w: 3, o: 15, pads: [1, 0, 0, 1] }, 'batch 2, asymmetric'),
+  conv({ n: 2, c: 4, h: 9, w: 9, o: 4, group: 4, stride: [2, 2] }, 'batch 2, depthwise via groups'),
+);
+
+// Deep K: accumulation error over 64 * 9 taps.
+CASES.push(conv({ c: 64, h: 5, w: 5, o: 17 }, 'deep K'));
+
+// No bias.
+CASES.push(
+  conv({ c: 7, h: 5, w: 7, o: 9, bias: false }),
+  conv({ c: 64, h: 3, w: 5, o: 64, group: 32, bias: false }),
+);
+
+// Every activation in the epilogue, with pre-activations spread over about [-12, 12] so that
+// relu6, the hard functions and the sigmoids all saturate somewhere; panel edge (o = 11) and a
+// tile edge (M = 35) included.
+for (const act of ACTIVATIONS) {
+  CASES.push(conv({ c: 8, h: 5, w: 7, o: 11, act, gain: 4 }, 'act'));
+  CASES.push(conv({ n: 2, c: 6, h: 3, w: 3, o: 6, group: 3, act, gain: 4 }, 'act grouped'));
+}
+
+function runConv(b: KernelBench, cs: ConvCase, seed: number): void {
+  const rng = new Random(seed);
+  const { n, c, h, w, o, k: [kH, kW], stride, pads, dil, group, act } = cs;
+  const cg = c / group;
+  const xShape = [n, c, h, w];
+  const wShape = [o, cg, kH, kW];
+  const x = normal(rng, n * c * h * w);
+  const weight = normal(rng, o * cg * kH * kW, cs.gain / Math.sqrt(cg * kH * kW));
+  const bias = cs.bias ? normal(rng, o, 0.5 * cs.gain) : undefined;
+  const ref = conv2dRef(x, xShape, weight, wShape, bias, { stride, pads, dilation: dil, group, act });
+  const [, , oH, oW] = ref.shape;
+
+  const xp = b.input('input', nchwToNhwc(x, xShape));
+  const wp = b.input('weights', packConv(weight, bias, o, cg, kH, kW, group));
+  const zp = b.input('zero', new Float32Array(cg)); // exactly inC / groups zeros, then NaN guard
+  const yp = b.output('output', n * o * oH * oW);
+  b.kernels.conv2d_f32(
+    xp, yp, wp, zp, n, h, w, c, oH, oW, o, kH, kW, stride[0], stride[1], pads[0], pads[1], dil[0], dil[1],
+    group, ACT_CODE[act],
+  );
+  b.check();
+  const got = nhwcToNchw(b.read(yp, n * o * oH * oW), ref.shape);
+  expectClose(got, ref.data, `${b.backend} ${cs.name}`, ref.shape);
+}
+
+describe.each(BACKENDS)('conv2d_f32 (%s)', (backend) => {
+  let bench: KernelBench;
+  beforeAll(async () => { bench = await KernelBench.load(backend); });
+  afterEach(() => bench.reset());
+
+  it.each(CASES.map((cs, i) => ({ ...cs, i })))('$name', (cs) => {
+    runConv(bench, cs, 1000 + cs.i);
+  });
+
+  it('fc through conv2d_f32 equals linearRef', () => {
+    const rng = new Random(7);
+    const [n, k, o] = [3, 37, 21];
+    const x = normal(rng, n * k);
+    const weight = normal(rng, o * k, 1 / Math.sqrt(k));
+    const bias = normal(rng, o);
+    const ref = linearRef(x, [n, k], weight, [o, k], bias, 'hardswish');
+    const xp = bench.input('input', x); // [n, k] is NHWC [n, 1, 1, k]
+    const wp = bench.input('weights', packConv(weight, bias, o, k, 1, 1, 1));
+    const zp = bench.input('zero', new Float32Array(k));
+    const yp = bench.output('output', n * o);
+    bench.kernels.conv2d_f32(xp, yp, wp, zp, n, 1, 1, k, 1, 1, o, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE.hardswish);
+    bench.check();
+    expectClose(bench.read(yp, n * o), ref.data, `${backend} fc`, ref.shape);
+  });
+
+  it('a wrong result fails the comparison (the test can fail)', () => {
+    const cs = conv({ c: 3, h: 5, w: 5, o: 5 });
+    const rng = new Random(1);
+    const x = normal(rng, 3 * 25);
+    const weight = normal(rng, 5 * 3 * 9);
+    const ref = conv2dRef(x, [1, 3, 5, 5], weight, [5, 3, 3, 3], null, { pads: cs.pads });
+    const wrong = Float64Array.from(ref.data);
+    wrong[17] += 1e-2 * Math.max(1, ...ref.data.map(Math.abs));
+    expect(() => expectClose(wrong, ref.data, 'perturbed', ref.shape)).toThrow(/1 of 125 values/);
+    const unwritten = Float64Array.from(ref.data);
+    unwritten[3] = NaN;
+    expect(() => expectClose(unwritten, ref.data, 'unwritten', ref.shape)).toThrow(/got NaN/);
+  });
+});
+
+describe('packConv layout', () => {
+  // The layout spelled out as the kernel reads it, by walking a cursor: per group, per panel of 8
+  // output columns: 8 biases, then per tap (kh, kw) and input channel of the group 8 weights.
+  function expectedPacking(
+    weight: Float32Array, bias: Float32Array | undefined, o: number, cg: number, kH: number, kW: number, g: number,
+  ): number[] {
+    const og = o / g;
+    const out: number[] = [];
+    for (let gi = 0; gi < g; gi++) {
+      for (let p0 = 0; p0 < og; p0 += PANEL) {
+        const cols = Array.from({ length: PANEL }, (_, j) => p0 + j);
+        for (const j of cols) out.push(j < og && bias ? bias[gi * og + j] : 0);
+        for (let kh = 0; kh < kH; kh++) {
+          for (let kw = 0; kw < kW; kw++) {
+            for (let ci = 0; ci < cg; ci++) {
+              for (const j of cols) {
+                // weight[oc][ci][kh][kw], PyTorch order
+                out.push(j < og ? weight[(((gi * og + j) * cg + ci) * kH + kh) * kW + kw] : 0);
+              }
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  it.each([
+    [11, 3, 3, 2, 1, true], [6, 2, 1, 3, 2, false], [64, 2, 3, 3, 32, true], [24, 12, 1, 1, 2, true], [8, 5, 2, 2, 1, true],
+  ])('o=%i cinG=%i k=%ix%i groups=%i bias=%s', (o, cg, kH, kW, g, withBias) => {
+    const rng = new Random(o * 31 + cg);
+    const weight = normal(rng, o * cg * kH * kW);
+    const bias = withBias ? normal(rng, o) : undefined;
+    const packed = packConv(weight, bias, o, cg, kH, kW, g);
+    expect(Array.from(packed)).toEqual(expectedPacking(weight, bias, o, cg, kH, kW, g));
+  });
+});

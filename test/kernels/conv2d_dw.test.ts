@@ -1,0 +1,127 @@
+// conv2d_dw_f32 (depthwise: one filter a channel, lanes along channels) against the float64
+// reference, in both builds, plus the packed weight layout it reads.
+
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { packDepthwise } from '../../src/ops/pack.js';
+import { ACT_CODE } from '../../src/ops/activation.js';
+import { ACTIVATIONS, type Activation } from '../../src/graph/ir.js';
+import { conv2dRef, nchwToNhwc, nhwcToNchw } from '../reference/kernels.js';
+import { BACKENDS, KernelBench, Random, expectClose, normal } from './harness.js';
+
+interface DwCase {
+  name: string;
+  n: number; c: number; h: number; w: number;
+  k: [number, number];
+  stride: [number, number];
+  pads: [number, number, number, number];
+  dil: [number, number];
+  act: Activation;
+  bias: boolean;
+  gain: number;
+}
+
+type DwSpec = Partial<Omit<DwCase, 'name'>> & Pick<DwCase, 'c' | 'h' | 'w'>;
+
+function dw(spec: DwSpec, note = ''): DwCase {
+  const k = spec.k ?? [3, 3];
+  const cs: Omit<DwCase, 'name'> = {
+    n: 1, k, stride: [1, 1], pads: [(k[0] - 1) >> 1, (k[1] - 1) >> 1, k[0] >> 1, k[1] >> 1], dil: [1, 1],
+    act: 'none', bias: true, gain: 1, ...spec,
+  };
+  const name =
+    `${note ? note + ': ' : ''}n${cs.n} ${cs.c}x${cs.h}x${cs.w} k${cs.k.join('x')} s${cs.stride} ` +
+    `p${cs.pads} d${cs.dil} ${cs.act}${cs.bias ? '' : ' nobias'}`;
+  return { name, ...cs };
+}
+
+const CHANNELS = [1, 3, 4, 7, 8, 15, 16, 17];
+const CASES: DwCase[] = [];
+
+for (const c of CHANNELS) {
+  CASES.push(
+    dw({ c, h: 5, w: 7 }, 'channels'),
+    dw({ c, h: 9, w: 9, stride: [2, 2] }, 'channels, stride 2'),
+  );
+}
+CASES.push(
+  dw({ c: 32, h: 14, w: 14 }, 'MobileNet-like'),
+  dw({ c: 64, h: 7, w: 7, stride: [2, 2], pads: [0, 0, 1, 1] }, 'SAME pads of an odd map, stride 2'),
+  dw({ c: 12, h: 8, w: 8, stride: [2, 2], pads: [0, 0, 1, 1] }, 'SAME pads of an even map, stride 2'),
+  dw({ c: 7, h: 9, w: 6, stride: [1, 2] }, 'stride 1x2'),
+  dw({ c: 7, h: 6, w: 9, stride: [2, 1] }, 'stride 2x1'),
+  dw({ c: 9, h: 9, w: 9, k: [5, 5], stride: [2, 2] }, '5x5 stride 2'),
+  dw({ c: 5, h: 11, w: 10, k: [7, 7] }, '7x7'),
+  dw({ c: 6, h: 5, w: 7, pads: [1, 0, 2, 1] }, 'asymmetric pads'),
+  dw({ c: 5, h: 7, w: 5, pads: [2, 0, 1, 3] }, 'asymmetric pads past the kernel'),
+  dw({ c: 4, h: 6, w: 7, k: [5, 5], pads: [2, 1, 0, 3] }, 'asymmetric pads 5x5'),
+  dw({ c: 3, h: 5, w: 7, k: [1, 3] }, 'kernel 1x3'),
+  dw({ c: 11, h: 5, w: 7, k: [3, 1] }, 'kernel 3x1'),
+  dw({ c: 6, h: 7, w: 7, k: [2, 2], pads: [0, 0, 0, 0] }, 'even kernel'),
+  dw({ c: 8, h: 9, w: 9, k: [2, 2], stride: [3, 3], pads: [0, 0, 0, 0] }, 'stride past the kernel'),
+  dw({ c: 5, h: 3, w: 3, k: [5, 5], pads: [2, 2, 2, 2] }, 'kernel larger than the map'),
+  dw({ c: 5, h: 4, w: 4, pads: [3, 3, 3, 3] }, 'windows wholly in the padding (bias only)'),
+  dw({ c: 6, h: 1, w: 1 }, '1x1 map'),
+  dw({ c: 17, h: 5, w: 7, k: [1, 1] }, '1x1 kernel'),
+  dw({ c: 5, h: 9, w: 9, dil: [2, 2], pads: [2, 2, 2, 2] }, 'dilation 2'),
+  dw({ c: 8, h: 9, w: 8, dil: [2, 1], pads: [2, 1, 2, 1] }, 'dilation 2x1'),
+  dw({ c: 4, h: 11, w: 11, dil: [2, 2], pads: [1, 0, 3, 2], stride: [2, 2] }, 'dilation 2, stride 2, asymmetric'),
+  dw({ c: 9, h: 9, w: 9, k: [5, 5], dil: [2, 2], pads: [4, 4, 4, 4] }, 'dilation 2, 5x5'),
+  dw({ c: 7, h: 7, w: 7, dil: [3, 3], pads: [0, 0, 0, 0] }, 'dilation 3, no padding'),
+  dw({ c: 7, h: 5, w: 5, dil: [3, 3], pads: [1, 1, 1, 1] }, 'dilation 3, taps skipping the image'),
+  dw({ n: 2, c: 3, h: 5, w: 7 }, 'batch 2'),
+  dw({ n: 2, c: 17, h: 9, w: 9, stride: [2, 2], pads: [1, 0, 0, 1] }, 'batch 2, stride 2, asymmetric'),
+  dw({ n: 3, c: 8, h: 4, w: 6, k: [5, 5], pads: [2, 2, 2, 2] }, 'batch 3, 5x5'),
+  dw({ c: 7, h: 5, w: 7, bias: false }),
+  dw({ c: 16, h: 6, w: 5, bias: false, stride: [2, 2] }),
+);
+for (const act of ACTIVATIONS) {
+  CASES.push(dw({ c: 11, h: 5, w: 7, act, gain: 4 }, 'act'));
+  CASES.push(dw({ n: 2, c: 8, h: 3, w: 3, act, gain: 4, stride: [2, 2] }, 'act'));
+}
+
+function runDw(b: KernelBench, cs: DwCase, seed: number): void {
+  const rng = new Random(seed);
+  const { n, c, h, w, k: [kH, kW], stride, pads, dil, act } = cs;
+  const xShape = [n, c, h, w];
+  const x = normal(rng, n * c * h * w);
+  const weight = normal(rng, c * kH * kW, cs.gain / Math.sqrt(kH * kW));
+  const bias = cs.bias ? normal(rng, c, 0.5 * cs.gain) : undefined;
+  const ref = conv2dRef(x, xShape, weight, [c, 1, kH, kW], bias, { stride, pads, dilation: dil, group: c, act });
+  const [, , oH, oW] = ref.shape;
+
+  const xp = b.input('input', nchwToNhwc(x, xShape));
+  const wp = b.input('weights', packDepthwise(weight, bias, c, kH, kW));
+  const yp = b.output('output', n * c * oH * oW);
+  b.kernels.conv2d_dw_f32(
+    xp, yp, wp, n, h, w, c, oH, oW, kH, kW, stride[0], stride[1], pads[0], pads[1], dil[0], dil[1], ACT_CODE[act],
+  );
+  b.check();
+  const got = nhwcToNchw(b.read(yp, n * c * oH * oW), ref.shape);
+  expectClose(got, ref.data, `${b.backend} ${cs.name}`, ref.shape);
+}
+
+describe.each(BACKENDS)('conv2d_dw_f32 (%s)', (backend) => {
+  let bench: KernelBench;
+  beforeAll(async () => { bench = await KernelBench.load(backend); });
+  afterEach(() => bench.reset());
+
+  it.each(CASES.map((cs, i) => ({ ...cs, i })))('$name', (cs) => {
+    runDw(bench, cs, 2000 + cs.i);
+  });
+});
+
+describe('packDepthwise layout', () => {
+  it.each([[7, 3, 3, true], [4, 1, 1, false], [17, 5, 3, true]])('c=%i k=%ix%i bias=%s', (c, kH, kW, withBias) => {
+    const rng = new Random(c);
+    const weight = normal(rng, c * kH * kW);
+    const bias = withBias ? normal(rng, c) : undefined;
+    const expected: number[] = [];
+    for (let ch = 0; ch < c; ch++) expected.push(bias ? bias[ch] : 0);
+    for (let kh = 0; kh < kH; kh++) {
+      for (let kw = 0; kw < kW; kw++) {
+        for (let ch = 0; ch < c; ch++) expected.push(weight[(ch * kH + kh) * kW + kw]); // weight[ch][0][kh][kw]
+      }
+    }
+    expect(Array.from(packDepthwise(weight, bias, c, kH, kW))).toEqual(expected);
+  });
+});
