@@ -30,3 +30,8 @@ export class DisposedError extends SenetError {
 export class WasmError extends SenetError {
   constructor(message: string) { super('wasm', message); }
 }
+
+/** An ONNX file that cannot be read or mapped: the message names the file, node, op and opset. */
+export class OnnxError extends SenetError {
+  constructor(message: string) { super('onnx', message); }
+}

@@ -74,7 +74,7 @@ describe('senet-wasm run', () => {
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
     expect(unknown.stderr).toMatch(/unknown model 'se-resnet51'/);
     const notSe = await cli('info', 'resnet50', '--reduction', '8');
-    expect(notSe.stderr).toMatch(/resnet50 has no SE blocks/);
+    expect(notSe.stderr).toMatch(/resnet50 has no option 'reduction'/);
     const badOpt = await cli('bench', 'se-resnet50', '--runs', '0');
     expect(badOpt.code).not.toBe(0);
     expect(badOpt.stderr).toMatch(/--runs.*expected an integer from 1/);

@@ -116,8 +116,9 @@ describe('weights', () => {
 });
 
 describe('registry and options', () => {
-  test('lists the six models', () => {
-    expect(listModels()).toEqual(['resnet50', 'se-resnet50', 'se-resnet101', 'se-resnet152', 'se-resnext50-32x4d', 'se-resnext101-32x4d']);
+  test('lists the models', () => {
+    expect(listModels()).toEqual(['resnet50', 'se-resnet50', 'se-resnet101', 'se-resnet152', 'se-resnext50-32x4d',
+      'se-resnext101-32x4d', 'mobilenet-v3-large', 'mobilenet-v3-small', 'efficientnet-b0']);
     for (const name of listModels()) expect(MODELS[name].description).toMatch(/\d/);
   });
 

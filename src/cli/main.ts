@@ -8,6 +8,7 @@ import { formatNpy, parseNpy } from '../io/npy.js';
 import { readPng, toTensor } from '../io/image.js';
 import { buildModel, listModels, type ModelOptions } from '../models/index.js';
 import { createEngine } from '../runtime/engine.js';
+import { loadOnnx } from '../onnx/reader.js';
 import type { Backend } from '../wasm/load.js';
 import { benchGraph, formatBench } from './bench.js';
 import { formatInfo, modelInfo } from './info.js';
@@ -27,20 +28,39 @@ const backends = (v: string): Backend[] => {
 /** Options that shape a built-in model, shared by every command that builds one. */
 function withModelOptions(cmd: Command): Command {
   return cmd
-    .option('--seed <n>', 'seed of the random weights', int(0, 2 ** 32 - 1), 0)
+    .option('--seed <n>', 'seed of the random weights (default 0)', int(0, 2 ** 32 - 1))
     .option('--reduction <r>', 'SE reduction ratio r', int(1))
     .addOption(new Option('--placement <p>', 'SE placement').choices(['standard', 'pre', 'post', 'identity']))
     .addOption(new Option('--squeeze <s>', 'squeeze operator').choices(['avg', 'max']))
     .addOption(new Option('--gate <g>', 'excitation gate').choices(['sigmoid', 'relu', 'tanh']))
     .addOption(new Option('--stride-on <c>', 'conv of a stage that takes its stride-2').choices(['1x1', '3x3']))
-    .option('--classes <n>', 'classifier outputs', int(1));
+    .option('--classes <n>', 'classifier outputs', int(1))
+    .option('--width <m>', 'width multiplier (MobileNetV3)', (v: string) => {
+      const m = Number(v);
+      if (!(m > 0 && m <= 4)) throw new InvalidArgumentError('expected a number above 0, at most 4');
+      return m;
+    });
 }
 
+const isOnnxPath = (name: string) => name.toLowerCase().endsWith('.onnx');
+
+/** A built-in model by name, or an ONNX file by path (model options then do not apply). */
 function model(name: string, o: Record<string, unknown>, weights = true) {
-  const se = name.startsWith('se-');
-  const options: ModelOptions = { seed: o.seed as number, weights, classes: o.classes as number, strideOn: o.strideOn as ModelOptions['strideOn'] };
-  if (se) Object.assign(options, { reduction: o.reduction, placement: o.placement, squeeze: o.squeeze, gate: o.gate });
-  else if (o.reduction ?? o.placement ?? o.squeeze ?? o.gate) throw new OptionError(`${name} has no SE blocks: SE options do not apply`);
+  if (isOnnxPath(name)) {
+    const given = ['seed', 'reduction', 'placement', 'squeeze', 'gate', 'strideOn', 'classes', 'width'].filter((k) => o[k] !== undefined);
+    if (given.length) throw new OptionError(`${name}: options for built-in models (${given.join(', ')}) do not apply to an ONNX file`);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(name);
+    } catch (e) {
+      throw new InputError(`${name}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    return loadOnnx(bytes, { name });
+  }
+  // Only the options given on the command line: buildModel rejects any the model does not take.
+  const keys = ['seed', 'classes', 'strideOn', 'reduction', 'placement', 'squeeze', 'gate', 'width'] as const;
+  const options: ModelOptions = { weights };
+  for (const k of keys) if (o[k] !== undefined) Object.assign(options, { [k]: o[k] });
   return buildModel(name, options);
 }
 
@@ -59,27 +79,32 @@ const program = new Command('senet-wasm')
   .showHelpAfterError();
 
 withModelOptions(program.command('info <model>')
-  .description(`parameters, multiply-adds and the paper's GFLOPs per stage (models: ${listModels().join(', ')})`)
-  .option('--size <px>', 'input height and width', int(32, 4096), 224)
+  .description(`parameters, multiply-adds, the paper's GFLOPs per stage, and the plan (a model name: ${listModels().join(', ')}; or a .onnx file)`)
+  .option('--size <px>', 'input height and width (default: the ONNX file\'s, else 224)', int(1, 4096))
+  .option('--plan', 'list the steps the engine runs after its passes (always shown for ONNX files)')
   .option('--json', 'print JSON'))
   .action((name: string, o) => {
-    const info = modelInfo(model(name, o, false), { batch: 1, height: o.size, width: o.size });
-    console.log(o.json ? JSON.stringify(info, null, 2) : formatInfo(info));
+    const graph = model(name, o, false);
+    const [, , h, w] = graph.source?.inputShape ?? [];
+    const dims = o.size ? { height: o.size, width: o.size } : { height: typeof h === 'number' ? h : 224, width: typeof w === 'number' ? w : 224 };
+    const info = modelInfo(graph, { batch: 1, ...dims });
+    console.log(o.json ? JSON.stringify(info, null, 2) : formatInfo(info, o.plan || !!graph.source));
   });
 
 withModelOptions(program.command('run <model>')
   .description('run a model on an NCHW float32 .npy input and write the output as .npy')
-  .requiredOption('--input <file>', 'input .npy, shape [N, 3, H, W]')
+  .requiredOption('--input <file>', 'input .npy, NCHW float32')
   .requiredOption('--output <file>', 'output .npy')
   .addOption(new Option('--backend <b>', 'build to run').choices(['auto', 'simd', 'scalar']).default('auto')))
   .action(async (name: string, o) => {
     const input = readNpyFile(o.input);
+    const graph = model(name, o);
     const [batch, channels, height, width] = input.shape;
-    if (input.shape.length !== 4 || channels !== 3) {
-      throw new InputError(`${o.input}: shape [${input.shape}] is not [N, 3, H, W]`);
+    if (input.shape.length !== 4 || channels !== graph.input.channels) {
+      throw new InputError(`${o.input}: shape [${input.shape}] is not [N, ${graph.input.channels}, H, W]`);
     }
     const engine = await createEngine({ backend: o.backend });
-    const session = engine.compile(model(name, o), { batch, height, width });
+    const session = engine.compile(graph, { batch, height, width });
     writeFileSync(o.output, formatNpy({ data: session.run(input.data), shape: session.outputShape }));
     console.log(`${o.output}: [${session.outputShape}] (${engine.backend} build)`);
   });

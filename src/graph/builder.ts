@@ -16,6 +16,9 @@ export interface ConvOptions {
   group?: number;
   bias?: boolean;
   act?: Activation;
+  /** Scales the He-normal weights; `biasMean` centres the random bias (as for `fc`). */
+  gain?: number;
+  biasMean?: number;
 }
 
 export interface PoolOptions {
@@ -79,23 +82,26 @@ export class GraphBuilder {
     const [kH, kW] = pair(o.kernel);
     const group = o.group ?? 1;
     const inCg = this.channelsOf(x) / group;
-    const std = Math.sqrt(2 / (inCg * kH * kW));
+    const std = (o.gain ?? 1) * Math.sqrt(2 / (inCg * kH * kW));
     const name = this.fresh('conv');
     return this.add({
       op: 'conv', name, inputs: [x], output: name,
       weight: this.param([outC, inCg, kH, kW], (r) => r.normal() * std),
-      bias: o.bias ? this.param([outC], (r) => 0.1 * r.normal()) : undefined,
+      bias: o.bias ? this.param([outC], (r) => (o.biasMean ?? 0) + 0.1 * r.normal()) : undefined,
       stride: pair(o.stride ?? 1), pads: pads(o.pad), dilation: pair(o.dilation ?? 1), group,
       act: o.act ?? 'none',
     }, outC);
   }
 
-  /** `gamma` scales the random BatchNorm weights: small values keep deep random nets in range. */
-  batchnorm(x: string, gamma = 1): string {
+  /**
+   * `gamma` scales the random BatchNorm weights: small values keep deep random nets in range.
+   * `epsilon`: PyTorch's default 1e-5; MobileNetV3 (and TF-ported weights) use 1e-3.
+   */
+  batchnorm(x: string, gamma = 1, epsilon = 1e-5): string {
     const c = this.channelsOf(x);
     const name = this.fresh('bn');
     return this.add({
-      op: 'batchnorm', name, inputs: [x], output: name, epsilon: 1e-5,
+      op: 'batchnorm', name, inputs: [x], output: name, epsilon,
       scale: this.param([c], (r) => gamma * (0.5 + r.uniform())),
       bias: this.param([c], (r) => 0.1 * r.normal()),
       mean: this.param([c], (r) => 0.1 * r.normal()),
@@ -156,18 +162,27 @@ export class GraphBuilder {
     return this.add({ op: 'softmax', name, inputs: [x], output: name }, this.channelsOf(x));
   }
 
-  /** The SE block as separate ops (squeeze, FC, act, FC, gate, scale), as exports write it. */
+  /**
+   * The SE block as separate ops (squeeze, FC, act, FC, gate, scale), as exports write it.
+   * `as: 'fc'` (default) flattens the squeezed [N, C, 1, 1] and uses FC layers (the paper's Caffe
+   * models); `as: 'conv'` keeps [N, C, 1, 1] and uses 1x1 convolutions (torchvision, timm).
+   */
   squeezeExcite(x: string, hidden: number, o: {
-    squeeze?: 'avg' | 'max'; act?: Activation; gate?: Activation; bias?: boolean;
+    squeeze?: 'avg' | 'max'; act?: Activation; gate?: Activation; bias?: boolean; as?: 'fc' | 'conv';
   } = {}): string {
     const c = this.channelsOf(x);
-    let s = this.flatten(this.globalPool(x, o.squeeze ?? 'avg'));
-    s = this.activation(this.fc(s, hidden, { bias: o.bias ?? true }), o.act ?? 'relu');
+    const bias = o.bias ?? true;
+    const linear = (t: string, outK: number, gain = 1, biasMean = 0) => (o.as === 'conv'
+      ? this.conv(t, outK, { kernel: 1, bias, gain, biasMean })
+      : this.fc(t, outK, { bias, gain, biasMean }));
+    let s = this.globalPool(x, o.squeeze ?? 'avg');
+    if (o.as !== 'conv') s = this.flatten(s);
+    s = this.activation(linear(s, hidden), o.act ?? 'relu');
     // An unbounded gate (relu) would let random weights scale every block by a factor that grows
     // with its input, and deep random nets overflow (SE-ResNet-152 reached inf): start it near 1.
     const gate = o.gate ?? 'sigmoid';
     const unbounded = gate === 'relu' || gate === 'none';
-    s = this.fc(s, c, { bias: o.bias ?? true, gain: unbounded ? 0.002 : 1, biasMean: unbounded ? 1 : 0 });
+    s = linear(s, c, unbounded ? 0.002 : 1, unbounded ? 1 : 0);
     s = this.activation(s, gate);
     return this.mul(x, s);
   }

@@ -76,6 +76,15 @@ export interface FlattenNode extends NodeBase {
   op: 'flatten';
 }
 
+/**
+ * A reshape that keeps the bytes in place: the batch stays, and every dimension after the
+ * channels is 1 before and after ([N, C] <-> [N, C, 1, 1]), as exports write `x.view(n, c, 1, 1)`.
+ */
+export interface ReshapeNode extends NodeBase {
+  op: 'reshape';
+  shape: number[]; // without the batch dimension
+}
+
 /** Fully connected: [N, K] -> [N, outK], y = act(x W^T + b). */
 export interface FcNode extends NodeBase {
   op: 'fc';
@@ -104,13 +113,15 @@ export interface SeNode extends NodeBase {
 
 export type Node =
   | ConvNode | BatchNormNode | ActivationNode | AddNode | MulNode | PoolNode | GlobalPoolNode
-  | FlattenNode | FcNode | SoftmaxNode | SeNode;
+  | FlattenNode | ReshapeNode | FcNode | SoftmaxNode | SeNode;
 
 export type OpType = Node['op'];
 
 /** Nodes in topological order; one NCHW input whose N, H, W are chosen at compile time. */
 export interface Graph {
   name: string;
+  /** Where an imported graph came from (absent for built-in models). */
+  source?: { format: 'onnx'; file: string; opset: number; producer: string; inputShape: (number | string)[] };
   input: { name: string; channels: number };
   output: string;
   nodes: Node[];

@@ -91,6 +91,14 @@ export function inferNode(node: Node, ins: Shape[]): Shape {
       expectRank(node, x, 4);
       if (x[2] !== 1 || x[3] !== 1) fail(node, `only [N, C, 1, 1] inputs can be flattened, got [${x}]`);
       return [x[0], x[1]];
+    case 'reshape': {
+      const vectorLike = (s: Shape) => s.slice(2).every((d) => d === 1);
+      const out = [x[0], ...node.shape];
+      if (numel(out) !== numel(x) || !vectorLike(x) || !vectorLike(out)) {
+        fail(node, `only reshapes between [N, C] and [N, C, 1, ..., 1] are supported, got [${x}] -> [${out}]`);
+      }
+      return out;
+    }
     case 'fc': {
       expectRank(node, x, 2);
       const [outK, k] = node.weight.shape;

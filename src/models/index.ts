@@ -1,9 +1,12 @@
 // The model registry: names the CLI and API accept, and the options each one takes.
 import { OptionError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
+import { buildEfficientNetB0, type EfficientNetOptions } from './efficientnet.js';
+import { buildMobileNetV3, type MobileNetV3Options } from './mobilenetv3.js';
 import { buildResNet, type ResNetConfig, type ResNetOptions } from './resnet.js';
 
-export type ModelOptions = ResNetOptions;
+/** Every option any model takes; each model accepts only its own (`ModelEntry.options`). */
+export type ModelOptions = ResNetOptions & MobileNetV3Options & EfficientNetOptions;
 
 export interface ModelEntry {
   description: string;
@@ -14,6 +17,8 @@ export interface ModelEntry {
 
 const COMMON = ['seed', 'weights', 'classes', 'strideOn'] as const;
 const SE = [...COMMON, 'reduction', 'placement', 'squeeze', 'gate', 'fcBias'] as const;
+const BASIC = ['seed', 'weights', 'classes'] as const;
+const MOBILENET = [...BASIC, 'width'] as const;
 
 const resnet = (description: string, fixed: Omit<ResNetConfig, keyof ResNetOptions>): ModelEntry => ({
   description,
@@ -36,6 +41,22 @@ export const MODELS: Record<string, ModelEntry> = {
     { name: 'se-resnext50-32x4d', blocks: [3, 4, 6, 3], se: true, groups: 32, groupWidth: 4 }),
   'se-resnext101-32x4d': resnet('SE-ResNeXt-101 (32x4d): 49.0M params, 8.00 GFLOPs',
     { name: 'se-resnext101-32x4d', blocks: [3, 4, 23, 3], se: true, groups: 32, groupWidth: 4 }),
+  // torchvision's definitions (SE as 1x1 convs); MACs at 224x224 are conv and FC multiply-adds.
+  'mobilenet-v3-large': {
+    description: 'MobileNetV3-Large (torchvision): 5.48M params, 0.22 G MACs; width multiplier option',
+    options: MOBILENET,
+    build: (options = {}) => buildMobileNetV3('large', options),
+  },
+  'mobilenet-v3-small': {
+    description: 'MobileNetV3-Small (torchvision): 2.54M params, 0.06 G MACs; width multiplier option',
+    options: MOBILENET,
+    build: (options = {}) => buildMobileNetV3('small', options),
+  },
+  'efficientnet-b0': {
+    description: 'EfficientNet-B0 (torchvision): 5.29M params, 0.39 G MACs',
+    options: BASIC,
+    build: (options = {}) => buildEfficientNetB0(options),
+  },
 };
 
 export function listModels(): string[] {

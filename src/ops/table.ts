@@ -132,8 +132,13 @@ const globalpool: OpSpec<Extract<Node, { op: 'globalpool' }>> = {
   },
 };
 
-// [N, C, 1, 1] and [N, C] are the same bytes in NHWC: no work at all.
+// [N, C, 1, 1] and [N, C] are the same bytes in NHWC: flatten and reshape cost nothing.
 const flatten: OpSpec<Extract<Node, { op: 'flatten' }>> = {
+  alias: true,
+  bind: () => () => {},
+};
+
+const reshape: OpSpec<Extract<Node, { op: 'reshape' }>> = {
   alias: true,
   bind: () => () => {},
 };
@@ -172,7 +177,7 @@ const se: OpSpec<Extract<Node, { op: 'se' }>> = {
 };
 
 export const OPS: { [K in OpType]: OpSpec<Extract<Node, { op: K }>> } = {
-  conv, fc, batchnorm, activation, add, mul, pool, globalpool, flatten, softmax, se,
+  conv, fc, batchnorm, activation, add, mul, pool, globalpool, flatten, reshape, softmax, se,
 };
 
 export function opSpec(node: Node): OpSpec {

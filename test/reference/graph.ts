@@ -47,6 +47,8 @@ export function runNode(node: Node, ins: RefTensor[]): RefTensor {
     case 'flatten':
       if (x.shape.length !== 4 || x.shape[2] !== 1 || x.shape[3] !== 1) throw new Error(`reference: flatten '${node.name}' of [${x.shape}]`);
       return { data: x.data, shape: [x.shape[0], x.shape[1]] };
+    case 'reshape':
+      return { data: x.data, shape: [x.shape[0], ...node.shape] };
     case 'fc':
       return linearRef(x.data, x.shape, need(node.weight, node, 'weight'), node.weight.shape,
         values(node.bias, node, 'bias'), node.act);

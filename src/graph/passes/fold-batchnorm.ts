@@ -1,10 +1,27 @@
-import type { ConvNode, Graph, Node } from '../ir.js';
+import type { BatchNormNode, ConvNode, Graph, Node } from '../ir.js';
 import { consumerCounts, producers } from './util.js';
+
+/** The folded weight and bias, or undefined for a structure-only graph (shapes, no values). */
+function foldValues(conv: ConvNode, bn: BatchNormNode): Pick<ConvNode, 'weight' | 'bias'> | undefined {
+  const [outC] = conv.weight.shape;
+  const w = conv.weight.data, g = bn.scale.data, beta = bn.bias.data, mean = bn.mean.data, v = bn.variance.data;
+  if (!w || !g || !beta || !mean || !v) return undefined;
+  const per = w.length / outC;
+  const weight = new Float32Array(w.length);
+  const bias = new Float32Array(outC);
+  for (let o = 0; o < outC; o++) {
+    const k = g[o] / Math.sqrt(v[o] + bn.epsilon);
+    for (let i = 0; i < per; i++) weight[o * per + i] = w[o * per + i] * k;
+    bias[o] = ((conv.bias?.data?.[o] ?? 0) - mean[o]) * k + beta[o];
+  }
+  return { weight: { shape: conv.weight.shape, data: weight }, bias: { shape: [outC], data: bias } };
+}
 
 /**
  * Folds a BatchNorm into the convolution before it (when the conv feeds nothing else):
  * w' = w * g / sqrt(v + eps) per output channel, b' = (b - mean) * g / sqrt(v + eps) + beta.
- * Returns a new graph; the input graph and its weight arrays are left untouched.
+ * Returns a new graph; the input graph and its weight arrays are left untouched. A structure-only
+ * graph folds too (shapes only), so `info` shows the plan the engine would run.
  */
 export function foldBatchNorm(graph: Graph): Graph {
   const uses = consumerCounts(graph);
@@ -16,19 +33,9 @@ export function foldBatchNorm(graph: Graph): Graph {
     const conv = from.get(node.inputs[0]);
     if (conv?.op !== 'conv' || conv.act !== 'none' || uses.get(conv.output) !== 1) continue;
     const [outC] = conv.weight.shape;
-    const w = conv.weight.data, g = node.scale.data, beta = node.bias.data, mean = node.mean.data, v = node.variance.data;
-    if (!w || !g || !beta || !mean || !v) continue; // structure-only graph: nothing to fold
-    const per = w.length / outC;
-    const weight = new Float32Array(w.length);
-    const bias = new Float32Array(outC);
-    for (let o = 0; o < outC; o++) {
-      const k = g[o] / Math.sqrt(v[o] + node.epsilon);
-      for (let i = 0; i < per; i++) weight[o * per + i] = w[o * per + i] * k;
-      bias[o] = ((conv.bias?.data?.[o] ?? 0) - mean[o]) * k + beta[o];
-    }
     folded.set(node.output, {
       ...conv, output: node.output, name: conv.name,
-      weight: { shape: conv.weight.shape, data: weight }, bias: { shape: [outC], data: bias },
+      ...(foldValues(conv, node) ?? { weight: { shape: conv.weight.shape }, bias: { shape: [outC] } }),
     });
     dropped.add(conv);
   }

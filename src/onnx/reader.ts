@@ -1,0 +1,435 @@
+// ONNX (PyTorch exports, opsets 11-17) -> the graph IR. Shapes are tracked at the file's input
+// size while reading, so that broadcasts can be told apart and the Shape/Gather/Unsqueeze/Concat
+// chains PyTorch writes for `x.view(n, c, 1, 1)` fold into constants; the batch stays symbolic.
+import { OnnxError } from '../errors.js';
+import type { Activation, Graph, Node, Param } from '../graph/ir.js';
+import { inferNode, type Shape } from '../graph/shapes.js';
+import { ModelProto, DATA_TYPE_NAMES, type AttributeMsg, type GraphMsg, type ModelMsg, type NodeMsg } from './schema.js';
+import { readTensor, type Constant } from './tensors.js';
+
+export const MIN_OPSET = 11;
+export const MAX_OPSET = 17;
+
+/** Stands for the batch size in folded shape values: it stays whatever the session compiles for. */
+const BATCH = -1e9;
+
+type Value = { kind: 'tensor'; name: string; shape: Shape } | { kind: 'const'; c: Constant };
+
+interface Context {
+  file: string;
+  opset: number;
+  values: Map<string, Value>;
+  nodes: Node[];
+  /** Activation nodes by output, to see x * sigmoid(x) and x * hardsigmoid(x). */
+  activations: Map<string, { act: Activation; input: string }>;
+}
+
+type Converter = (ctx: Context, node: NodeMsg, where: string) => void;
+
+const f32 = (v: number) => Math.fround(v);
+
+function attr(node: NodeMsg, name: string): AttributeMsg | undefined {
+  return node.attribute?.find((a) => a.name === name);
+}
+const attrInt = (n: NodeMsg, name: string, d: number) => Number(attr(n, name)?.i ?? d);
+const attrFloat = (n: NodeMsg, name: string, d: number) => attr(n, name)?.f ?? d;
+const attrInts = (n: NodeMsg, name: string) => attr(n, name)?.ints?.map(Number);
+const attrString = (n: NodeMsg, name: string) => {
+  const s = attr(n, name)?.s;
+  return s ? new TextDecoder().decode(s) : undefined;
+};
+
+function input(ctx: Context, node: NodeMsg, i: number, where: string): Value {
+  const name = node.input?.[i];
+  if (!name) throw new OnnxError(`${where}: input ${i} is missing`);
+  const v = ctx.values.get(name);
+  if (!v) throw new OnnxError(`${where}: input '${name}' is neither a graph input, an initializer nor an earlier node's output`);
+  return v;
+}
+
+function tensorIn(ctx: Context, node: NodeMsg, i: number, where: string): { name: string; shape: Shape } {
+  const v = input(ctx, node, i, where);
+  if (v.kind !== 'tensor') throw new OnnxError(`${where}: input ${i} ('${node.input![i]}') is a constant; senet-wasm runs this op on computed tensors only`);
+  return v;
+}
+
+function constIn(ctx: Context, node: NodeMsg, i: number, where: string, type?: 'float' | 'int'): Constant {
+  const v = input(ctx, node, i, where);
+  if (v.kind !== 'const') throw new OnnxError(`${where}: input ${i} ('${node.input![i]}') must be an initializer or a constant`);
+  if (type && v.c.type !== type) throw new OnnxError(`${where}: input ${i} must hold ${type === 'float' ? 'FLOAT' : 'integer'} values`);
+  return v.c;
+}
+
+const param = (c: Constant, shape = c.dims): Param => ({ shape, data: c.values as Float32Array });
+
+function outName(node: NodeMsg, where: string): string {
+  const name = node.output?.[0];
+  if (!name) throw new OnnxError(`${where}: has no output`);
+  return name;
+}
+
+/** Adds an IR node: its shape is inferred now, so a mismatch is reported against this ONNX node. */
+function emit(ctx: Context, node: Node, where: string): void {
+  const ins = node.inputs.map((t) => (ctx.values.get(t) as { shape: Shape }).shape);
+  let shape: Shape;
+  try {
+    shape = inferNode(node, ins);
+  } catch (e) {
+    throw new OnnxError(`${where}: ${(e as Error).message.replace(/^node '[^']*' \([a-z]+\): /, '')}`);
+  }
+  ctx.nodes.push(node);
+  ctx.values.set(node.output, { kind: 'tensor', name: node.output, shape });
+}
+
+function alias(ctx: Context, node: NodeMsg, v: Value, where: string): void {
+  ctx.values.set(outName(node, where), v);
+}
+
+const pair = (v: number[] | undefined, d: [number, number]): [number, number] => (v && v.length === 2 ? [v[0], v[1]] : d);
+
+function pads(node: NodeMsg, where: string): [number, number, number, number] {
+  const autoPad = attrString(node, 'auto_pad') ?? 'NOTSET';
+  if (autoPad !== 'NOTSET' && autoPad !== 'VALID') {
+    throw new OnnxError(`${where}: auto_pad ${autoPad} is not supported; export with explicit pads`);
+  }
+  const p = attrInts(node, 'pads') ?? [0, 0, 0, 0];
+  if (p.length !== 4) throw new OnnxError(`${where}: pads [${p}] are not 2-D (4 values)`);
+  return [p[0], p[1], p[2], p[3]]; // ONNX: [top, left, bottom, right]
+}
+
+function activation(act: Activation): Converter {
+  return (ctx, node, where) => {
+    const x = tensorIn(ctx, node, 0, where);
+    const out = outName(node, where);
+    emit(ctx, { op: 'activation', name: node.name || out, inputs: [x.name], output: out, act }, where);
+    ctx.activations.set(out, { act, input: x.name });
+  };
+}
+
+/** Target shape of a Reshape, Squeeze or Unsqueeze, resolved against the input shape. */
+function reshapeTo(ctx: Context, node: NodeMsg, x: { name: string; shape: Shape }, target: number[], where: string): void {
+  const out = target.map((d, i) => (d === BATCH || (i === 0 && d === 0) ? x.shape[0] : d === 0 ? x.shape[i] : d));
+  const known = out.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const total = x.shape.reduce((a, b) => a * b, 1);
+  const resolved = out.map((d) => (d === -1 ? total / known : d));
+  if (resolved[0] !== x.shape[0]) throw new OnnxError(`${where}: reshaping across the batch dimension ([${x.shape}] -> [${target}]) is not supported`);
+  if (resolved.join() === x.shape.join()) return alias(ctx, node, { kind: 'tensor', ...x }, where);
+  const name = outName(node, where);
+  if (resolved.length === 2 && x.shape.length === 4) {
+    emit(ctx, { op: 'flatten', name: node.name || name, inputs: [x.name], output: name }, where);
+  } else {
+    emit(ctx, { op: 'reshape', name: node.name || name, inputs: [x.name], output: name, shape: resolved.slice(1) }, where);
+  }
+}
+
+/** Axes of Squeeze/Unsqueeze/ReduceMean: an attribute before opset 13 (18 for ReduceMean), an input after. */
+function axes(ctx: Context, node: NodeMsg, where: string, inputIndex: number): number[] | undefined {
+  return attrInts(node, 'axes') ?? (node.input?.[inputIndex] ? (constIn(ctx, node, inputIndex, where, 'int').values as number[]) : undefined);
+}
+
+const intConst = (values: number[], dims = [values.length]): Value => ({ kind: 'const', c: { dims, values, type: 'int' } });
+
+const CONVERTERS: Record<string, Converter> = {
+  Conv(ctx, node, where) {
+    const x = tensorIn(ctx, node, 0, where);
+    const w = constIn(ctx, node, 1, where, 'float');
+    if (w.dims.length !== 4) throw new OnnxError(`${where}: only 2-D convolutions are supported, weight has dims [${w.dims}]`);
+    const b = node.input?.[2] ? constIn(ctx, node, 2, where, 'float') : undefined;
+    const out = outName(node, where);
+    emit(ctx, {
+      op: 'conv', name: node.name || out, inputs: [x.name], output: out,
+      weight: param(w), bias: b && param(b), act: 'none', group: attrInt(node, 'group', 1),
+      stride: pair(attrInts(node, 'strides'), [1, 1]), dilation: pair(attrInts(node, 'dilations'), [1, 1]), pads: pads(node, where),
+    }, where);
+  },
+  BatchNormalization(ctx, node, where) {
+    if (attrInt(node, 'training_mode', 0)) throw new OnnxError(`${where}: training_mode BatchNormalization is not an inference graph`);
+    const x = tensorIn(ctx, node, 0, where);
+    const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => param(constIn(ctx, node, i, where, 'float')));
+    const out = outName(node, where);
+    emit(ctx, { op: 'batchnorm', name: node.name || out, inputs: [x.name], output: out, scale, bias, mean, variance, epsilon: attrFloat(node, 'epsilon', 1e-5) }, where);
+  },
+  Relu: activation('relu'),
+  Sigmoid: activation('sigmoid'),
+  Tanh: activation('tanh'),
+  HardSwish: activation('hardswish'),
+  HardSigmoid(ctx, node, where) {
+    const alpha = attrFloat(node, 'alpha', 0.2), beta = attrFloat(node, 'beta', 0.5);
+    // PyTorch's hardsigmoid, relu6(x + 3) / 6, is alpha = 1/6, beta = 1/2 (exported as f32).
+    if (alpha !== f32(1 / 6) && alpha !== 1 / 6 || beta !== 0.5) {
+      throw new OnnxError(`${where}: HardSigmoid with alpha ${alpha}, beta ${beta} is not supported (only PyTorch's alpha 1/6, beta 0.5)`);
+    }
+    activation('hardsigmoid')(ctx, node, where);
+  },
+  Clip(ctx, node, where) {
+    const bound = (i: number, a: string): number | undefined => {
+      if (ctx.opset < 11) return attr(node, a)?.f;
+      if (!node.input?.[i]) return undefined;
+      const c = constIn(ctx, node, i, where);
+      return Number(c.values[0]);
+    };
+    const lo = bound(1, 'min'), hi = bound(2, 'max');
+    if (lo === 0 && hi === 6) return activation('relu6')(ctx, node, where);
+    if (lo === 0 && hi === undefined) return activation('relu')(ctx, node, where);
+    throw new OnnxError(`${where}: Clip to [${lo ?? '-inf'}, ${hi ?? 'inf'}] is not supported (only ReLU6 [0, 6] and [0, inf))`);
+  },
+  Mul(ctx, node, where) {
+    const a = tensorIn(ctx, node, 0, where), b = tensorIn(ctx, node, 1, where);
+    const out = outName(node, where);
+    // x * sigmoid(x) is SiLU, x * hardsigmoid(x) is hard-swish (how PyTorch exports them).
+    for (const [x, g] of [[a, b], [b, a]]) {
+      const gate = ctx.activations.get(g.name);
+      const fused = gate?.input === x.name ? { sigmoid: 'silu', hardsigmoid: 'hardswish' }[gate.act as 'sigmoid'] : undefined;
+      if (fused) {
+        emit(ctx, { op: 'activation', name: node.name || out, inputs: [x.name], output: out, act: fused as Activation }, where);
+        return;
+      }
+    }
+    // The SE scale: one side is [N, C, H, W], the other [N, C] or [N, C, 1, 1].
+    const isScale = (s: Shape, x: Shape) => x.length === 4 && s[0] === x[0] && s[1] === x[1] && s.slice(2).every((d) => d === 1) && s.length <= 4;
+    const [x, s] = isScale(b.shape, a.shape) ? [a, b] : isScale(a.shape, b.shape) ? [b, a] : [undefined, undefined];
+    if (!x || !s) throw new OnnxError(`${where}: Mul of [${a.shape}] and [${b.shape}] is not supported (only x * sigmoid(x), x * hardsigmoid(x) and a per-channel scale)`);
+    let scale = s.name;
+    if (s.shape.length === 4) {
+      scale = `${out}/scale`;
+      emit(ctx, { op: 'flatten', name: scale, inputs: [s.name], output: scale }, where);
+    }
+    emit(ctx, { op: 'mul', name: node.name || out, inputs: [x.name, scale], output: out }, where);
+  },
+  Add(ctx, node, where) {
+    const a = input(ctx, node, 0, where), b = input(ctx, node, 1, where);
+    const out = outName(node, where);
+    // MatMul + Add (a bias): fold the constant into the FC before it.
+    for (const [t, c] of [[a, b], [b, a]]) {
+      const prev = t.kind === 'tensor' ? ctx.nodes.find((n) => n.output === t.name) : undefined;
+      if (c.kind === 'const' && prev?.op === 'fc' && !prev.bias && c.c.type === 'float' && c.c.values.length === prev.weight.shape[0]) {
+        prev.bias = { shape: [c.c.values.length], data: c.c.values as Float32Array };
+        return alias(ctx, node, t, where);
+      }
+    }
+    if (a.kind !== 'tensor' || b.kind !== 'tensor') throw new OnnxError(`${where}: Add of a tensor and a constant is only supported as the bias of a MatMul`);
+    emit(ctx, { op: 'add', name: node.name || out, inputs: [a.name, b.name], output: out, act: 'none' }, where);
+  },
+  MaxPool: (ctx, node, where) => pool(ctx, node, where, 'max'),
+  AveragePool: (ctx, node, where) => pool(ctx, node, where, 'avg'),
+  GlobalAveragePool: (ctx, node, where) => globalPool(ctx, node, where, 'avg'),
+  GlobalMaxPool: (ctx, node, where) => globalPool(ctx, node, where, 'max'),
+  ReduceMean(ctx, node, where) {
+    const x = tensorIn(ctx, node, 0, where);
+    const ax = (axes(ctx, node, where, 1) ?? []).map((d) => (d < 0 ? d + x.shape.length : d)).sort();
+    if (x.shape.length !== 4 || ax.join() !== '2,3') throw new OnnxError(`${where}: ReduceMean over axes [${ax}] is not supported (only over H and W of [N, C, H, W])`);
+    if (attrInt(node, 'keepdims', 1)) return globalPool(ctx, node, where, 'avg');
+    const out = outName(node, where), pooled = `${out}/pooled`;
+    emit(ctx, { op: 'globalpool', name: pooled, inputs: [x.name], output: pooled, mode: 'avg' }, where);
+    emit(ctx, { op: 'flatten', name: node.name || out, inputs: [pooled], output: out }, where);
+  },
+  Flatten(ctx, node, where) {
+    const x = tensorIn(ctx, node, 0, where);
+    const axis = attrInt(node, 'axis', 1);
+    if (axis !== 1) throw new OnnxError(`${where}: Flatten with axis ${axis} is not supported (only axis 1)`);
+    reshapeTo(ctx, node, x, [BATCH, x.shape.slice(1).reduce((p, d) => p * d, 1)], where);
+  },
+  Reshape(ctx, node, where) {
+    reshapeTo(ctx, node, tensorIn(ctx, node, 0, where), constIn(ctx, node, 1, where, 'int').values as number[], where);
+  },
+  Squeeze(ctx, node, where) {
+    const v = input(ctx, node, 0, where);
+    const shape = v.kind === 'tensor' ? v.shape : v.c.dims;
+    const ax = (axes(ctx, node, where, 1) ?? shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)).map((d) => (d < 0 ? d + shape.length : d));
+    const kept = shape.filter((_, i) => !ax.includes(i));
+    if (v.kind === 'const') return alias(ctx, node, { kind: 'const', c: { ...v.c, dims: kept } }, where);
+    reshapeTo(ctx, node, v, [BATCH, ...kept.slice(1)], where);
+  },
+  Unsqueeze(ctx, node, where) {
+    const v = input(ctx, node, 0, where);
+    const shape = v.kind === 'tensor' ? v.shape : v.c.dims;
+    const rank = shape.length + (axes(ctx, node, where, 1)?.length ?? 0);
+    const ax = (axes(ctx, node, where, 1) ?? []).map((d) => (d < 0 ? d + rank : d));
+    const out: number[] = [];
+    for (let i = 0, j = 0; i < rank; i++) out.push(ax.includes(i) ? 1 : shape[j++]);
+    if (v.kind === 'const') return alias(ctx, node, { kind: 'const', c: { ...v.c, dims: out } }, where);
+    reshapeTo(ctx, node, v, [BATCH, ...out.slice(1)], where);
+  },
+  Gemm(ctx, node, where) {
+    const x = tensorIn(ctx, node, 0, where);
+    if (attrInt(node, 'transA', 0)) throw new OnnxError(`${where}: Gemm with transA is not supported`);
+    const w = constIn(ctx, node, 1, where, 'float');
+    const alpha = attrFloat(node, 'alpha', 1), beta = attrFloat(node, 'beta', 1);
+    const [k, o] = attrInt(node, 'transB', 0) ? [w.dims[1], w.dims[0]] : [w.dims[0], w.dims[1]];
+    const weight = new Float32Array(o * k);
+    for (let i = 0; i < o; i++) {
+      for (let j = 0; j < k; j++) weight[i * k + j] = alpha * (attrInt(node, 'transB', 0) ? w.values[i * k + j] : w.values[j * o + i]);
+    }
+    let bias: Param | undefined;
+    if (node.input?.[2]) {
+      const c = constIn(ctx, node, 2, where, 'float');
+      if (c.values.length !== o && c.values.length !== 1) throw new OnnxError(`${where}: bias of ${c.values.length} values does not broadcast to ${o} outputs`);
+      bias = { shape: [o], data: Float32Array.from({ length: o }, (_, i) => beta * c.values[c.values.length === 1 ? 0 : i]) };
+    }
+    const out = outName(node, where);
+    emit(ctx, { op: 'fc', name: node.name || out, inputs: [x.name], output: out, weight: { shape: [o, k], data: weight }, bias, act: 'none' }, where);
+  },
+  MatMul(ctx, node, where) {
+    const x = tensorIn(ctx, node, 0, where);
+    const w = constIn(ctx, node, 1, where, 'float');
+    if (w.dims.length !== 2) throw new OnnxError(`${where}: MatMul with a weight of dims [${w.dims}] is not supported (only [K, N])`);
+    const [k, o] = w.dims;
+    const weight = new Float32Array(o * k);
+    for (let i = 0; i < o; i++) for (let j = 0; j < k; j++) weight[i * k + j] = w.values[j * o + i];
+    const out = outName(node, where);
+    emit(ctx, { op: 'fc', name: node.name || out, inputs: [x.name], output: out, weight: { shape: [o, k], data: weight }, act: 'none' }, where);
+  },
+  Softmax(ctx, node, where) {
+    const x = tensorIn(ctx, node, 0, where);
+    const axis = attrInt(node, 'axis', ctx.opset >= 13 ? -1 : 1);
+    if (x.shape.length !== 2 || (axis !== 1 && axis !== -1)) throw new OnnxError(`${where}: Softmax over axis ${axis} of [${x.shape}] is not supported (only over the classes of [N, K])`);
+    const out = outName(node, where);
+    emit(ctx, { op: 'softmax', name: node.name || out, inputs: [x.name], output: out }, where);
+  },
+  Identity: (ctx, node, where) => alias(ctx, node, input(ctx, node, 0, where), where),
+  Dropout: (ctx, node, where) => alias(ctx, node, input(ctx, node, 0, where), where),
+  Constant(ctx, node, where) {
+    const a = node.attribute?.[0];
+    if (a?.name === 'value' && a.t) return alias(ctx, node, { kind: 'const', c: readTensor(a.t, where) }, where);
+    if (a?.name === 'value_float') return alias(ctx, node, { kind: 'const', c: { dims: [], values: Float32Array.of(a.f ?? 0), type: 'float' } }, where);
+    if (a?.name === 'value_floats') return alias(ctx, node, { kind: 'const', c: { dims: [a.floats?.length ?? 0], values: Float32Array.from(a.floats ?? []), type: 'float' } }, where);
+    if (a?.name === 'value_int') return alias(ctx, node, intConst([Number(a.i ?? 0)], []), where);
+    if (a?.name === 'value_ints') return alias(ctx, node, intConst(a.ints?.map(Number) ?? []), where);
+    throw new OnnxError(`${where}: Constant with attribute '${a?.name}' is not supported`);
+  },
+  // Shape arithmetic, folded while reading.
+  Shape(ctx, node, where) {
+    const x = tensorIn(ctx, node, 0, where);
+    alias(ctx, node, intConst([BATCH, ...x.shape.slice(1)]), where);
+  },
+  Gather(ctx, node, where) {
+    const data = constIn(ctx, node, 0, where, 'int'), idx = constIn(ctx, node, 1, where, 'int');
+    if (attrInt(node, 'axis', 0) !== 0 || data.dims.length !== 1) throw new OnnxError(`${where}: Gather is only supported on 1-D shape values`);
+    const values = (idx.values as number[]).map((i) => (data.values as number[])[i < 0 ? i + data.values.length : i]);
+    if (values.some((v) => v === undefined)) throw new OnnxError(`${where}: Gather index out of range`);
+    alias(ctx, node, intConst(values, idx.dims), where);
+  },
+  Concat(ctx, node, where) {
+    const parts = (node.input ?? []).map((_, i) => constIn(ctx, node, i, where, 'int'));
+    alias(ctx, node, intConst(parts.flatMap((p) => p.values as number[])), where);
+  },
+  Cast(ctx, node, where) {
+    const c = constIn(ctx, node, 0, where);
+    const to = attrInt(node, 'to', 0);
+    if (to === 7 || to === 6) return alias(ctx, node, { kind: 'const', c: { dims: c.dims, values: Array.from(c.values, Math.trunc), type: 'int' } }, where);
+    if (to === 1) return alias(ctx, node, { kind: 'const', c: { dims: c.dims, values: Float32Array.from(c.values), type: 'float' } }, where);
+    throw new OnnxError(`${where}: Cast to ${DATA_TYPE_NAMES[to] ?? to} is not supported`);
+  },
+};
+
+function pool(ctx: Context, node: NodeMsg, where: string, mode: 'max' | 'avg'): void {
+  const x = tensorIn(ctx, node, 0, where);
+  const kernel = attrInts(node, 'kernel_shape');
+  if (!kernel || kernel.length !== 2) throw new OnnxError(`${where}: only 2-D pooling is supported (kernel_shape [${kernel ?? ''}])`);
+  if ((attrInts(node, 'dilations') ?? [1, 1]).some((d) => d !== 1)) throw new OnnxError(`${where}: dilated pooling is not supported`);
+  const p = pads(node, where);
+  const stride = pair(attrInts(node, 'strides'), [1, 1]);
+  // Exports write a global max squeeze as MaxPool with the whole map as its window.
+  if (kernel[0] === x.shape[2] && kernel[1] === x.shape[3] && p.every((v) => v === 0)) return globalPool(ctx, node, where, mode);
+  const out = outName(node, where);
+  emit(ctx, {
+    op: 'pool', name: node.name || out, inputs: [x.name], output: out, mode, kernel: [kernel[0], kernel[1]], stride, pads: p,
+    ceilMode: attrInt(node, 'ceil_mode', 0) === 1, countIncludePad: attrInt(node, 'count_include_pad', 0) === 1,
+  }, where);
+}
+
+function globalPool(ctx: Context, node: NodeMsg, where: string, mode: 'max' | 'avg'): void {
+  const x = tensorIn(ctx, node, 0, where);
+  const out = outName(node, where);
+  emit(ctx, { op: 'globalpool', name: node.name || out, inputs: [x.name], output: out, mode }, where);
+}
+
+export const SUPPORTED_OPS: readonly string[] = Object.keys(CONVERTERS).sort();
+
+/** Drops nodes whose outputs nothing reads (a sigmoid that became part of a SiLU, say). */
+function live(nodes: Node[], output: string): Node[] {
+  const needed = new Set([output]);
+  const kept: Node[] = [];
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    if (!needed.has(nodes[i].output)) continue;
+    kept.push(nodes[i]);
+    nodes[i].inputs.forEach((t) => needed.add(t));
+  }
+  return kept.reverse();
+}
+
+function decode(bytes: Uint8Array, file: string): ModelMsg {
+  try {
+    return ModelProto.toObject(ModelProto.decode(bytes), { longs: Number, bytes: Uint8Array as never, defaults: false }) as ModelMsg;
+  } catch (e) {
+    throw new OnnxError(`${file}: not a readable ONNX file (${(e as Error).message})`);
+  }
+}
+
+export interface LoadOptions {
+  /** Names the file in error messages and in the graph. */
+  name?: string;
+}
+
+/** Reads an ONNX model into a graph the engine compiles like a built-in one. */
+export function loadOnnx(bytes: Uint8Array, options: LoadOptions = {}): Graph {
+  const file = options.name ?? 'model.onnx';
+  if (!(bytes instanceof Uint8Array)) throw new OnnxError(`${file}: expected the file's bytes as a Uint8Array`);
+  const model = decode(bytes, file);
+  const g: GraphMsg | undefined = model.graph;
+  if (!g || !g.node?.length) throw new OnnxError(`${file}: not an ONNX model (no graph or no nodes)`);
+  const opsetEntry = model.opsetImport?.find((o) => !o.domain || o.domain === 'ai.onnx');
+  const opset = Number(opsetEntry?.version ?? 0);
+  if (opset < MIN_OPSET || opset > MAX_OPSET) {
+    throw new OnnxError(`${file}: opset ${opset || 'missing'} is not supported (opsets ${MIN_OPSET} to ${MAX_OPSET}); re-export with torch.onnx.export(..., opset_version=${MAX_OPSET})`);
+  }
+
+  const ctx: Context = { file, opset, values: new Map(), nodes: [], activations: new Map() };
+  for (const t of g.initializer ?? []) {
+    ctx.values.set(t.name ?? '', { kind: 'const', c: readTensor(t, `${file}: initializer '${t.name}'`) });
+  }
+  const inputs = (g.input ?? []).filter((v) => !ctx.values.has(v.name));
+  if (inputs.length !== 1) {
+    throw new OnnxError(`${file}: the graph has ${inputs.length} inputs (${inputs.map((v) => v.name).join(', ') || 'none'}); senet-wasm runs graphs with exactly one image input`);
+  }
+  if ((g.output ?? []).length !== 1) {
+    throw new OnnxError(`${file}: the graph has ${g.output?.length ?? 0} outputs (${(g.output ?? []).map((v) => v.name).join(', ')}); senet-wasm runs graphs with exactly one output`);
+  }
+  const [inp] = inputs;
+  const type = inp.type?.tensorType;
+  if (type?.elemType !== 1) throw new OnnxError(`${file}: input '${inp.name}' is ${DATA_TYPE_NAMES[type?.elemType ?? 0] ?? 'of unknown type'}, not FLOAT`);
+  const dims = (type.shape?.dim ?? []).map((d) => (d.dimValue !== undefined ? Number(d.dimValue) : d.dimParam ?? '?'));
+  if (dims.length !== 4 || typeof dims[1] !== 'number') {
+    throw new OnnxError(`${file}: input '${inp.name}' has shape [${dims}]; expected an image batch [N, C, H, W] with a fixed C`);
+  }
+  const num = (d: number | string, fallback: number) => (typeof d === 'number' && d > 0 ? d : fallback);
+  ctx.values.set(inp.name, { kind: 'tensor', name: inp.name, shape: [num(dims[0], 1), dims[1] as number, num(dims[2], 224), num(dims[3], 224)] });
+
+  g.node.forEach((node, i) => {
+    const where = `${file}: node '${node.name || `#${i}`}' (${node.opType}, opset ${opset})`;
+    if (node.domain && node.domain !== 'ai.onnx') throw new OnnxError(`${where}: ops of domain '${node.domain}' are not supported`);
+    const convert = Object.hasOwn(CONVERTERS, node.opType) ? CONVERTERS[node.opType] : undefined;
+    if (!convert) throw new OnnxError(`${where}: op ${node.opType} is not supported; supported ops: ${SUPPORTED_OPS.join(', ')}`);
+    try {
+      convert(ctx, node, where);
+    } catch (e) {
+      // A malformed node (a corrupted file) must still end in a typed error that names it.
+      if (e instanceof OnnxError) throw e;
+      throw new OnnxError(`${where}: malformed node (${(e as Error).message})`);
+    }
+  });
+
+  const outName = g.output![0].name;
+  const out = ctx.values.get(outName);
+  if (out?.kind !== 'tensor') throw new OnnxError(`${file}: output '${outName}' is ${out ? 'a constant' : 'not produced by any node'}`);
+  const output = out.name;
+  if (!ctx.nodes.some((n) => n.output === output)) throw new OnnxError(`${file}: output '${outName}' is the graph input`);
+  const nodes = live(ctx.nodes, output);
+  return {
+    name: file.replace(/^.*[\\/]/, '').replace(/\.onnx$/, ''),
+    input: { name: inp.name, channels: dims[1] as number },
+    output,
+    nodes,
+    source: { format: 'onnx', file, opset, producer: `${model.producerName ?? ''}`.trim(), inputShape: dims },
+  };
+}

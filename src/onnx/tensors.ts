@@ -1,0 +1,57 @@
+// ONNX TensorProto -> typed values: float32 weights, or integers for shape arithmetic.
+import { OnnxError } from '../errors.js';
+import { DATA_TYPE, DATA_TYPE_NAMES, type TensorMsg } from './schema.js';
+
+export interface Constant {
+  dims: number[];
+  /** float32 values (FLOAT), or integers (INT32, INT64) for shapes, axes and indices. */
+  values: Float32Array | number[];
+  type: 'float' | 'int';
+}
+
+const typeName = (t: number | undefined) => DATA_TYPE_NAMES[t ?? 0] ?? `type ${t}`;
+
+/** Decodes an initializer or a Constant's tensor; `where` names it in errors. */
+export function readTensor(t: TensorMsg, where: string): Constant {
+  const dims = (t.dims ?? []).map(Number);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new OnnxError(`${where}: bad dimensions [${dims}]`);
+  const count = dims.reduce((a, b) => a * b, 1);
+  // Checked before anything is allocated: a corrupted file must not claim gigabytes.
+  const held = (t.rawData?.length ?? 0) + 8 * Math.max(t.floatData?.length ?? 0, t.int32Data?.length ?? 0, t.int64Data?.length ?? 0);
+  if (count > held) throw new OnnxError(`${where}: dims [${dims}] need ${count} values, the tensor holds fewer`);
+  if (t.dataLocation === 1 || t.externalData?.length) {
+    throw new OnnxError(`${where}: data is stored outside the file (external data); save the model with all tensors inside it`);
+  }
+  const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
+  const expectBytes = (size: number) => {
+    if (raw && raw.length !== count * size) {
+      throw new OnnxError(`${where}: raw_data holds ${raw.length} bytes, ${count * size} expected for dims [${dims}]`);
+    }
+  };
+  const view = raw && new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  switch (t.dataType) {
+    case DATA_TYPE.FLOAT: {
+      expectBytes(4);
+      const values = new Float32Array(count);
+      if (view) for (let i = 0; i < count; i++) values[i] = view.getFloat32(4 * i, true);
+      else if (t.floatData?.length === count) values.set(t.floatData);
+      else throw new OnnxError(`${where}: holds ${t.floatData?.length ?? 0} floats, ${count} expected for dims [${dims}]`);
+      return { dims, values, type: 'float' };
+    }
+    case DATA_TYPE.INT64:
+    case DATA_TYPE.INT32: {
+      const size = t.dataType === DATA_TYPE.INT64 ? 8 : 4;
+      expectBytes(size);
+      let values: number[];
+      if (view) {
+        values = Array.from({ length: count }, (_, i) => (size === 8 ? Number(view.getBigInt64(8 * i, true)) : view.getInt32(4 * i, true)));
+      } else {
+        values = (size === 8 ? t.int64Data : t.int32Data)?.map(Number) ?? [];
+        if (values.length !== count) throw new OnnxError(`${where}: holds ${values.length} integers, ${count} expected for dims [${dims}]`);
+      }
+      return { dims, values, type: 'int' };
+    }
+    default:
+      throw new OnnxError(`${where}: tensors of type ${typeName(t.dataType)} are not supported (only FLOAT weights and INT32/INT64 shapes)`);
+  }
+}
