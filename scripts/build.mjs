@@ -31,7 +31,7 @@ if (stale(wasmFiles, ['assembly', 'asconfig.json'])) {
   }
 }
 
-const entries = { index: 'src/index.ts', cli: 'src/cli/main.ts', bench: 'bench/run.ts', 'bench-kernels': 'bench/kernels.ts' };
+const entries = { index: 'src/index.ts', cli: 'src/cli/main.ts', bench: 'bench/run.ts', 'bench-kernels': 'bench/kernels.ts', 'parity-224': 'bench/parity-224.ts' };
 const bundles = Object.keys(entries).map((e) => `dist/${e}.js`);
 if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) => f.replace('build/', 'dist/')), ['build'])) {
   mkdirSync('dist', { recursive: true });

@@ -5,10 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { InputError, OptionError, SenetError } from '../errors.js';
 import { formatNpy, parseNpy } from '../io/npy.js';
-import { readPng, toTensor } from '../io/image.js';
+import { IMAGENET, readImage, toTensor } from '../io/image.js';
 import { buildModel, listModels, type ModelOptions } from '../models/index.js';
 import { createEngine } from '../runtime/engine.js';
 import { loadOnnx } from '../onnx/reader.js';
+import { saveOnnx } from '../onnx/writer.js';
+import { complexity } from '../graph/complexity.js';
 import type { Backend } from '../wasm/load.js';
 import { benchGraph, formatBench } from './bench.js';
 import { formatInfo, modelInfo } from './info.js';
@@ -123,12 +125,33 @@ withModelOptions(program.command('bench <model>')
     console.log(JSON.stringify({ model: report.model, batch: report.batch, size: report.size, results }, null, 2));
   });
 
+withModelOptions(program.command('export <model>')
+  .description('write a model (or a re-read .onnx file) as an ONNX file that onnxruntime and other ONNX tools run')
+  .requiredOption('--out <file>', 'the .onnx file to write')
+  .option('--size <px>', 'fix the input height and width in the file (default: symbolic)', int(1, 4096))
+  .option('--opset <n>', 'ONNX opset', int(11, 17), 13))
+  .action((name: string, o) => {
+    const graph = model(name, o);
+    // --size, else an ONNX file's own fixed size, else symbolic height and width.
+    const [, , h, w] = graph.source?.inputShape ?? [];
+    const size = o.size ? { height: o.size, width: o.size } : typeof h === 'number' && typeof w === 'number' ? { height: h, width: w } : undefined;
+    const { params } = complexity(graph, { batch: 1, height: 224, width: 224, ...size }); // also checks the graph at that size
+    const bytes = saveOnnx(graph, { opset: o.opset, ...size });
+    try {
+      writeFileSync(o.out, bytes);
+    } catch (e) {
+      throw new InputError(`${o.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const hw = size ? `${size.height}, ${size.width}` : 'height, width';
+    console.log(`${o.out}: ${bytes.length} bytes, ${params} params (${graph.name}, opset ${o.opset}, input [batch, ${graph.input.channels}, ${hw}])`);
+  });
+
 program.command('demo')
   .description('the main job: SE-ResNet-50 on the bundled sample image in both builds')
   .option('--image <png>', 'image to classify', fileURLToPath(new URL('../samples/chelsea.png', import.meta.url)))
   .option('--runs <n>', 'timed runs per build', int(1, 100), 3)
   .action(async (o) => {
-    const input = toTensor(readPng(o.image), 224);
+    const input = toTensor(readImage(o.image), IMAGENET);
     console.log(`SE-ResNet-50 on ${o.image}, 224x224`);
     console.log('RANDOM WEIGHTS (seed 0): no trained ImageNet weights can be fetched here, so the classes');
     console.log('below carry no meaning; they show that both builds compute the same network.\n');

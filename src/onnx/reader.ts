@@ -22,6 +22,10 @@ interface Context {
   nodes: Node[];
   /** Activation nodes by output, to see x * sigmoid(x) and x * hardsigmoid(x). */
   activations: Map<string, { act: Activation; input: string }>;
+  /** How many node inputs (and graph outputs) read each ONNX tensor name. */
+  uses: Map<string, number>;
+  /** The file fixes the input's height and width (else shapes are tracked at a nominal 224x224). */
+  fixedSize: boolean;
 }
 
 type Converter = (ctx: Context, node: NodeMsg, where: string) => void;
@@ -31,8 +35,10 @@ const f32 = (v: number) => Math.fround(v);
 function attr(node: NodeMsg, name: string): AttributeMsg | undefined {
   return node.attribute?.find((a) => a.name === name);
 }
-const attrInt = (n: NodeMsg, name: string, d: number) => Number(attr(n, name)?.i ?? d);
-const attrFloat = (n: NodeMsg, name: string, d: number) => attr(n, name)?.f ?? d;
+// An attribute that is present without its value holds 0: writers leave proto defaults off the
+// wire (PyTorch's ceil_mode 0, keepdims 0), and onnxruntime reads them as 0.
+const attrInt = (n: NodeMsg, name: string, d: number) => { const a = attr(n, name); return a ? Number(a.i ?? 0) : d; };
+const attrFloat = (n: NodeMsg, name: string, d: number) => { const a = attr(n, name); return a ? a.f ?? 0 : d; };
 const attrInts = (n: NodeMsg, name: string) => attr(n, name)?.ints?.map(Number);
 const attrString = (n: NodeMsg, name: string) => {
   const s = attr(n, name)?.s;
@@ -170,7 +176,7 @@ const CONVERTERS: Record<string, Converter> = {
     };
     const lo = bound(1, 'min'), hi = bound(2, 'max');
     if (lo === 0 && hi === 6) return activation('relu6')(ctx, node, where);
-    if (lo === 0 && hi === undefined) return activation('relu')(ctx, node, where);
+    if (lo === 0 && (hi === undefined || hi === Infinity)) return activation('relu')(ctx, node, where);
     throw new OnnxError(`${where}: Clip to [${lo ?? '-inf'}, ${hi ?? 'inf'}] is not supported (only ReLU6 [0, 6] and [0, inf))`);
   },
   Mul(ctx, node, where) {
@@ -202,12 +208,14 @@ const CONVERTERS: Record<string, Converter> = {
     // MatMul + Add (a bias): fold the constant into the FC before it.
     for (const [t, c] of [[a, b], [b, a]]) {
       const prev = t.kind === 'tensor' ? ctx.nodes.find((n) => n.output === t.name) : undefined;
-      if (c.kind === 'const' && prev?.op === 'fc' && !prev.bias && c.c.type === 'float' && c.c.values.length === prev.weight.shape[0]) {
+      // Only when this Add is the MatMul's one reader: the bias goes into the FC's own output.
+      const only = t.kind === 'tensor' && node.input?.includes(t.name) && ctx.uses.get(t.name) === 1;
+      if (c.kind === 'const' && prev?.op === 'fc' && only && !prev.bias && c.c.type === 'float' && c.c.values.length === prev.weight.shape[0]) {
         prev.bias = { shape: [c.c.values.length], data: c.c.values as Float32Array };
         return alias(ctx, node, t, where);
       }
     }
-    if (a.kind !== 'tensor' || b.kind !== 'tensor') throw new OnnxError(`${where}: Add of a tensor and a constant is only supported as the bias of a MatMul`);
+    if (a.kind !== 'tensor' || b.kind !== 'tensor') throw new OnnxError(`${where}: Add of a tensor and a constant is only supported as the bias of a MatMul that nothing else reads`);
     emit(ctx, { op: 'add', name: node.name || out, inputs: [a.name, b.name], output: out, act: 'none' }, where);
   },
   MaxPool: (ctx, node, where) => pool(ctx, node, where, 'max'),
@@ -300,7 +308,9 @@ const CONVERTERS: Record<string, Converter> = {
   // Shape arithmetic, folded while reading.
   Shape(ctx, node, where) {
     const x = tensorIn(ctx, node, 0, where);
-    alias(ctx, node, intConst([BATCH, ...x.shape.slice(1)]), where);
+    // start / end (opset 15) slice the shape, negative from the end and clamped: as Array.slice.
+    const full = [BATCH, ...x.shape.slice(1)];
+    alias(ctx, node, intConst(full.slice(attrInt(node, 'start', 0), attrInt(node, 'end', full.length))), where);
   },
   Gather(ctx, node, where) {
     const data = constIn(ctx, node, 0, where, 'int'), idx = constIn(ctx, node, 1, where, 'int');
@@ -329,8 +339,10 @@ function pool(ctx: Context, node: NodeMsg, where: string, mode: 'max' | 'avg'): 
   if ((attrInts(node, 'dilations') ?? [1, 1]).some((d) => d !== 1)) throw new OnnxError(`${where}: dilated pooling is not supported`);
   const p = pads(node, where);
   const stride = pair(attrInts(node, 'strides'), [1, 1]);
-  // Exports write a global max squeeze as MaxPool with the whole map as its window.
-  if (kernel[0] === x.shape[2] && kernel[1] === x.shape[3] && p.every((v) => v === 0)) return globalPool(ctx, node, where, mode);
+  // Exports write a global max squeeze as MaxPool with the whole map as its window; that can only
+  // be recognised where the file fixes the input size.
+  const whole = ctx.fixedSize && kernel[0] === x.shape[2] && kernel[1] === x.shape[3] && p.every((v) => v === 0);
+  if (whole) return globalPool(ctx, node, where, mode);
   const out = outName(node, where);
   emit(ctx, {
     op: 'pool', name: node.name || out, inputs: [x.name], output: out, mode, kernel: [kernel[0], kernel[1]], stride, pads: p,
@@ -384,7 +396,9 @@ export function loadOnnx(bytes: Uint8Array, options: LoadOptions = {}): Graph {
     throw new OnnxError(`${file}: opset ${opset || 'missing'} is not supported (opsets ${MIN_OPSET} to ${MAX_OPSET}); re-export with torch.onnx.export(..., opset_version=${MAX_OPSET})`);
   }
 
-  const ctx: Context = { file, opset, values: new Map(), nodes: [], activations: new Map() };
+  const uses = new Map<string, number>();
+  for (const name of [...g.node.flatMap((n) => n.input ?? []), ...(g.output ?? []).map((o) => o.name)]) uses.set(name, (uses.get(name) ?? 0) + 1);
+  const ctx: Context = { file, opset, values: new Map(), nodes: [], activations: new Map(), uses, fixedSize: false };
   for (const t of g.initializer ?? []) {
     ctx.values.set(t.name ?? '', { kind: 'const', c: readTensor(t, `${file}: initializer '${t.name}'`) });
   }
@@ -402,6 +416,7 @@ export function loadOnnx(bytes: Uint8Array, options: LoadOptions = {}): Graph {
   if (dims.length !== 4 || typeof dims[1] !== 'number') {
     throw new OnnxError(`${file}: input '${inp.name}' has shape [${dims}]; expected an image batch [N, C, H, W] with a fixed C`);
   }
+  ctx.fixedSize = [dims[2], dims[3]].every((d) => typeof d === 'number' && d > 0);
   const num = (d: number | string, fallback: number) => (typeof d === 'number' && d > 0 ? d : fallback);
   ctx.values.set(inp.name, { kind: 'tensor', name: inp.name, shape: [num(dims[0], 1), dims[1] as number, num(dims[2], 224), num(dims[3], 224)] });
 
@@ -410,6 +425,9 @@ export function loadOnnx(bytes: Uint8Array, options: LoadOptions = {}): Graph {
     if (node.domain && node.domain !== 'ai.onnx') throw new OnnxError(`${where}: ops of domain '${node.domain}' are not supported`);
     const convert = Object.hasOwn(CONVERTERS, node.opType) ? CONVERTERS[node.opType] : undefined;
     if (!convert) throw new OnnxError(`${where}: op ${node.opType} is not supported; supported ops: ${SUPPORTED_OPS.join(', ')}`);
+    // ONNX graphs are SSA: a name defined twice would otherwise surface at compile, without the file.
+    const again = node.output?.find((o) => o && ctx.values.has(o));
+    if (again) throw new OnnxError(`${where}: output '${again}' is already defined (by an earlier node, an initializer or the graph input)`);
     try {
       convert(ctx, node, where);
     } catch (e) {

@@ -16,12 +16,12 @@ export function readTensor(t: TensorMsg, where: string): Constant {
   const dims = (t.dims ?? []).map(Number);
   if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new OnnxError(`${where}: bad dimensions [${dims}]`);
   const count = dims.reduce((a, b) => a * b, 1);
-  // Checked before anything is allocated: a corrupted file must not claim gigabytes.
-  const held = (t.rawData?.length ?? 0) + 8 * Math.max(t.floatData?.length ?? 0, t.int32Data?.length ?? 0, t.int64Data?.length ?? 0);
-  if (count > held) throw new OnnxError(`${where}: dims [${dims}] need ${count} values, the tensor holds fewer`);
   if (t.dataLocation === 1 || t.externalData?.length) {
     throw new OnnxError(`${where}: data is stored outside the file (external data); save the model with all tensors inside it`);
   }
+  // Checked before anything is allocated: a corrupted file must not claim gigabytes.
+  const held = (t.rawData?.length ?? 0) + 8 * Math.max(t.floatData?.length ?? 0, t.int32Data?.length ?? 0, t.int64Data?.length ?? 0, t.doubleData?.length ?? 0);
+  if (count > held) throw new OnnxError(`${where}: dims [${dims}] need ${count} values, the tensor holds fewer`);
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
   const expectBytes = (size: number) => {
     if (raw && raw.length !== count * size) {

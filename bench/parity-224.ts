@@ -1,0 +1,81 @@
+// senet-wasm against onnxruntime at 224x224, batch 1: each model is built (seeded random
+// weights), exported with saveOnnx, run by onnxruntime-node (CPU) and by both senet-wasm builds on
+// the same input. Prints, per model and build, max |senet-wasm - ort| / max |ort| and the median
+// time of each side (senet-wasm is one thread; ort is timed with 1 thread and with its default).
+// `npm run parity:224 [-- --runs N --models a,b --classes K --seed S]`
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { Random } from '../src/graph/random.js';
+import { buildModel } from '../src/models/index.js';
+import { saveOnnx } from '../src/onnx/writer.js';
+import { createEngine } from '../src/runtime/engine.js';
+import type { Backend } from '../src/wasm/load.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    models: { type: 'string', default: 'se-resnet50,se-resnext50-32x4d,mobilenet-v3-large,mobilenet-v3-small,efficientnet-b0' },
+    classes: { type: 'string', default: '1000' },
+    seed: { type: 'string', default: '0' },
+  },
+});
+const RUNS = Number(values.runs), SIZE = 224, BACKENDS: Backend[] = ['simd', 'scalar'];
+const dims = { batch: 1, height: SIZE, width: SIZE };
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const maxAbs = (a: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i])); return m; };
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return Number.isNaN(m) ? Infinity : m;
+};
+async function time(f: () => unknown | Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await f();
+  return performance.now() - t0;
+}
+
+const engines = await Promise.all(BACKENDS.map((backend) => createEngine({ backend })));
+const input = new Random(1).fill(3 * SIZE * SIZE, (r) => r.normal());
+const feeds = (s: ort.InferenceSession) => ({ [s.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, SIZE, SIZE]) });
+
+console.log(`parity at ${SIZE}x${SIZE}, batch 1, seed ${values.seed}, ${values.classes} classes; onnxruntime-node ${ort.env.versions.node} (CPU),`
+  + ` Node ${process.version}; medians of ${RUNS} interleaved runs after one warm-up`);
+console.log(`${'model'.padEnd(20)} ${'build'.padEnd(7)} ${'max|err|/max|ort|'.padStart(17)} ${'max|ort|'.padStart(9)} `
+  + `${'senet ms'.padStart(9)} ${'ort ms 1T'.padStart(10)} ${'ort ms'.padStart(8)}`);
+let worst = 0;
+for (const name of values.models!.split(',')) {
+  const graph = buildModel(name, { seed: Number(values.seed), classes: Number(values.classes) });
+  const bytes = saveOnnx(graph);
+  const ortOne = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const ortAll = await ort.InferenceSession.create(bytes);
+  const ref = (await ortOne.run(feeds(ortOne)))[ortOne.outputNames[0]].data as Float32Array;
+  const refAll = (await ortAll.run(feeds(ortAll)))[ortAll.outputNames[0]].data as Float32Array;
+  const sessions = engines.map((e) => e.compile(graph, dims));
+  const outputs = sessions.map((s) => s.run(input).slice());
+  const times = { one: [] as number[], all: [] as number[], senet: sessions.map(() => [] as number[]) };
+  for (let r = 0; r < RUNS; r++) {
+    times.one.push(await time(() => ortOne.run(feeds(ortOne))));
+    times.all.push(await time(() => ortAll.run(feeds(ortAll))));
+    for (const [i, s] of sessions.entries()) times.senet[i].push(await time(() => s.run(input)));
+  }
+  const scale = maxAbs(ref);
+  BACKENDS.forEach((backend, i) => {
+    const rel = maxDiff(outputs[i], ref) / scale;
+    worst = Math.max(worst, rel);
+    console.log(`${(i ? '' : name).padEnd(20)} ${backend.padEnd(7)} ${rel.toExponential(2).padStart(17)} ${scale.toPrecision(4).padStart(9)} `
+      + `${median(times.senet[i]).toFixed(1).padStart(9)} ${(i ? '' : median(times.one).toFixed(1)).padStart(10)} ${(i ? '' : median(times.all).toFixed(1)).padStart(8)}`);
+  });
+  const ortSelf = maxDiff(refAll, ref) / scale;
+  if (ortSelf > 0) console.log(`${''.padEnd(20)} (ort 1 thread vs default threads: ${ortSelf.toExponential(2)})`);
+  sessions.forEach((s) => s.dispose());
+  await ortOne.release();
+  await ortAll.release();
+}
+engines.forEach((e) => e.dispose());
+console.log(`worst: ${worst.toExponential(2)} (criterion 1e-4) ${worst <= 1e-4 ? 'OK' : 'FAIL'}`);
+if (!(worst <= 1e-4)) process.exitCode = 1;
