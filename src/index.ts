@@ -8,3 +8,5 @@ export { optimize } from './graph/passes/index.js';
 export type * from './graph/ir.js';
 export { buildModel, listModels, MODELS } from './models/index.js';
 export * from './errors.js';
+export { loadOnnx, SUPPORTED_OPS, type LoadOptions } from './onnx/reader.js';
+export { saveOnnx } from './onnx/writer.js';

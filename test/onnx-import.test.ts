@@ -1,0 +1,753 @@
+// ONNX import. The PyTorch fixtures (test/fixtures/onnx, copied from ../shared/fixtures) in both
+// builds against onnxruntime's and PyTorch's outputs; the same files re-encoded with a dynamic
+// batch and a non-square input, with typed-field initializers and with other opsets; small graphs
+// made here for every op the reader maps, each checked against onnxruntime-node on the same bytes;
+// and bad files, each ending in its own typed error.
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { InputError, OnnxError } from '../src/errors.js';
+import type { Graph, Node, OpType, SeNode } from '../src/graph/ir.js';
+import { Random } from '../src/graph/random.js';
+import { parseNpy } from '../src/io/npy.js';
+import { loadOnnx, MAX_OPSET, MIN_OPSET, SUPPORTED_OPS } from '../src/onnx/reader.js';
+import { ModelProto } from '../src/onnx/schema.js';
+import { createEngine, type Engine } from '../src/runtime/engine.js';
+import type { Backend } from '../src/wasm/load.js';
+
+const FIXTURES = new URL('./fixtures/onnx/', import.meta.url);
+const fixture = (file: string) => new Uint8Array(readFileSync(new URL(file, FIXTURES)));
+const MODELS_JSON = JSON.parse(readFileSync(new URL('models.json', FIXTURES), 'utf8')) as Record<string, {
+  file: string; opset: number; params: number; op_types: Record<string, number>; input: string; output: string;
+}>;
+const NAMES = ['tiny_se_resnet_64px', 'mobilenet_v3_small_w025_96px', 'tiny_regnet_y_64px'] as const;
+const SE_BLOCKS: Record<(typeof NAMES)[number], number> = { tiny_se_resnet_64px: 4, mobilenet_v3_small_w025_96px: 9, tiny_regnet_y_64px: 4 };
+const BACKENDS: Backend[] = ['simd', 'scalar'];
+
+// ---------------------------------------------------------------------------------------------
+// Comparison
+
+const maxAbs = (a: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i])); return m; };
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return Number.isNaN(m) ? Infinity : m;
+};
+
+/** Relative errors seen, per case and build, printed at the end (the report's "errors vs ORT"). */
+const seen: { what: string; err: number; ref: number }[] = [];
+
+/** max |got - ref| <= 1e-4 * max |ref|, with the figures in the failure message. */
+function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, what: string): void {
+  expect(got.length, `${what}: output length`).toBe(ref.length);
+  const m = maxAbs(ref), d = maxDiff(got, ref);
+  seen.push({ what, err: d, ref: m });
+  expect(m, `${what}: reference is all zeros, the comparison would say nothing`).toBeGreaterThan(0);
+  expect(d, `${what}: max abs error ${d.toExponential(2)}, max |ref| ${m.toExponential(2)}, relative ${(d / m).toExponential(2)}`)
+    .toBeLessThanOrEqual(1e-4 * m);
+}
+
+const countOps = (g: Graph) => {
+  const c: Partial<Record<OpType, number>> = {};
+  for (const n of g.nodes) c[n.op] = (c[n.op] ?? 0) + 1;
+  return c;
+};
+const nodesOf = <T extends OpType>(g: Graph, op: T) => g.nodes.filter((n): n is Extract<Node, { op: T }> => n.op === op);
+
+// ---------------------------------------------------------------------------------------------
+// Running: senet-wasm (both builds) and onnxruntime-node on the same bytes
+
+const engines = {} as Record<Backend, Engine>;
+beforeAll(async () => {
+  for (const b of BACKENDS) engines[b] = await createEngine({ backend: b });
+});
+
+type Dims = [number, number, number, number];
+
+function runSenet(backend: Backend, bytes: Uint8Array, input: Float32Array, [batch, , height, width]: Dims, name = 'model.onnx') {
+  const session = engines[backend].compile(loadOnnx(bytes, { name }), { batch, height, width });
+  try {
+    return { out: session.run(input), shape: session.outputShape, graph: session.graph };
+  } finally {
+    session.dispose();
+  }
+}
+
+async function runOrt(bytes: Uint8Array, input: Float32Array, dims: Dims): Promise<{ out: Float32Array; shape: number[] }> {
+  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+  try {
+    const result = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, dims) });
+    const y = result[session.outputNames[0]];
+    return { out: y.data as Float32Array, shape: [...y.dims] };
+  } finally {
+    await session.release();
+  }
+}
+
+const randomInput = (dims: number[], seed: number, scale = 1) => new Random(seed).fill(dims.reduce((a, b) => a * b, 1), (r) => scale * r.normal());
+
+// ---------------------------------------------------------------------------------------------
+// Editing ONNX files: decode -> plain object -> change -> encode
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
+
+function edit(bytes: Uint8Array, change: (model: Obj) => void): Uint8Array {
+  const model = ModelProto.toObject(ModelProto.decode(bytes), { longs: Number });
+  change(model);
+  return ModelProto.encode(ModelProto.fromObject(model)).finish();
+}
+
+/** The bytes of a protobuf `bytes` field as a fresh, aligned copy. */
+const copyBytes = (b: Uint8Array) => Uint8Array.from(b).buffer;
+
+/** Every TensorProto of a graph: initializers and Constant nodes' values. */
+function* tensorsOf(graph: Obj): Generator<Obj> {
+  yield* graph.initializer ?? [];
+  for (const n of graph.node ?? []) for (const a of n.attribute ?? []) if (a.t) yield a.t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Making small ONNX files by hand
+
+const DT = { FLOAT: 1, INT32: 6, INT64: 7, DOUBLE: 11 } as const;
+type AttrValue = number | number[] | string | { f: number } | { t: Obj };
+const F = (f: number) => ({ f });
+
+function attribute(name: string, v: AttrValue): Obj {
+  if (typeof v === 'number') return { name, type: 2, i: v };
+  if (typeof v === 'string') return { name, type: 3, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) return { name, type: 7, ints: v };
+  if ('f' in v) return { name, type: 1, f: v.f };
+  return { name, type: 4, t: v.t };
+}
+
+/** A TensorProto with its values in raw_data (as PyTorch writes them). */
+function tensor(name: string, dims: number[], values: ArrayLike<number>, dataType: number = DT.FLOAT): Obj {
+  const raw = dataType === DT.FLOAT ? new Float32Array(Array.from(values))
+    : dataType === DT.DOUBLE ? new Float64Array(Array.from(values))
+      : dataType === DT.INT32 ? new Int32Array(Array.from(values))
+        : BigInt64Array.from(Array.from(values), (v) => BigInt(v));
+  return { name, dims, dataType, rawData: new Uint8Array(raw.buffer) };
+}
+
+const valueInfo = (name: string, dims?: (number | string)[]): Obj => ({
+  name,
+  type: { tensorType: { elemType: DT.FLOAT, ...(dims && { shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } }) } },
+});
+
+/** Accumulates nodes and initializers; names its outputs t1, t2, ... and its nodes Op_1, Op_2, ... */
+class OnnxGraph {
+  readonly nodes: Obj[] = [];
+  readonly inits: Obj[] = [];
+  private n = 0;
+  private readonly rng: Random;
+  constructor(readonly opset = 13, seed = 1) {
+    this.rng = new Random(seed);
+  }
+
+  /** A random FLOAT initializer, normal with standard deviation `std` (default 1 / sqrt(fan-in)). */
+  weight(dims: number[], std = 1 / Math.sqrt(dims.slice(1).reduce((a, b) => a * b, 1) || 1)): string {
+    const name = `w${++this.n}`;
+    this.inits.push(tensor(name, dims, this.rng.fill(dims.reduce((a, b) => a * b, 1), (r) => std * r.normal())));
+    return name;
+  }
+
+  /** A positive random FLOAT initializer (BatchNorm variances and scales). */
+  positive(dims: number[], lo = 0.5, hi = 1.5): string {
+    const name = `p${++this.n}`;
+    this.inits.push(tensor(name, dims, this.rng.fill(dims.reduce((a, b) => a * b, 1), (r) => lo + (hi - lo) * r.uniform())));
+    return name;
+  }
+
+  init(dims: number[], values: number[], dataType: number = DT.FLOAT, name = `c${++this.n}`): string {
+    this.inits.push(tensor(name, dims, values, dataType));
+    return name;
+  }
+
+  op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, name?: string): string {
+    const out = `t${++this.n}`;
+    this.nodes.push({ opType, name: name ?? `${opType}_${this.n}`, input: inputs, output: [out], attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
+    return out;
+  }
+
+  /** Bytes of a model with one input `x` and one output, the last node's unless `output` is given. */
+  build(inputDims: (number | string)[], output = this.nodes.at(-1).output[0], outputDims?: (number | string)[]): Uint8Array {
+    return encode({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: this.opset }],
+      producerName: 'senet-wasm tests',
+      graph: { name: 'g', node: this.nodes, initializer: this.inits, input: [valueInfo('x', inputDims)], output: [valueInfo(output, outputDims)] },
+    });
+  }
+}
+
+const encode = (model: Obj) => ModelProto.encode(ModelProto.fromObject(model)).finish();
+
+// ---------------------------------------------------------------------------------------------
+
+describe('PyTorch fixtures', () => {
+  test('models.json: every op type the fixtures use is one the reader maps', () => {
+    for (const [name, m] of Object.entries(MODELS_JSON)) {
+      for (const op of Object.keys(m.op_types)) expect(SUPPORTED_OPS, `${name}: ${op}`).toContain(op);
+      const graph = loadOnnx(fixture(m.file), { name: m.file });
+      expect(graph.source).toMatchObject({ format: 'onnx', opset: m.opset });
+      expect(graph.input.name).toBe(m.input);
+    }
+    expect(MIN_OPSET).toBe(11);
+    expect(MAX_OPSET).toBe(17);
+  });
+
+  describe.each(NAMES)('%s', (name) => {
+    const bytes = fixture(`${name}.onnx`);
+    const input = parseNpy(fixture(`${name}.input.npy`));
+    const refs = { ort: parseNpy(fixture(`${name}.ort.npy`)), torch: parseNpy(fixture(`${name}.torch.npy`)) };
+
+    test.each(BACKENDS)('%s build: output vs onnxruntime and PyTorch; SE blocks fused', (backend) => {
+      const { out, shape, graph } = runSenet(backend, bytes, input.data, input.shape as Dims, `${name}.onnx`);
+      expect(shape).toEqual(refs.ort.shape);
+      expectClose(out, refs.ort.data, `${name} ${backend} vs ort.npy`);
+      expectClose(out, refs.torch.data, `${name} ${backend} vs torch.npy`);
+      const ops = countOps(graph);
+      expect(ops.se, JSON.stringify(ops)).toBe(SE_BLOCKS[name]);
+      expect(ops.mul ?? 0).toBe(0);
+      expect(ops.batchnorm ?? 0).toBe(0);
+    });
+
+    test('dynamic batch and a non-square input (dim_param N, 3, H, W): batch 2 at 48x80 vs onnxruntime', async () => {
+      const dynamic = edit(bytes, (m) => {
+        m.graph.input[0].type.tensorType.shape.dim = [{ dimParam: 'N' }, { dimValue: 3 }, { dimParam: 'H' }, { dimParam: 'W' }];
+        m.graph.output[0].type.tensorType.shape.dim[0] = { dimParam: 'N' };
+        // tiny_se_resnet's x.view(b, c, 1, 1) was traced at batch 1 into the constant [1, C, 1, 1];
+        // onnxruntime would refuse it at batch 2, so the batch there becomes -1.
+        for (const n of m.graph.node) {
+          if (n.opType !== 'Constant') continue;
+          const t = n.attribute[0].t;
+          const v = new BigInt64Array(copyBytes(t.rawData));
+          if (v.length === 4 && v[0] === 1n && v[2] === 1n && v[3] === 1n) v[0] = -1n;
+          t.rawData = new Uint8Array(v.buffer);
+        }
+      });
+      const graph = loadOnnx(dynamic, { name: 'dynamic.onnx' });
+      expect(graph.source?.inputShape).toEqual(['N', 3, 'H', 'W']);
+      const dims: Dims = [2, 3, 48, 80];
+      const x = randomInput(dims, 7);
+      const ref = await runOrt(dynamic, x, dims);
+      expect(ref.shape).toEqual([2, 10]);
+      for (const backend of BACKENDS) {
+        const { out, shape } = runSenet(backend, dynamic, x, dims);
+        expect(shape).toEqual([2, 10]);
+        expectClose(out, ref.out, `${name} ${backend} N=2 48x80 vs ORT`);
+      }
+      // The two images of the batch are independent: image 1 alone gives the second row.
+      const one = runSenet('simd', dynamic, x.subarray(3 * 48 * 80), [1, 3, 48, 80]).out;
+      expectClose(one, ref.out.subarray(10), `${name} simd N=1 (image 2) vs ORT row 2`);
+    });
+
+    test('initializers in float_data / int64_data instead of raw_data: same outputs', () => {
+      let moved = 0;
+      const typed = edit(bytes, (m) => {
+        for (const t of tensorsOf(m.graph)) {
+          if (!t.rawData) continue;
+          if (t.dataType === DT.FLOAT) t.floatData = Array.from(new Float32Array(copyBytes(t.rawData)));
+          else if (t.dataType === DT.INT64) t.int64Data = Array.from(new BigInt64Array(copyBytes(t.rawData)), Number);
+          else continue;
+          delete t.rawData;
+          moved++;
+        }
+      });
+      expect(moved).toBeGreaterThan(40);
+      expect(typed.length).not.toBe(bytes.length);
+      for (const backend of BACKENDS) {
+        const a = runSenet(backend, bytes, input.data, input.shape as Dims).out;
+        const b = runSenet(backend, typed, input.data, input.shape as Dims).out;
+        expect(Array.from(b), backend).toEqual(Array.from(a));
+        expectClose(b, refs.ort.data, `${name} ${backend} typed fields vs ort.npy`);
+      }
+    });
+
+    test('opset_import rewritten to 11, 12, 14, 15, 16, 17 loads and computes the same; 10 and 18 are refused', () => {
+      const at = (version: number) => edit(bytes, (m) => { m.opsetImport = [{ domain: '', version }]; });
+      const base = runSenet('simd', bytes, input.data, input.shape as Dims).out;
+      for (const opset of [11, 12, 14, 15, 16, 17]) {
+        const graph = loadOnnx(at(opset), { name: `${name}.onnx` });
+        expect(graph.source?.opset).toBe(opset);
+        expect(Array.from(runSenet('simd', at(opset), input.data, input.shape as Dims).out), `opset ${opset}`).toEqual(Array.from(base));
+      }
+      for (const opset of [10, 18]) {
+        expect(() => loadOnnx(at(opset), { name: `${name}.onnx` })).toThrow(OnnxError);
+        expect(() => loadOnnx(at(opset), { name: `${name}.onnx` })).toThrow(new RegExp(`${name}\\.onnx: opset ${opset} is not supported \\(opsets 11 to 17\\)`));
+      }
+      const none = edit(bytes, (m) => { m.opsetImport = []; });
+      expect(() => loadOnnx(none)).toThrow(/opset missing is not supported/);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Hand-made graphs against onnxruntime-node
+
+const C = 8, HID = 4;
+/** Batch 2, non-square map: broadcasts over the batch and H != W are exercised everywhere. */
+const X: Dims = [2, C, 6, 5];
+
+const conv = (g: OnnxGraph, x: string, k = 3, cout = C) =>
+  g.op('Conv', [x, g.weight([cout, C, k, k]), g.weight([cout], 0.1)], { kernel_shape: [k, k], pads: Array(4).fill((k - 1) / 2), strides: [1, 1] });
+const gemm = (g: OnnxGraph, x: string, cin: number, cout: number) => g.op('Gemm', [x, g.weight([cout, cin]), g.weight([cout], 0.1)], { transB: 1 });
+/** x.view(n, c, 1, 1) as PyTorch writes it: Shape -> Gather -> Unsqueeze -> Concat -> Reshape. */
+function viewNC11(g: OnnxGraph, of: string, s: string): string {
+  const shape = g.op('Shape', [of]);
+  const unsq = (i: number) => {
+    const scalar = g.op('Gather', [shape, g.init([], [i], DT.INT64)], { axis: 0 });
+    return g.opset >= 13 ? g.op('Unsqueeze', [scalar, g.init([1], [0], DT.INT64)]) : g.op('Unsqueeze', [scalar], { axes: [0] });
+  };
+  const target = g.op('Concat', [unsq(0), unsq(1), g.init([1], [1], DT.INT64), g.init([1], [1], DT.INT64)], { axis: 0 });
+  return g.op('Reshape', [s, target]);
+}
+
+interface Case {
+  name: string;
+  make: () => Uint8Array;
+  dims?: Dims;
+  /** Expected op counts in session.graph (after the passes). */
+  ops?: Partial<Record<OpType, number>>;
+  check?: (g: Graph) => void;
+  scale?: number;
+}
+
+/** The usual SE ending: s [N, C] -> view(n, c, 1, 1) -> x * s. */
+const seCase = (name: string, body: (g: OnnxGraph, x: string) => string, opts: { opset?: number; squeeze?: 'avg' | 'max'; gate?: string; act?: string; residual?: boolean } = {}): Case => ({
+  name,
+  make: () => {
+    const g = new OnnxGraph(opts.opset ?? 13);
+    const x = conv(g, 'x');
+    const scaled = g.op('Mul', [x, body(g, x)]);
+    if (opts.residual) g.op('Relu', [g.op('Add', [scaled, 'x'])]);
+    return g.build(X);
+  },
+  ops: { se: 1, mul: 0, globalpool: 0, fc: 0, ...(opts.residual && { add: 0 }) },
+  check: (graph) => {
+    const [se] = nodesOf(graph, 'se') as SeNode[];
+    expect(se.squeeze).toBe(opts.squeeze ?? 'avg');
+    expect(se.gate).toBe(opts.gate ?? 'sigmoid');
+    expect(se.act).toBe(opts.act ?? 'relu');
+    if (opts.residual) expect([se.inputs.length, se.residualAct]).toEqual([2, 'relu']);
+  },
+});
+
+const flatFc = (g: OnnxGraph, pooled: string, gate = 'Sigmoid') =>
+  g.op(gate, [gemm(g, g.op('Relu', [gemm(g, g.op('Flatten', [pooled], { axis: 1 }), C, HID)]), HID, C)]);
+
+const CASES: Case[] = [
+  {
+    name: 'Clip(min 0, max 6) from initializers as ReLU6',
+    make: () => {
+      const g = new OnnxGraph();
+      g.op('Clip', [conv(g, 'x'), g.init([], [0]), g.init([], [6])]);
+      return g.build(X);
+    },
+    scale: 6, // most values beyond 6 or below 0: both bounds matter
+    ops: { conv: 1, activation: 0 },
+    check: (graph) => expect(nodesOf(graph, 'conv')[0].act).toBe('relu6'),
+  },
+  {
+    name: 'Clip(min 0, max 6) from Constant nodes as ReLU6, after an add',
+    make: () => {
+      const g = new OnnxGraph();
+      const lo = g.op('Constant', [], { value: { t: tensor('', [], [0]) } });
+      const hi = g.op('Constant', [], { value: { t: tensor('', [], [6]) } });
+      g.op('Clip', [g.op('Add', [conv(g, 'x'), 'x']), lo, hi]);
+      return g.build(X);
+    },
+    scale: 6,
+    ops: { conv: 1, add: 1, activation: 0 },
+    check: (graph) => expect(nodesOf(graph, 'add')[0].act).toBe('relu6'),
+  },
+  {
+    name: 'Clip(min 0) without max as ReLU',
+    make: () => {
+      const g = new OnnxGraph();
+      g.op('Clip', [conv(g, 'x'), g.init([], [0]), '']);
+      return g.build(X);
+    },
+    ops: { conv: 1, activation: 0 },
+    check: (graph) => expect(nodesOf(graph, 'conv')[0].act).toBe('relu'),
+  },
+  {
+    name: 'Clip(min 0, max +inf) as ReLU',
+    make: () => {
+      const g = new OnnxGraph();
+      g.op('Clip', [conv(g, 'x'), g.init([], [0]), g.init([], [Infinity])]);
+      return g.build(X);
+    },
+    ops: { conv: 1, activation: 0 },
+    check: (graph) => expect(nodesOf(graph, 'conv')[0].act).toBe('relu'),
+  },
+  {
+    name: 'x * Sigmoid(x) -> SiLU',
+    make: () => {
+      const g = new OnnxGraph();
+      const x = conv(g, 'x');
+      g.op('Mul', [x, g.op('Sigmoid', [x])]);
+      return g.build(X);
+    },
+    ops: { conv: 1, activation: 0, mul: 0 },
+    check: (graph) => expect(nodesOf(graph, 'conv')[0].act).toBe('silu'),
+  },
+  {
+    name: 'HardSigmoid(x) * x -> hard-swish',
+    make: () => {
+      const g = new OnnxGraph();
+      const x = conv(g, 'x');
+      g.op('Mul', [g.op('HardSigmoid', [x], { alpha: F(1 / 6), beta: F(0.5) }), x]);
+      return g.build(X);
+    },
+    scale: 3,
+    ops: { conv: 1, activation: 0, mul: 0 },
+    check: (graph) => expect(nodesOf(graph, 'conv')[0].act).toBe('hardswish'),
+  },
+  {
+    name: 'HardSwish op (opset 14) on the graph input',
+    make: () => {
+      const g = new OnnxGraph(14);
+      g.op('HardSwish', ['x']);
+      return g.build(X);
+    },
+    scale: 3,
+    ops: { activation: 1 },
+    check: (graph) => expect(nodesOf(graph, 'activation')[0].act).toBe('hardswish'),
+  },
+  {
+    name: 'Tanh (an activation on its own)',
+    make: () => {
+      const g = new OnnxGraph();
+      g.op('Tanh', [g.op('Add', ['x', conv(g, 'x')])]);
+      return g.build(X);
+    },
+    ops: { add: 1, activation: 0 },
+  },
+  seCase('SE: ReduceMean axes [2, 3] keepdims 1, 1x1 convs, ReLU, HardSigmoid gate (torchvision)', (g, x) => {
+    const pooled = g.op('ReduceMean', [x], { axes: [2, 3], keepdims: 1 });
+    const h = g.op('Relu', [g.op('Conv', [pooled, g.weight([HID, C, 1, 1]), g.weight([HID], 0.1)], { kernel_shape: [1, 1] })]);
+    return g.op('HardSigmoid', [g.op('Conv', [h, g.weight([C, HID, 1, 1]), g.weight([C], 0.1)], { kernel_shape: [1, 1] })], { alpha: F(1 / 6), beta: F(0.5) });
+  }, { gate: 'hardsigmoid' }),
+  seCase('SE: ReduceMean axes [-1, -2] keepdims 0, Gemm, view(n, c, 1, 1) via Shape/Gather/Unsqueeze/Concat/Reshape, residual + ReLU', (g, x) => {
+    const pooled = g.op('ReduceMean', [x], { axes: [-1, -2], keepdims: 0 });
+    const h = g.op('Relu', [gemm(g, pooled, C, HID)]);
+    return viewNC11(g, x, g.op('Sigmoid', [gemm(g, h, HID, C)]));
+  }, { residual: true }),
+  seCase('SE: the same chain at opset 11 (Unsqueeze axes as an attribute)', (g, x) => {
+    const pooled = g.op('ReduceMean', [x], { axes: [2, 3], keepdims: 0 });
+    return viewNC11(g, x, g.op('Sigmoid', [gemm(g, g.op('Relu', [gemm(g, pooled, C, HID)]), HID, C)]));
+  }, { opset: 11 }),
+  seCase('SE: GlobalMaxPool squeeze, Reshape to a Constant [-1, C, 1, 1]', (g, x) => {
+    const s = flatFc(g, g.op('GlobalMaxPool', [x]));
+    return g.op('Reshape', [s, g.op('Constant', [], { value: { t: tensor('', [4], [-1, C, 1, 1], DT.INT64) } })]);
+  }, { squeeze: 'max' }),
+  seCase('SE: MaxPool over the whole 6x5 map as the max squeeze', (g, x) => {
+    const s = flatFc(g, g.op('MaxPool', [x], { kernel_shape: [6, 5] }));
+    return g.op('Reshape', [s, g.init([4], [0, C, 1, 1], DT.INT64)]);
+  }, { squeeze: 'max' }),
+  seCase('SE: MatMul + Add as FCs (bias on either side), Unsqueeze axes input (opset 13)', (g, x) => {
+    const flat = g.op('Flatten', [g.op('GlobalAveragePool', [x])], { axis: 1 });
+    const h = g.op('Relu', [g.op('Add', [g.op('MatMul', [flat, g.weight([C, HID], 0.35)]), g.weight([HID], 0.1)])]);
+    const s = g.op('Sigmoid', [g.op('Add', [g.weight([C], 0.1), g.op('MatMul', [h, g.weight([HID, C], 0.5)])])]);
+    return g.op('Unsqueeze', [s, g.init([2], [2, 3], DT.INT64)]);
+  }),
+  seCase('SE: Gemm with transB 0, alpha 0.5, beta 2; Squeeze/Unsqueeze axes inputs (opset 13)', (g, x) => {
+    const sq = g.op('Squeeze', [g.op('GlobalAveragePool', [x]), g.init([2], [2, 3], DT.INT64)]);
+    const fc = (v: string, cin: number, cout: number) => g.op('Gemm', [v, g.weight([cin, cout], 0.5), g.weight([cout], 0.1)], { alpha: F(0.5), beta: F(2) });
+    return g.op('Unsqueeze', [g.op('Sigmoid', [fc(g.op('Relu', [fc(sq, C, HID)]), HID, C)]), g.init([2], [2, 3], DT.INT64)]);
+  }),
+  seCase('SE: Squeeze/Unsqueeze axes attributes (opset 11)', (g, x) => {
+    const sq = g.op('Squeeze', [g.op('GlobalAveragePool', [x])], { axes: [2, 3] });
+    return g.op('Unsqueeze', [g.op('Sigmoid', [gemm(g, g.op('Relu', [gemm(g, sq, C, HID)]), HID, C)])], { axes: [2, 3] });
+  }, { opset: 11 }),
+  seCase('SE: Tanh gate, Dropout and Identity in the chain', (g, x) => {
+    const flat = g.op('Dropout', [g.op('Flatten', [g.op('GlobalAveragePool', [x])], { axis: 1 })]);
+    const s = g.op('Identity', [g.op('Tanh', [gemm(g, g.op('Relu', [gemm(g, flat, C, HID)]), HID, C)])]);
+    return g.op('Reshape', [s, g.init([4], [-1, C, 1, 1], DT.INT64)]);
+  }, { gate: 'tanh' }),
+  seCase('SE: view(n, c, 1, 1) as Concat(Shape(x, end 2), [1, 1]) (Shape start/end, opset 15)', (g, x) => {
+    const s = flatFc(g, g.op('GlobalAveragePool', [x]));
+    return g.op('Reshape', [s, g.op('Concat', [g.op('Shape', [x], { end: 2 }), g.init([2], [1, 1], DT.INT64)], { axis: 0 })]);
+  }, { opset: 15 }),
+  seCase('SE: view(n, c, 1, 1) as Concat(Shape(x, start -4, end -2), Shape(s, start 1)[1, 1]) (opset 15)', (g, x) => {
+    const s = flatFc(g, g.op('GlobalAveragePool', [x]));
+    const ones = g.op('Shape', [g.op('GlobalAveragePool', [x])], { start: 2 }); // [1, 1]
+    return g.op('Reshape', [s, g.op('Concat', [g.op('Shape', [x], { start: -4, end: -2 }), ones], { axis: 0 })]);
+  }, { opset: 15 }),
+  {
+    name: 'Conv with asymmetric pads [1, 2, 0, 1], strides [2, 1], dilations [1, 2]; AveragePool with pads [0, 1, 1, 0]',
+    make: () => {
+      const g = new OnnxGraph();
+      const y = g.op('Conv', ['x', g.weight([C, C, 3, 3]), g.weight([C], 0.1)], { kernel_shape: [3, 3], pads: [1, 2, 0, 1], strides: [2, 1], dilations: [1, 2] });
+      g.op('AveragePool', [y], { kernel_shape: [2, 2], pads: [0, 1, 1, 0], strides: [1, 2], count_include_pad: 1 });
+      return g.build([2, C, 9, 7]);
+    },
+    dims: [2, C, 9, 7],
+    ops: { conv: 1, pool: 1 },
+  },
+  {
+    name: 'head: GlobalAveragePool, Flatten, Dropout, Gemm, Identity, Softmax (opset 13, default axis -1)',
+    make: () => {
+      const g = new OnnxGraph(13);
+      const flat = g.op('Dropout', [g.op('Flatten', [g.op('GlobalAveragePool', [conv(g, 'x')])], { axis: 1 })]);
+      g.op('Softmax', [g.op('Identity', [gemm(g, flat, C, 10)])]);
+      return g.build(X);
+    },
+    scale: 4,
+    ops: { softmax: 1, fc: 1 },
+  },
+  {
+    name: 'head: Conv without bias, GAP, x.view(x.size(0), -1) via Shape/Gather/Unsqueeze/Concat/Reshape, Gemm without bias, Clip(0, \'\')',
+    make: () => {
+      const g = new OnnxGraph(13);
+      const y = g.op('Conv', ['x', g.weight([C, C, 1, 1])], { kernel_shape: [1, 1] });
+      const pooled = g.op('GlobalAveragePool', [y]);
+      const n = g.op('Unsqueeze', [g.op('Gather', [g.op('Shape', [pooled]), g.init([], [0], DT.INT64)], { axis: 0 }), g.init([1], [0], DT.INT64)]);
+      const flat = g.op('Reshape', [pooled, g.op('Concat', [n, g.init([1], [-1], DT.INT64)], { axis: 0 })]);
+      g.op('Clip', [g.op('Gemm', [flat, g.weight([10, C])], { transB: 1 }), g.init([], [0]), '']);
+      return g.build(X);
+    },
+    scale: 4,
+    ops: { conv: 1, globalpool: 1, flatten: 1, fc: 1, activation: 0 },
+    check: (graph) => expect(nodesOf(graph, 'fc')[0].act).toBe('relu'),
+  },
+  {
+    name: 'head: Softmax at opset 11 (default axis 1), Dropout with a ratio attribute',
+    make: () => {
+      const g = new OnnxGraph(11);
+      const flat = g.op('Dropout', [g.op('Flatten', [g.op('GlobalAveragePool', ['x'])], { axis: 1 })], { ratio: F(0.3) });
+      g.op('Softmax', [gemm(g, flat, C, 10)]);
+      return g.build(X);
+    },
+    scale: 4,
+    ops: { softmax: 1, fc: 1 },
+  },
+  {
+    name: 'BatchNormalization not after a conv (after a ReLU), left as a batchnorm step',
+    make: () => {
+      const g = new OnnxGraph();
+      const r = g.op('Relu', [conv(g, 'x')]);
+      g.op('BatchNormalization', [r, g.positive([C]), g.weight([C], 0.5), g.weight([C], 0.5), g.positive([C])], { epsilon: F(1e-3) });
+      return g.build(X);
+    },
+    ops: { batchnorm: 1, conv: 1 },
+  },
+  {
+    name: 'BatchNormalization on the graph input, then a conv with its own BN folded',
+    make: () => {
+      const g = new OnnxGraph();
+      const bn = (v: string) => g.op('BatchNormalization', [v, g.positive([C]), g.weight([C], 0.5), g.weight([C], 0.5), g.positive([C])]);
+      bn(conv(g, bn('x')));
+      return g.build(X);
+    },
+    ops: { batchnorm: 1, conv: 1 },
+  },
+  ...([[1, 1], [1, 0], [0, 1]] as const).map(([ceil, countPad]): Case => ({
+    name: `AveragePool 3x3 stride 2 pads 1, ceil_mode ${ceil}, count_include_pad ${countPad}`,
+    make: () => {
+      const g = new OnnxGraph();
+      g.op('AveragePool', ['x'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: ceil, count_include_pad: countPad });
+      return g.build(X);
+    },
+    ops: { pool: 1 },
+  })),
+  ...([[7, 5], [6, 6]] as const).map(([h, w]): Case => ({
+    name: `AveragePool 2x2 stride 2, ceil_mode 1, count_include_pad 1 on ${h}x${w}: windows past the edge`,
+    make: () => {
+      const g = new OnnxGraph();
+      g.op('AveragePool', ['x'], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1, count_include_pad: 1 });
+      return g.build([2, C, h, w]);
+    },
+    dims: [2, C, h, w],
+    ops: { pool: 1 },
+  })),
+  {
+    name: 'MaxPool 3x3 stride 2 pads 1 ceil_mode 1 on 7x6',
+    make: () => {
+      const g = new OnnxGraph();
+      g.op('MaxPool', ['x'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1 });
+      return g.build([2, C, 7, 6]);
+    },
+    dims: [2, C, 7, 6],
+    ops: { pool: 1 },
+  },
+];
+
+describe('hand-made graphs vs onnxruntime-node, both builds', () => {
+  test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_, c) => {
+    const bytes = c.make();
+    const dims = c.dims ?? X;
+    const x = randomInput(dims, 3, c.scale ?? 1);
+    const ref = await runOrt(bytes, x, dims);
+    for (const backend of BACKENDS) {
+      const { out, shape, graph } = runSenet(backend, bytes, x, dims);
+      expect(shape, backend).toEqual(ref.shape);
+      expectClose(out, ref.out, `${c.name} (${backend})`);
+      const ops = countOps(graph);
+      for (const [op, n] of Object.entries(c.ops ?? {})) expect(ops[op as OpType] ?? 0, `${op} nodes in ${JSON.stringify(ops)}`).toBe(n);
+      c.check?.(graph);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Bad files: each its own typed error naming the problem
+
+/** A valid model around one node; `extra` adds to it. */
+function tinyModel(change: (g: OnnxGraph) => void = () => {}, opset = 13): Uint8Array {
+  const g = new OnnxGraph(opset);
+  change(g);
+  return g.build(X);
+}
+
+const loadError = (bytes: Uint8Array, name = 'bad.onnx'): OnnxError => {
+  try {
+    loadOnnx(bytes, { name });
+  } catch (e) {
+    expect(e).toBeInstanceOf(OnnxError);
+    return e as OnnxError;
+  }
+  throw new Error('loadOnnx accepted the file');
+};
+
+describe('bad files', () => {
+  test('an unsupported op: names the op type, the node, the opset and lists the supported ops', () => {
+    const bytes = tinyModel((g) => { g.op('LeakyRelu', [conv(g, 'x')], { alpha: F(0.1) }, 'block1/act'); });
+    const e = loadError(bytes);
+    expect(e.message).toMatch(/^bad\.onnx: node 'block1\/act' \(LeakyRelu, opset 13\): op LeakyRelu is not supported; supported ops: /);
+    for (const op of ['Conv', 'Gemm', 'GlobalAveragePool', 'HardSigmoid', 'Sigmoid', 'Mul']) expect(e.message).toContain(op);
+    expect(e.code).toBe('onnx');
+  });
+
+  test('an op from another domain', () => {
+    const bytes = edit(tinyModel((g) => { g.op('Relu', ['x']); }), (m) => { m.graph.node[0].domain = 'com.microsoft'; });
+    expect(loadError(bytes).message).toMatch(/domain 'com\.microsoft' are not supported/);
+  });
+
+  test('a missing initializer: names the tensor', () => {
+    const bytes = tinyModel((g) => {
+      g.op('Conv', ['x', 'conv1.weight'], { kernel_shape: [1, 1] }, 'conv1');
+    });
+    expect(loadError(bytes).message).toMatch(/node 'conv1' \(Conv, opset 13\): input 'conv1\.weight' is neither a graph input, an initializer nor an earlier node's output/);
+  });
+
+  test('external data (data_location EXTERNAL): names the initializer and says why', () => {
+    const bytes = tinyModel((g) => {
+      g.inits.push({ name: 'big.weight', dims: [C, C, 1, 1], dataType: DT.FLOAT, dataLocation: 1, externalData: [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '0' }] });
+      g.op('Conv', ['x', 'big.weight'], { kernel_shape: [1, 1] });
+    });
+    expect(loadError(bytes).message).toMatch(/initializer 'big\.weight': data is stored outside the file \(external data\)/);
+  });
+
+  test('a DOUBLE initializer as a weight: names the initializer and the type (raw_data and double_data)', () => {
+    const raw = tinyModel((g) => {
+      g.inits.push(tensor('conv.weight', [C, C, 1, 1], new Float64Array(C * C).fill(0.5), DT.DOUBLE));
+      g.op('Conv', ['x', 'conv.weight'], { kernel_shape: [1, 1] });
+    });
+    expect(loadError(raw).message).toMatch(/initializer 'conv\.weight': tensors of type DOUBLE are not supported/);
+    const typed = tinyModel((g) => {
+      g.inits.push({ name: 'conv.weight', dims: [C, C, 1, 1], dataType: DT.DOUBLE, doubleData: Array(C * C).fill(0.5) });
+      g.op('Conv', ['x', 'conv.weight'], { kernel_shape: [1, 1] });
+    });
+    expect(loadError(typed).message).toMatch(/initializer 'conv\.weight': tensors of type DOUBLE are not supported/);
+  });
+
+  test('an INT64 initializer as a conv weight', () => {
+    const bytes = tinyModel((g) => { g.op('Conv', ['x', g.init([C, C, 1, 1], Array(C * C).fill(1), DT.INT64, 'conv.weight')], { kernel_shape: [1, 1] }, 'conv1'); });
+    expect(loadError(bytes).message).toMatch(/node 'conv1' \(Conv, opset 13\): input 1 must hold FLOAT values/);
+  });
+
+  test('raw_data of the wrong length', () => {
+    const bytes = tinyModel((g) => {
+      g.inits.push({ ...tensor('w', [C, C, 1, 1], new Float32Array(C * C)), rawData: new Uint8Array(4 * C * C + 3) });
+      g.op('Conv', ['x', 'w'], { kernel_shape: [1, 1] });
+    });
+    expect(loadError(bytes).message).toMatch(/initializer 'w': raw_data holds 259 bytes, 256 expected for dims \[8,8,1,1\]/);
+  });
+
+  test('several inputs, several outputs', () => {
+    const two = edit(tinyModel((g) => { g.op('Add', ['x', 'y']); }), (m) => { m.graph.input.push(valueInfo('y', X)); });
+    expect(loadError(two).message).toMatch(/the graph has 2 inputs \(x, y\); senet-wasm runs graphs with exactly one image input/);
+    const outs = edit(tinyModel((g) => { g.op('Relu', [g.op('Relu', ['x'])]); }), (m) => { m.graph.output.push(valueInfo('t1', X)); });
+    expect(loadError(outs).message).toMatch(/the graph has 2 outputs \(t2, t1\); senet-wasm runs graphs with exactly one output/);
+  });
+
+  test('an opset out of range: 10 and 18, named with the supported range', () => {
+    for (const opset of [10, 18]) {
+      const bytes = tinyModel((g) => { g.op('Relu', ['x']); }, opset);
+      expect(loadError(bytes).message).toMatch(new RegExp(`^bad\\.onnx: opset ${opset} is not supported \\(opsets 11 to 17\\)`));
+    }
+  });
+
+  test('HardSigmoid with another alpha (ONNX default 0.2) or beta', () => {
+    const bytes = tinyModel((g) => { g.op('HardSigmoid', ['x'], {}, 'hs'); });
+    expect(loadError(bytes).message).toMatch(/node 'hs' \(HardSigmoid, opset 13\): HardSigmoid with alpha 0\.2\d*, beta 0\.5 is not supported/);
+    const beta = tinyModel((g) => { g.op('HardSigmoid', ['x'], { alpha: F(1 / 6), beta: F(0.25) }, 'hs'); });
+    expect(loadError(beta).message).toMatch(/HardSigmoid with alpha 0\.1666\d*, beta 0\.25 is not supported/);
+  });
+
+  test('a Mul of two same-shape tensors that is neither SiLU nor hard-swish', () => {
+    const bytes = tinyModel((g) => { g.op('Mul', [conv(g, 'x'), g.op('Sigmoid', ['x'])], {}, 'gate'); });
+    expect(loadError(bytes).message).toMatch(/node 'gate' \(Mul, opset 13\): Mul of \[2,8,6,5\] and \[2,8,6,5\] is not supported/);
+  });
+
+  test('an attribute whose 0 is left off the wire is 0, not the default (Softmax axis 0, Flatten axis 0, HardSigmoid beta 0)', () => {
+    // protobuf writers (protobufjs here, and the exporter of the PyTorch fixtures: MaxPool's
+    // ceil_mode) write `{name: 'axis', type: INT}` with no `i` for 0; onnxruntime reads 0.
+    const softmax = tinyModel((g) => { g.op('Softmax', [g.op('Flatten', [g.op('GlobalAveragePool', ['x'])], { axis: 1 })], { axis: 0 }, 'sm'); });
+    const decoded = ModelProto.toObject(ModelProto.decode(softmax)) as Obj;
+    expect(decoded.graph.node.at(-1).attribute[0]).toEqual({ name: 'axis', type: 2 });
+    expect(loadError(softmax).message).toMatch(/node 'sm' \(Softmax, opset 13\): Softmax over axis 0 of \[2,8\] is not supported/);
+    const flatten = tinyModel((g) => { g.op('Flatten', [g.op('GlobalAveragePool', ['x'])], { axis: 0 }, 'fl'); });
+    expect(loadError(flatten).message).toMatch(/node 'fl' \(Flatten, opset 13\): Flatten with axis 0 is not supported/);
+    const hs = tinyModel((g) => { g.op('HardSigmoid', ['x'], { alpha: F(1 / 6), beta: F(0) }, 'hs'); });
+    expect(loadError(hs).message).toMatch(/HardSigmoid with alpha 0\.1666\d*, beta 0 is not supported/);
+  });
+
+  test('a MatMul whose output its bias Add and another node both read: refused, not folded (the other reader wants no bias)', () => {
+    const bytes = tinyModel((g) => {
+      const f = g.op('Flatten', [g.op('GlobalAveragePool', ['x'])], { axis: 1 });
+      const y = g.op('MatMul', [f, g.weight([C, 10])]);
+      g.op('Add', [g.op('Add', [y, g.weight([10], 1)], {}, 'bias'), y]);
+    });
+    expect(loadError(bytes).message).toMatch(/node 'bias' \(Add, opset 13\): Add of a tensor and a constant is only supported as the bias of a MatMul that nothing else reads/);
+  });
+
+  test('a tensor defined twice (not SSA): refused at load, naming the node and the tensor', () => {
+    const bytes = edit(tinyModel((g) => { g.op('Relu', [g.op('Sigmoid', ['x'])]); }), (m) => {
+      m.graph.node.splice(1, 0, { ...m.graph.node[0], name: 'again' });
+    });
+    expect(loadError(bytes).message).toMatch(/node 'again' \(Sigmoid, opset 13\): output 't1' is already defined/);
+  });
+
+  test('Clip to other bounds', () => {
+    const bytes = tinyModel((g) => { g.op('Clip', ['x', g.init([], [-1]), g.init([], [1])], {}, 'clip'); });
+    expect(loadError(bytes).message).toMatch(/node 'clip' \(Clip, opset 13\): Clip to \[-1, 1\] is not supported/);
+  });
+
+  test('not an ONNX file at all; an empty graph', () => {
+    expect(loadError(new TextEncoder().encode('{"this": "is json"}')).message).toMatch(/^bad\.onnx: (not a readable ONNX file|not an ONNX model)/);
+    expect(loadError(new Uint8Array(0)).message).toMatch(/^bad\.onnx: not an ONNX model \(no graph or no nodes\)/);
+  });
+
+  test('a wrong input shape at run time: InputError with the expected and the given size', async () => {
+    const bytes = fixture('tiny_regnet_y_64px.onnx');
+    const session = engines.simd.compile(loadOnnx(bytes), { batch: 1, height: 64, width: 64 });
+    try {
+      expect(() => session.run(new Float32Array(3 * 64 * 63))).toThrow(InputError);
+      expect(() => session.run(new Float32Array(3 * 64 * 63))).toThrow(/input has 12096 values, expected 12288 for shape \[1,3,64,64\]/);
+    } finally {
+      session.dispose();
+    }
+  });
+});
+
+test('errors vs onnxruntime / PyTorch (largest relative errors)', () => {
+  // Runs last in this file: prints the figures behind every comparison above.
+  const worst = [...seen].sort((a, b) => b.err / b.ref - a.err / a.ref);
+  console.log(`${seen.length} comparisons; largest relative errors:\n` +
+    worst.slice(0, 8).map((s) => `  ${(s.err / s.ref).toExponential(2)}  (abs ${s.err.toExponential(2)}, max |ref| ${s.ref.toExponential(2)})  ${s.what}`).join('\n'));
+});
