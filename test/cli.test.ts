@@ -81,6 +81,29 @@ describe('senet-wasm run', () => {
   });
 });
 
+describe('ONNX files on the command line', () => {
+  const fixture = (name: string) => new URL(`./fixtures/onnx/${name}`, import.meta.url).pathname;
+
+  test('run writes what onnxruntime gave, in both builds; info shows the fused SE blocks', async () => {
+    const expected = parseNpy(readFileSync(fixture('tiny_regnet_y_64px.ort.npy')));
+    for (const backend of ['simd', 'scalar']) {
+      const output = join(dir, `regnet-${backend}.npy`);
+      const r = await cli('run', fixture('tiny_regnet_y_64px.onnx'), '--input', fixture('tiny_regnet_y_64px.input.npy'), '--output', output, '--backend', backend);
+      expect(r.code).toBe(0);
+      const y = parseNpy(readFileSync(output));
+      expect(y.shape).toEqual(expected.shape);
+      const scale = Math.max(...expected.data.map(Math.abs));
+      y.data.forEach((v, i) => expect(Math.abs(v - expected.data[i])).toBeLessThanOrEqual(1e-4 * scale));
+    }
+    const info = JSON.parse((await cli('info', fixture('mobilenet_v3_small_w025_96px.onnx'), '--json')).stdout);
+    expect(info.input).toEqual([1, 3, 96, 96]);
+    expect(info.seBlocks).toEqual({ found: 9, fused: 9 });
+    expect((await cli('info', fixture('tiny_se_resnet_64px.onnx'))).stdout).toMatch(/SE blocks: 4, fused into one step each: 4/);
+    const options = await cli('info', fixture('tiny_se_resnet_64px.onnx'), '--reduction', '4');
+    expect(options.stderr).toMatch(/do not apply to an ONNX file/);
+  });
+});
+
 describe('senet-wasm bench', () => {
   test('--json: median ms and GFLOP/s for each build', async () => {
     const { code, stdout } = await cli('bench', 'se-resnet50', '--size', '32', '--runs', '2', '--json');
