@@ -1,9 +1,9 @@
 // Images to network inputs: PNG (pngjs) and JPEG (jpeg-js) decoding, resizing, grey or RGB,
 // per-channel normalisation. Node-only (reads files); the browser build takes tensors.
-import { readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { InputError } from '../errors.js';
+import { readBytes } from './read.js';
 
 /** Decoded pixels, RGBA row-major. */
 export interface Image {
@@ -56,13 +56,7 @@ export function decodeImage(bytes: Uint8Array, file: string): Image {
 }
 
 export function readImage(path: string): Image {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return decodeImage(bytes, path);
+  return decodeImage(readBytes(path), path);
 }
 
 /**
