@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// The senet-wasm command line: info, run, bench, demo.
-import { readFileSync, writeFileSync } from 'node:fs';
+// The senet-wasm command line: info, run, bench, export, classify, demo.
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { InputError, OptionError, SenetError } from '../errors.js';
 import { formatNpy, parseNpy } from '../io/npy.js';
-import { IMAGENET, readImage, toTensor } from '../io/image.js';
+import { readBytes } from '../io/read.js';
 import { buildModel, listModels, type ModelOptions } from '../models/index.js';
 import { createEngine } from '../runtime/engine.js';
 import { loadOnnx } from '../onnx/reader.js';
@@ -14,6 +14,8 @@ import { complexity } from '../graph/complexity.js';
 import type { Backend } from '../wasm/load.js';
 import { benchGraph, formatBench } from './bench.js';
 import { formatInfo, modelInfo } from './info.js';
+import { classifyFiles, formatPredictions, readModelCard } from './classify.js';
+import { fashionMnistDemo, randomSeResNet50Demo } from './demo.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => (v: string): number => {
   const n = Number(v);
@@ -51,13 +53,7 @@ function model(name: string, o: Record<string, unknown>, weights = true) {
   if (isOnnxPath(name)) {
     const given = ['seed', 'reduction', 'placement', 'squeeze', 'gate', 'strideOn', 'classes', 'width'].filter((k) => o[k] !== undefined);
     if (given.length) throw new OptionError(`${name}: options for built-in models (${given.join(', ')}) do not apply to an ONNX file`);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(name);
-    } catch (e) {
-      throw new InputError(`${name}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-    return loadOnnx(bytes, { name });
+    return loadOnnx(readBytes(name), { name });
   }
   // Only the options given on the command line: buildModel rejects any the model does not take.
   const keys = ['seed', 'classes', 'strideOn', 'reduction', 'placement', 'squeeze', 'gate', 'width'] as const;
@@ -66,15 +62,6 @@ function model(name: string, o: Record<string, unknown>, weights = true) {
   return buildModel(name, options);
 }
 
-function readNpyFile(path: string) {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parseNpy(bytes, path);
-}
 
 const program = new Command('senet-wasm')
   .description('Squeeze-and-Excitation networks on WebAssembly SIMD')
@@ -99,7 +86,7 @@ withModelOptions(program.command('run <model>')
   .requiredOption('--output <file>', 'output .npy')
   .addOption(new Option('--backend <b>', 'build to run').choices(['auto', 'simd', 'scalar']).default('auto')))
   .action(async (name: string, o) => {
-    const input = readNpyFile(o.input);
+    const input = parseNpy(readBytes(o.input), o.input);
     const graph = model(name, o);
     const [batch, channels, height, width] = input.shape;
     if (input.shape.length !== 4 || channels !== graph.input.channels) {
@@ -146,38 +133,30 @@ withModelOptions(program.command('export <model>')
     console.log(`${o.out}: ${bytes.length} bytes, ${params} params (${graph.name}, opset ${o.opset}, input [batch, ${graph.input.channels}, ${hw}])`);
   });
 
-program.command('demo')
-  .description('the main job: SE-ResNet-50 on the bundled sample image in both builds')
-  .option('--image <png>', 'image to classify', fileURLToPath(new URL('../samples/chelsea.png', import.meta.url)))
-  .option('--runs <n>', 'timed runs per build', int(1, 100), 3)
-  .action(async (o) => {
-    const input = toTensor(readImage(o.image), IMAGENET);
-    console.log(`SE-ResNet-50 on ${o.image}, 224x224`);
-    console.log('RANDOM WEIGHTS (seed 0): no trained ImageNet weights can be fetched here, so the classes');
-    console.log('below carry no meaning; they show that both builds compute the same network.\n');
-    const graph = buildModel('se-resnet50', { seed: 0 });
-    const latency: Partial<Record<Backend, number>> = {};
-    for (const backend of ['simd', 'scalar'] as Backend[]) {
-      const engine = await createEngine({ backend });
-      const session = engine.compile(graph, { batch: 1, height: 224, width: 224 });
-      const logits = session.run(input);
-      const times: number[] = [];
-      for (let i = 0; i < o.runs; i++) {
-        const t0 = performance.now();
-        session.run(input);
-        times.push(performance.now() - t0);
-      }
-      latency[backend] = times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
-      const max = Math.max(...logits);
-      const exp = logits.map((v) => Math.exp(v - max));
-      const sum = exp.reduce((a, b) => a + b, 0);
-      const top = [...exp.keys()].sort((a, b) => exp[b] - exp[a]).slice(0, 5);
-      const gflops = (2 * session.stats.macs) / (latency[backend]! * 1e6);
-      console.log(`${backend.padEnd(6)} ${latency[backend]!.toFixed(1).padStart(7)} ms (median of ${o.runs}, ${gflops.toFixed(1)} GFLOP/s)   top-5 class (probability): ` +
-        top.map((i) => `#${i} (${(exp[i] / sum).toFixed(3)})`).join(' '));
-      engine.dispose();
-    }
-    console.log(`\nSIMD speedup over scalar: ${(latency.scalar! / latency.simd!).toFixed(2)}x`);
+const bundled = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+const DEFAULT_MODEL = bundled('models/fashion-mnist-se-resnet.onnx');
+
+program.command('classify <images...>')
+  .description('top-K classes of PNG or JPEG images (default model: the bundled Fashion-MNIST SE-ResNet)')
+  .option('--model <onnx>', 'an ONNX classifier, with its JSON (classes, preprocessing) beside it', DEFAULT_MODEL)
+  .option('--top <k>', 'classes to list per image', int(1, 1000), 3)
+  .addOption(new Option('--backend <b>', 'build to run').choices(['auto', 'simd', 'scalar']).default('auto'))
+  .option('--json', 'print JSON: one object per image')
+  .action(async (images: string[], o) => {
+    const graph = model(o.model, {});
+    const result = await classifyFiles(images, graph, readModelCard(o.model, graph), { top: o.top, backend: o.backend });
+    console.log(o.json ? JSON.stringify(result.predictions, null, 2) : formatPredictions(result.predictions));
+    for (const e of result.errors) console.error(`senet-wasm: ${e.message}`);
+    if (result.errors.length) process.exitCode = 1;
+  });
+
+program.command('demo [job]')
+  .description("the main job (npm start): the Fashion-MNIST SE-ResNet on the bundled samples; 'se-resnet50': random-weight SE-ResNet-50 on a photo")
+  .option('--runs <n>', 'timed runs per build', int(1, 1000))
+  .action(async (job: string | undefined, o) => {
+    if (job === 'se-resnet50') return randomSeResNet50Demo(buildModel('se-resnet50', { seed: 0 }), bundled('samples/chelsea.png'), o.runs ?? 5);
+    if (job !== undefined) throw new OptionError(`unknown demo '${job}'; demos: fashion-mnist (default), se-resnet50`);
+    await fashionMnistDemo(model(DEFAULT_MODEL, {}), DEFAULT_MODEL, bundled('samples/fashion-mnist'), o.runs ?? 50);
   });
 
 try {
