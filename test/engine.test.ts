@@ -105,6 +105,18 @@ describe.each(['simd', 'scalar'] as const)('session (%s build)', (backend) => {
     expect(() => engine.compile(g)).toThrow(DisposedError);
   });
 
+  test('profile: one time per plan step, the MACs add up, and the results stay right', async () => {
+    engine = await createEngine({ backend });
+    const s = engine.compile(smallNet(), { batch: 2, height: 16, width: 16 });
+    const x = input(2 * 3 * 16 * 16);
+    const expected = s.run(x);
+    const steps = s.profile(x, 3);
+    expect(steps.map((t) => t.op)).toEqual(s.plan.steps.map((p) => p.node.op));
+    expect(steps.every((t) => t.ms >= 0)).toBe(true);
+    expect(steps.reduce((a, t) => a + t.macs, 0)).toBe(s.stats.macs);
+    expect(s.run(x)).toEqual(expected);
+  });
+
   test('stats count what the graph holds', async () => {
     engine = await createEngine({ backend });
     const g = smallNet();

@@ -19,6 +19,14 @@ export interface SessionStats {
   arenaBytes: number;
 }
 
+/** One step's time in a profile. */
+export interface StepTime {
+  name: string;
+  op: Node['op'];
+  ms: number;
+  macs: number;
+}
+
 export interface CompileOptions {
   /** Apply the graph passes (BatchNorm folding, activation and SE fusion). Default true. */
   optimize?: boolean;
@@ -120,6 +128,33 @@ export class Session {
 
   /** Runs the graph on an NCHW float32 input of `inputShape`; returns the output (NCHW). */
   run(input: Float32Array): Float32Array {
+    this.load(input);
+    for (const call of this.calls) call();
+    return this.read();
+  }
+
+  /**
+   * Times every step (one fused op each) over `runs` runs of `input`: the median milliseconds of
+   * each, in plan order, with its multiply-accumulates.
+   */
+  profile(input: Float32Array, runs = 10): StepTime[] {
+    this.load(input);
+    const times = this.calls.map(() => [] as number[]);
+    for (let r = 0; r < runs; r++) {
+      this.calls.forEach((call, i) => {
+        const t0 = performance.now();
+        call();
+        times[i].push(performance.now() - t0);
+      });
+    }
+    const macs = complexity(this.graph, { batch: this.inputShape[0], height: this.inputShape[2], width: this.inputShape[3] }).nodes;
+    return this.plan.steps.map((s, i) => ({
+      name: s.node.name, op: s.node.op, macs: macs[i].macs,
+      ms: [...times[i]].sort((a, b) => a - b)[Math.floor(runs / 2)],
+    }));
+  }
+
+  private load(input: Float32Array): void {
     if (this.disposed) throw new DisposedError('session');
     if (!(input instanceof Float32Array)) {
       const got = input === null ? 'null' : (input as object)?.constructor?.name ?? typeof input;
@@ -129,9 +164,11 @@ export class Session {
     if (input.length !== expected) {
       throw new InputError(`input has ${input.length} values, expected ${expected} for shape [${this.inputShape}] (NCHW)`);
     }
+    transpose(input, this.mem.f32(), this.inputOffset / 4, this.inputShape, true);
+  }
+
+  private read(): Float32Array {
     const heap = this.mem.f32();
-    transpose(input, heap, this.inputOffset / 4, this.inputShape, true);
-    for (const call of this.calls) call();
     const out = new Float32Array(numel(this.outputShape));
     const at = this.outputOffset / 4;
     if (this.outputShape.length === 4) transpose(heap.subarray(at, at + out.length), out, 0, this.outputShape, false);
