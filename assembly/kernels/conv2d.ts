@@ -22,6 +22,9 @@ const BLOCK_M: i32 = 128;
  * zero:    at least inC / groups zero floats.
  * act:     activation code (assembly/activation.ts) applied before the store.
  * Preconditions: inC and outC divisible by groups; every size >= 1.
+ * SIMD build: a single GEMM row (FC at batch 1) runs through gemv, groups of <= 4 output
+ * channels through tile4x8GroupPair, everything else through the 4x8 tile below; the scalar
+ * build through tile2x4Scalar. All sum each output in the same order (bias, then K in order).
  */
 export function conv2d_f32(
   input: usize, output: usize, weights: usize, zero: usize,
@@ -35,9 +38,32 @@ export function conv2d_f32(
   const panelBytes = <usize>(PANEL + kH * kW * cinG * PANEL) << 2;
   const plane = outH * outW;
   const m = batch * plane;
+  const imgBytes = <usize>(inH * inW * inC) << 2;
+  const rowBytes = <usize>outC << 2;
+  // A 1x1 conv with stride 1 and no padding is a plain GEMM: GEMM row r is input pixel r, read
+  // without the tile's divisions, bounds tests and tap addressing (GFLOP/s: K = 16: 16 -> 24,
+  // K = 24: 19 -> 29, K = 64: 29 -> 33).
+  const pointwise = kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padT == 0 && padL == 0;
+  const tapH = pointwise ? 1 : inH, tapW = pointwise ? 1 : inW;
+  // Without groups and dilation, the kW taps of a kernel row read kW * inC contiguous floats
+  // (NHWC) and their packed weights are contiguous too: when the window's row lies inside the
+  // image for all 4 pixels of a tile, that is one K run (the 7x7 stem: one run of 21 instead of
+  // 7 of 3, 19 -> 29 GFLOP/s; the 3x3 stems of MobileNetV3 and EfficientNet: about 1.1x).
+  const rowRuns = groups == 1 && dilW == 1;
+  if (ASC_FEATURE_SIMD && pointwise && m == 1) {
+    for (let g = 0; g < groups; g++) {
+      gemv(input + (<usize>(g * cinG) << 2), output + (<usize>(g * coutG) << 2),
+        weights + <usize>(g * panels) * panelBytes, panelBytes, panels, coutG, cinG, act);
+    }
+    return;
+  }
+  // Groups of at most 4 output channels (ResNeXt-50 32x4d's first stage: 4) fill half a panel:
+  // two groups share one 4x8 tile instead (tile4x8GroupPair).
+  const pairs = ASC_FEATURE_SIMD && groups > 1 && coutG <= 4;
+  const gStep = pairs ? 2 : 1;
   for (let mb = 0; mb < m; mb += BLOCK_M) {
     const me = min(mb + BLOCK_M, m);
-    for (let g = 0; g < groups; g++) {
+    for (let g = 0; g < groups; g += gStep) {
       const inG = input + (<usize>(g * cinG) << 2);
       for (let p = 0; p < panels; p++) {
         const wp = weights + <usize>(g * panels + p) * panelBytes;
@@ -47,29 +73,52 @@ export function conv2d_f32(
           // Rows past the end repeat the last pixel: computed, never stored.
           const r1 = min(m0 + 1, me - 1), r2 = min(m0 + 2, me - 1), r3 = min(m0 + 3, me - 1);
           const rows = min(TILE_M, me - m0);
-          const ih0 = (m0 % plane) / outW * strideH - padT, iw0 = m0 % outW * strideW - padL;
-          const ih1 = (r1 % plane) / outW * strideH - padT, iw1 = r1 % outW * strideW - padL;
-          const ih2 = (r2 % plane) / outW * strideH - padT, iw2 = r2 % outW * strideW - padL;
-          const ih3 = (r3 % plane) / outW * strideH - padT, iw3 = r3 % outW * strideW - padL;
-          const imgBytes = <usize>(inH * inW * inC) << 2;
-          const in0 = inG + <usize>(m0 / plane) * imgBytes, in1 = inG + <usize>(r1 / plane) * imgBytes;
-          const in2 = inG + <usize>(r2 / plane) * imgBytes, in3 = inG + <usize>(r3 / plane) * imgBytes;
+          // The tile's window origins, set before the tap loops in mutable locals: written as
+          // constants, they had V8 redo the 12 integer divisions at every tap (the 7x7 stem ran at
+          // 7.5 GFLOP/s against 19, grouped 3x3 convs with 4 channels a group at 4 against 7).
+          let ih0 = 0, iw0 = 0, ih1 = 0, iw1 = 0, ih2 = 0, iw2 = 0, ih3 = 0, iw3 = 0;
+          let in0 = inG + (<usize>(m0 * inC) << 2), in1 = inG + (<usize>(r1 * inC) << 2);
+          let in2 = inG + (<usize>(r2 * inC) << 2), in3 = inG + (<usize>(r3 * inC) << 2);
+          if (!pointwise) {
+            ih0 = (m0 % plane) / outW * strideH - padT; iw0 = m0 % outW * strideW - padL;
+            ih1 = (r1 % plane) / outW * strideH - padT; iw1 = r1 % outW * strideW - padL;
+            ih2 = (r2 % plane) / outW * strideH - padT; iw2 = r2 % outW * strideW - padL;
+            ih3 = (r3 % plane) / outW * strideH - padT; iw3 = r3 % outW * strideW - padL;
+            in0 = inG + <usize>(m0 / plane) * imgBytes; in1 = inG + <usize>(r1 / plane) * imgBytes;
+            in2 = inG + <usize>(r2 / plane) * imgBytes; in3 = inG + <usize>(r3 / plane) * imgBytes;
+          }
+          // The 4 windows lie inside the image horizontally: their kernel rows that lie inside it
+          // vertically are one K run each.
+          const wideRows = rowRuns && min(min(iw0, iw1), min(iw2, iw3)) >= 0 &&
+            max(max(iw0, iw1), max(iw2, iw3)) + kW <= tapW;
           const out0 = outP + (<usize>(m0 * outC) << 2);
-          const rowBytes = <usize>outC << 2;
-          if (ASC_FEATURE_SIMD) {
+          if (pairs) {
+            // The odd last group pairs with itself: computed twice, stored once.
+            const gB = min(g + 1, groups - 1);
+            tile4x8GroupPair(in0, ih0, iw0, in1, ih1, iw1, in2, ih2, iw2, in3, ih3, iw3, zero,
+              wp, weights + <usize>(gB * panels) * panelBytes, <usize>((gB - g) * cinG) << 2,
+              out0, <usize>((gB - g) * coutG) << 2, rowBytes, rows, coutG, g + 1 < groups,
+              tapH, tapW, inC, kH, kW, dilH, dilW, cinG, act);
+          } else if (ASC_FEATURE_SIMD) {
             const b = wp;
             let c00 = v128.load(b), c01 = v128.load(b, 16);
             let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
             let w = wp + (<usize>PANEL << 2);
             for (let kh = 0; kh < kH; kh++) {
               const dh = kh * dilH;
-              for (let kw = 0; kw < kW; kw++) {
+              const run = pointwise || wideRows && <u32>(ih0 + dh) < <u32>tapH &&
+                <u32>(ih1 + dh) < <u32>tapH && <u32>(ih2 + dh) < <u32>tapH && <u32>(ih3 + dh) < <u32>tapH;
+              const taps = run ? 1 : kW, n = run ? kW * cinG : cinG;
+              for (let kw = 0; kw < taps; kw++) {
                 const dw = kw * dilW;
-                let a0 = tap(in0, zero, ih0 + dh, iw0 + dw, inH, inW, inC);
-                let a1 = tap(in1, zero, ih1 + dh, iw1 + dw, inH, inW, inC);
-                let a2 = tap(in2, zero, ih2 + dh, iw2 + dw, inH, inW, inC);
-                let a3 = tap(in3, zero, ih3 + dh, iw3 + dw, inH, inW, inC);
-                for (let k = 0; k < cinG; k++) {
+                let a0 = in0, a1 = in1, a2 = in2, a3 = in3;
+                if (!pointwise) {
+                  a0 = tap(in0, zero, ih0 + dh, iw0 + dw, tapH, tapW, inC);
+                  a1 = tap(in1, zero, ih1 + dh, iw1 + dw, tapH, tapW, inC);
+                  a2 = tap(in2, zero, ih2 + dh, iw2 + dw, tapH, tapW, inC);
+                  a3 = tap(in3, zero, ih3 + dh, iw3 + dw, tapH, tapW, inC);
+                }
+                for (let k = 0; k < n; k++) {
                   const b0 = v128.load(w), b1 = v128.load(w, 16);
                   let x = v128.load32_splat(a0);
                   c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
@@ -96,16 +145,126 @@ export function conv2d_f32(
               const wh = wp + (<usize>(half * 4) << 2);
               const outH0 = out0 + (<usize>(half * 4) << 2);
               tile2x4Scalar(in0, ih0, iw0, in1, ih1, iw1, zero, wh, outH0, outH0 + rowBytes,
-                rows > 1, ncHalf, inH, inW, inC, kH, kW, dilH, dilW, cinG, act);
+                rows > 1, ncHalf, tapH, tapW, inC, kH, kW, dilH, dilW, cinG, act);
               if (rows > 2) {
                 tile2x4Scalar(in2, ih2, iw2, in3, ih3, iw3, zero, wh, outH0 + 2 * rowBytes,
-                  outH0 + 3 * rowBytes, rows > 3, ncHalf, inH, inW, inC, kH, kW, dilH, dilW, cinG, act);
+                  outH0 + 3 * rowBytes, rows > 3, ncHalf, tapH, tapW, inC, kH, kW, dilH, dilW, cinG, act);
               }
             }
           }
         }
       }
     }
+  }
+}
+
+// Two groups g, g + 1 of at most 4 output channels each, 4 output pixels: the left halves of
+// the two groups' panels side by side (8 accumulators, as the 4x8 tile), so no multiply is
+// spent on a panel's zero columns. The groups' inputs are gapIn bytes apart in a pixel; a
+// padding tap reads the zero row for both. 3x3 g32 128->128 at 56x56: 7.0 -> 8.8 GFLOP/s.
+// @ts-ignore: decorator
+@inline function tile4x8GroupPair(
+  in0: usize, ih0: i32, iw0: i32, in1: usize, ih1: i32, iw1: i32,
+  in2: usize, ih2: i32, iw2: i32, in3: usize, ih3: i32, iw3: i32, zero: usize,
+  wA: usize, wB: usize, gapIn: usize, out: usize, gapOut: usize, rowBytes: usize, rows: i32,
+  nc: i32, storeB: bool, inH: i32, inW: i32, inC: i32, kH: i32, kW: i32, dilH: i32, dilW: i32,
+  cinG: i32, act: i32,
+): void {
+  let c00 = v128.load(wA), c01 = v128.load(wB);
+  let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
+  wA += <usize>PANEL << 2;
+  wB += <usize>PANEL << 2;
+  for (let kh = 0; kh < kH; kh++) {
+    const dh = kh * dilH;
+    for (let kw = 0; kw < kW; kw++) {
+      const dw = kw * dilW;
+      let a0 = tap(in0, zero, ih0 + dh, iw0 + dw, inH, inW, inC);
+      let a1 = tap(in1, zero, ih1 + dh, iw1 + dw, inH, inW, inC);
+      let a2 = tap(in2, zero, ih2 + dh, iw2 + dw, inH, inW, inC);
+      let a3 = tap(in3, zero, ih3 + dh, iw3 + dw, inH, inW, inC);
+      let b0 = a0 == zero ? zero : a0 + gapIn, b1 = a1 == zero ? zero : a1 + gapIn;
+      let b2 = a2 == zero ? zero : a2 + gapIn, b3 = a3 == zero ? zero : a3 + gapIn;
+      for (let k = 0; k < cinG; k++) {
+        const u = v128.load(wA), v = v128.load(wB);
+        c00 = f32x4.add(c00, f32x4.mul(v128.load32_splat(a0), u));
+        c01 = f32x4.add(c01, f32x4.mul(v128.load32_splat(b0), v));
+        c10 = f32x4.add(c10, f32x4.mul(v128.load32_splat(a1), u));
+        c11 = f32x4.add(c11, f32x4.mul(v128.load32_splat(b1), v));
+        c20 = f32x4.add(c20, f32x4.mul(v128.load32_splat(a2), u));
+        c21 = f32x4.add(c21, f32x4.mul(v128.load32_splat(b2), v));
+        c30 = f32x4.add(c30, f32x4.mul(v128.load32_splat(a3), u));
+        c31 = f32x4.add(c31, f32x4.mul(v128.load32_splat(b3), v));
+        a0 += 4; a1 += 4; a2 += 4; a3 += 4; b0 += 4; b1 += 4; b2 += 4; b3 += 4;
+        wA += <usize>PANEL << 2; wB += <usize>PANEL << 2;
+      }
+    }
+  }
+  storeHalf(out, activateV(c00, act), nc);
+  if (storeB) storeHalf(out + gapOut, activateV(c01, act), nc);
+  if (rows > 1) {
+    storeHalf(out + rowBytes, activateV(c10, act), nc);
+    if (storeB) storeHalf(out + rowBytes + gapOut, activateV(c11, act), nc);
+  }
+  if (rows > 2) {
+    storeHalf(out + 2 * rowBytes, activateV(c20, act), nc);
+    if (storeB) storeHalf(out + 2 * rowBytes + gapOut, activateV(c21, act), nc);
+  }
+  if (rows > 3) {
+    storeHalf(out + 3 * rowBytes, activateV(c30, act), nc);
+    if (storeB) storeHalf(out + 3 * rowBytes + gapOut, activateV(c31, act), nc);
+  }
+}
+
+// The first nc <= 4 lanes of v.
+// @ts-ignore: decorator
+@inline function storeHalf(dst: usize, v: v128, nc: i32): void {
+  if (nc == 4) {
+    v128.store(dst, v);
+    return;
+  }
+  store<f32>(dst, f32x4.extract_lane(v, 0));
+  if (nc > 1) store<f32>(dst, f32x4.extract_lane(v, 1), 4);
+  if (nc > 2) store<f32>(dst, f32x4.extract_lane(v, 2), 8);
+}
+
+// One GEMM row (an FC layer or an SE excitation at batch 1): out[0, n) = x[0, k) . panels.
+// The 4x8 tile would compute the row 4 times; here 4 panels run side by side so that 8
+// accumulators hide the add latency (960->1280: 8 -> 12 GFLOP/s, 25 GB/s of weights; SE
+// 2048->128: 9 -> 25). Each sums in K order as the tile does: a batch of one gives the same
+// bits as that image inside a larger batch (test/engine.test.ts).
+function gemv(x: usize, out: usize, w: usize, panelBytes: usize, panels: i32, n: i32, k: i32, act: i32): void {
+  let p = 0;
+  for (; p + 4 <= panels; p += 4) {
+    let w0 = w + <usize>p * panelBytes, w1 = w0 + panelBytes, w2 = w1 + panelBytes, w3 = w2 + panelBytes;
+    let c00 = v128.load(w0), c01 = v128.load(w0, 16), c10 = v128.load(w1), c11 = v128.load(w1, 16);
+    let c20 = v128.load(w2), c21 = v128.load(w2, 16), c30 = v128.load(w3), c31 = v128.load(w3, 16);
+    let a = x;
+    for (let i = 0; i < k; i++) {
+      w0 += <usize>PANEL << 2; w1 += <usize>PANEL << 2; w2 += <usize>PANEL << 2; w3 += <usize>PANEL << 2;
+      const xi = v128.load32_splat(a);
+      c00 = f32x4.add(c00, f32x4.mul(xi, v128.load(w0))); c01 = f32x4.add(c01, f32x4.mul(xi, v128.load(w0, 16)));
+      c10 = f32x4.add(c10, f32x4.mul(xi, v128.load(w1))); c11 = f32x4.add(c11, f32x4.mul(xi, v128.load(w1, 16)));
+      c20 = f32x4.add(c20, f32x4.mul(xi, v128.load(w2))); c21 = f32x4.add(c21, f32x4.mul(xi, v128.load(w2, 16)));
+      c30 = f32x4.add(c30, f32x4.mul(xi, v128.load(w3))); c31 = f32x4.add(c31, f32x4.mul(xi, v128.load(w3, 16)));
+      a += 4;
+    }
+    const o = out + (<usize>(p * PANEL) << 2);
+    storeRow(o, activateV(c00, act), activateV(c01, act), min(PANEL, n - p * PANEL));
+    storeRow(o + 32, activateV(c10, act), activateV(c11, act), min(PANEL, n - (p + 1) * PANEL));
+    storeRow(o + 64, activateV(c20, act), activateV(c21, act), min(PANEL, n - (p + 2) * PANEL));
+    storeRow(o + 96, activateV(c30, act), activateV(c31, act), min(PANEL, n - (p + 3) * PANEL));
+  }
+  for (; p < panels; p++) {
+    let wq = w + <usize>p * panelBytes;
+    let c0 = v128.load(wq), c1 = v128.load(wq, 16);
+    let a = x;
+    for (let i = 0; i < k; i++) {
+      wq += <usize>PANEL << 2;
+      const xi = v128.load32_splat(a);
+      c0 = f32x4.add(c0, f32x4.mul(xi, v128.load(wq))); c1 = f32x4.add(c1, f32x4.mul(xi, v128.load(wq, 16)));
+      a += 4;
+    }
+    storeRow(out + (<usize>(p * PANEL) << 2), activateV(c0, act), activateV(c1, act), min(PANEL, n - p * PANEL));
   }
 }
 

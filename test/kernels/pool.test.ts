@@ -42,6 +42,11 @@ for (const mode of MODES) {
   }
 }
 
+// The SIMD kernel works in blocks of 32 channels, then of 4, then one at a time.
+for (const mode of MODES) {
+  for (const c of [31, 32, 33, 67]) CASES.push(pool({ h: 9, w: 9, k: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1] }, c, mode, '32-channel blocks'));
+}
+
 const GEOMETRIES: [Geometry, string][] = [
   [{ h: 8, w: 8, k: [3, 3], stride: [2, 2], ceil: true }, 'ceil: last window runs off the map (Caffe SENet)'],
   [{ h: 7, w: 7, k: [2, 2], stride: [2, 2], ceil: true }, 'ceil: 2x2/2 on an odd map'],
