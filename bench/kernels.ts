@@ -13,7 +13,7 @@ import type { Activation } from '../src/graph/ir.js';
 import { Random } from '../src/graph/random.js';
 import { LinearMemory } from '../src/runtime/memory.js';
 import { loadKernels, type Backend } from '../src/wasm/load.js';
-import { measurePeak } from './peak/measure.js';
+import { measurePeak } from '../src/cli/peak.js';
 
 interface Case {
   kernel: 'conv2d_f32' | 'conv2d_dw_f32';

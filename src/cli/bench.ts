@@ -1,15 +1,45 @@
-// Whole-network timing: every build on the same weights and input, interleaved run by run so
-// that a noisy neighbour slows all builds alike; medians, GFLOP/s and the SIMD/scalar ratio.
-import type { Graph } from '../graph/ir.js';
+// Whole-network timing: every engine on the same weights and input, interleaved run by run
+// (A B C D A B C D ...) so that a noisy neighbour slows all engines alike; warm-up first, then
+// medians, GFLOP/s, the share of the SIMD GEMM peak and ratios. Engines: the senet-wasm builds
+// and, with `peers`, onnxruntime-web (wasm backend) and TF.js (tfjs-backend-wasm), both on one
+// thread. Before any timing, every engine's output is checked against the reference's
+// (senet-simd when it runs): a mismatch throws, since a timing of a wrong computation means nothing.
+//
+// The peers are devDependencies: their modules (bench/peers/) import the packages with dynamic
+// `import()` only when asked for, so the CLI works without them and says what is missing.
+import { OptionError, SenetError } from '../errors.js';
+import { complexity } from '../graph/complexity.js';
+import type { Graph, InputDims } from '../graph/ir.js';
 import { Random } from '../graph/random.js';
 import { createEngine } from '../runtime/engine.js';
 import type { Backend } from '../wasm/load.js';
 
+export const PEERS = ['onnxruntime-web', 'tfjs-wasm'] as const;
+export type Peer = (typeof PEERS)[number];
+export type EngineName = `senet-${Backend}` | Peer;
+
+/** Outputs may differ by at most this much of the reference's largest magnitude. */
+export const AGREEMENT_TOLERANCE = 1e-3;
+
+/** One engine ready to run the graph: NCHW float32 in, NCHW (or [N, K]) float32 out. */
+export interface BenchRunner {
+  engine: EngineName;
+  /** The peer's version, for reports. */
+  version?: string;
+  run(input: Float32Array): Float32Array | Promise<Float32Array>;
+  dispose(): void | Promise<void>;
+}
+
 export interface BenchResult {
-  engine: `senet-${Backend}`;
+  engine: EngineName;
   medianMs: number;
   gflops: number;
+  /** gflops over the measured SIMD peak (src/cli/peak.ts), when the bench was given it. */
+  peakFraction?: number;
   runsMs: number[];
+  /** max |output - reference output| / max |reference output| (absent for the reference). */
+  maxRelDiff?: number;
+  version?: string;
 }
 
 export interface BenchReport {
@@ -17,65 +47,199 @@ export interface BenchReport {
   batch: number;
   size: number;
   macs: number;
+  /** The engine whose output the others are compared with. */
+  reference: EngineName;
   results: BenchResult[];
-  /** Largest |simd - scalar| over the output, relative to its largest magnitude. */
+  /** The largest maxRelDiff over the engines (kept for callers of the two-build bench). */
   maxRelDiff?: number;
 }
 
 export interface BenchOptions {
   backends: Backend[];
+  /** Peer engines to run beside the senet-wasm builds (devDependencies, loaded on demand). */
+  peers?: Peer[];
   runs: number;
+  /** Untimed runs of each engine before timing (the first gives the compared output). Default 1, 2 with peers. */
   warmup?: number;
   size: number;
   batch: number;
+  /** Default AGREEMENT_TOLERANCE. */
+  tolerance?: number;
+  /** The SIMD peak measured on this machine (measurePeak), to print each engine's share of it. */
+  peakGflops?: number;
 }
 
-const median = (xs: number[]): number => {
+/** A bench whose engines disagree: the message names each engine over the tolerance. */
+export class OutputMismatchError extends SenetError {
+  constructor(message: string, readonly diffs: Partial<Record<EngineName, number>>) {
+    super('mismatch', message);
+  }
+}
+
+/** `--vs onnxruntime-web,tfjs-wasm`: throws OptionError naming an unknown peer. */
+export function parsePeers(list: string): Peer[] {
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(PEERS as readonly string[]).includes(n)) throw new OptionError(`unknown peer '${n}'; peers: ${PEERS.join(', ')}`);
+  }
+  return [...new Set(names)] as Peer[];
+}
+
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-export async function benchGraph(graph: Graph, o: BenchOptions): Promise<BenchReport> {
-  const dims = { batch: o.batch, height: o.size, width: o.size };
-  const engines = await Promise.all(o.backends.map((backend) => createEngine({ backend })));
-  const sessions = engines.map((e) => e.compile(graph, dims));
-  const rng = new Random(1);
-  const input = rng.fill(sessions[0].inputShape.reduce((a, b) => a * b, 1), (r) => r.normal());
-  const outputs = sessions.map((s) => s.run(input));
-  for (let i = 1; i < (o.warmup ?? 1); i++) sessions.forEach((s) => s.run(input));
-  const times: number[][] = sessions.map(() => []);
-  for (let r = 0; r < o.runs; r++) {
-    sessions.forEach((s, i) => {
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+/** max |a - b| / max |b|; Infinity for different lengths or a NaN anywhere. */
+export function relDiff(a: ArrayLike<number>, ref: ArrayLike<number>): number {
+  if (a.length !== ref.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - ref[i]);
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  const scale = maxAbs(ref);
+  return m === 0 ? 0 : scale > 0 ? m / scale : Infinity;
+}
+
+async function peerRunner(peer: Peer, graph: Graph, dims: InputDims): Promise<BenchRunner> {
+  // Relative paths with literal strings: esbuild bundles these modules into the CLI; the
+  // packages themselves are imported inside them, at run time only.
+  if (peer === 'onnxruntime-web') return (await import('../../bench/peers/ort-web.js')).createOrtWebRunner(graph, dims);
+  return (await import('../../bench/peers/tfjs-graph.js')).createTfjsRunner(graph, dims);
+}
+
+/** The engines for one graph: senet-wasm builds first, then peers; `dispose` frees them all. */
+export async function createRunners(graph: Graph, dims: InputDims, backends: Backend[], peers: Peer[] = []): Promise<BenchRunner[]> {
+  const runners: BenchRunner[] = [];
+  try {
+    for (const backend of backends) {
+      const engine = await createEngine({ backend });
+      let session;
+      try {
+        session = engine.compile(graph, dims);
+      } catch (e) {
+        engine.dispose();
+        throw e;
+      }
+      runners.push({
+        engine: `senet-${backend}`,
+        run: (x) => session.run(x),
+        dispose: () => { session.dispose(); engine.dispose(); },
+      });
+    }
+    for (const peer of peers) runners.push(await peerRunner(peer, graph, dims));
+  } catch (e) {
+    await disposeRunners(runners);
+    throw e;
+  }
+  return runners;
+}
+
+export async function disposeRunners(runners: BenchRunner[]): Promise<void> {
+  for (const r of runners) await r.dispose();
+}
+
+/** The bench input: seeded normal values, NCHW. */
+export const benchInput = (graph: Graph, dims: InputDims): Float32Array =>
+  new Random(1).fill(dims.batch * graph.input.channels * dims.height * dims.width, (r) => r.normal());
+
+/** `runs` rounds, each running every runner once in order (A B C D A B C D ...): times in ms. */
+export async function timeInterleaved(runners: { run(x: Float32Array): unknown }[], inputs: Float32Array[], runs: number): Promise<number[][]> {
+  const times: number[][] = runners.map(() => []);
+  for (let k = 0; k < runs; k++) {
+    for (const [i, r] of runners.entries()) {
       const t0 = performance.now();
-      s.run(input);
+      await r.run(inputs[i]);
       times[i].push(performance.now() - t0);
-    });
+    }
   }
-  const macs = sessions[0].stats.macs;
-  const report: BenchReport = {
-    model: graph.name, batch: o.batch, size: o.size, macs,
-    results: sessions.map((_, i) => {
+  return times;
+}
+
+export async function benchGraph(graph: Graph, o: BenchOptions): Promise<BenchReport> {
+  const dims: InputDims = { batch: o.batch, height: o.size, width: o.size };
+  const peers = o.peers ?? [];
+  const tolerance = o.tolerance ?? AGREEMENT_TOLERANCE;
+  const macs = complexity(graph, dims).macs; // also checks the graph at this size
+  const runners = await createRunners(graph, dims, o.backends, peers);
+  try {
+    if (!runners.length) throw new OptionError('nothing to bench: no senet-wasm build and no peer');
+
+    const input = benchInput(graph, dims);
+    // Warm-up; the first run's outputs are compared before any timing.
+    const outputs: Float32Array[] = [];
+    for (const r of runners) outputs.push((await r.run(input)).slice());
+    const refIndex = Math.max(0, runners.findIndex((r) => r.engine === 'senet-simd'));
+    const diffs = runners.map((_, i) => (i === refIndex ? undefined : relDiff(outputs[i], outputs[refIndex])));
+    const bad = runners.filter((_, i) => !(diffs[i]! <= tolerance) && i !== refIndex);
+    if (bad.length) {
+      const list = bad.map((r) => `${r.engine} ${diffs[runners.indexOf(r)]!.toExponential(2)}`).join(', ');
+      throw new OutputMismatchError(
+        `${graph.name} (batch ${o.batch}, ${o.size}x${o.size}): outputs disagree with ${runners[refIndex].engine}: `
+        + `max |diff| / max |ref| = ${list} (tolerance ${tolerance.toExponential(0)})`,
+        Object.fromEntries(runners.map((r, i) => [r.engine, diffs[i]]).filter(([, d]) => d !== undefined)));
+    }
+    const warmup = o.warmup ?? (peers.length ? 2 : 1);
+    for (let w = 1; w < warmup; w++) for (const r of runners) await r.run(input);
+
+    const times = await timeInterleaved(runners, runners.map(() => input), o.runs);
+    const results = runners.map((r, i): BenchResult => {
       const medianMs = median(times[i]);
-      return { engine: `senet-${o.backends[i]}`, medianMs, gflops: (2 * macs) / (medianMs * 1e6), runsMs: times[i] };
-    }),
-  };
-  if (outputs.length > 1) {
-    const [a, b] = outputs;
-    const scale = Math.max(...a.map(Math.abs));
-    report.maxRelDiff = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0) / scale;
+      const gflops = (2 * macs) / (medianMs * 1e6);
+      return {
+        engine: r.engine, medianMs, gflops, peakFraction: o.peakGflops ? gflops / o.peakGflops : undefined, runsMs: times[i],
+        ...(diffs[i] !== undefined ? { maxRelDiff: diffs[i] } : {}), ...(r.version ? { version: r.version } : {}),
+      };
+    });
+    const worst = diffs.filter((d): d is number => d !== undefined);
+    return {
+      model: graph.name, batch: o.batch, size: o.size, macs, reference: runners[refIndex].engine, results,
+      ...(worst.length ? { maxRelDiff: Math.max(...worst) } : {}),
+    };
+  } finally {
+    await disposeRunners(runners);
   }
-  engines.forEach((e) => e.dispose());
-  return report;
+}
+
+/** What `bench --json` prints. */
+export function benchJson(r: BenchReport) {
+  return {
+    model: r.model, batch: r.batch, size: r.size,
+    results: r.results.map(({ engine, medianMs, gflops }) => ({ engine, medianMs, gflops })),
+  };
 }
 
 export function formatBench(r: BenchReport): string {
   const lines = [`${r.model}  batch ${r.batch}, ${r.size}x${r.size}, ${(r.macs / 1e9).toFixed(2)} G multiply-adds`];
-  for (const x of r.results) {
-    lines.push(`  ${x.engine.padEnd(14)} ${x.medianMs.toFixed(1).padStart(9)} ms   ${x.gflops.toFixed(1).padStart(6)} GFLOP/s   (median of ${x.runsMs.length})`);
-  }
   const simd = r.results.find((x) => x.engine === 'senet-simd');
+  const peers = r.results.some((x) => !x.engine.startsWith('senet-'));
+  const peak = r.results.some((x) => x.peakFraction !== undefined);
+  lines.push(`  ${'engine'.padEnd(16)} ${'median ms'.padStart(10)} ${'GFLOP/s'.padStart(8)} ${peak ? '% peak'.padStart(7) : ''}`
+    + (simd ? ` ${'x senet-simd'.padStart(12)}` : '') + `  max|diff|/max|ref|`);
+  for (const x of r.results) {
+    const ratio = simd ? ` ${(x === simd ? '1' : (x.medianMs / simd.medianMs).toFixed(2)).padStart(11)}x` : '';
+    const diff = x.maxRelDiff === undefined ? '(reference)' : x.maxRelDiff.toExponential(1);
+    lines.push(`  ${x.engine.padEnd(16)} ${x.medianMs.toFixed(1).padStart(10)} ${x.gflops.toFixed(1).padStart(8)} `
+      + `${x.peakFraction === undefined ? '' : `${(100 * x.peakFraction).toFixed(0).padStart(6)}%`}${ratio}  ${diff}`);
+  }
+  const runs = [...new Set(r.results.map((x) => x.runsMs.length))].join('/');
+  lines.push(`  medians of ${runs} interleaved runs;${peak ? ' % peak: of the SIMD peak measured in this run (bench/peak);' : ''}`
+    + (simd ? ' x senet-simd: median / senet-simd median' : ''));
   const scalar = r.results.find((x) => x.engine === 'senet-scalar');
   if (simd && scalar) lines.push(`  SIMD speedup over scalar: ${(scalar.medianMs / simd.medianMs).toFixed(2)}x`);
-  if (r.maxRelDiff !== undefined) lines.push(`  outputs agree: max |simd - scalar| = ${r.maxRelDiff.toExponential(1)} of max |output|`);
+  if (simd && peers) {
+    for (const x of r.results) {
+      if (x.engine.startsWith('senet-')) continue;
+      const f = x.medianMs / simd.medianMs;
+      lines.push(`  senet-simd vs ${x.engine}: ${f >= 1 ? `${f.toFixed(2)}x faster` : `${(1 / f).toFixed(2)}x slower`}`);
+    }
+  }
   return lines.join('\n');
 }

@@ -12,9 +12,12 @@ import { loadOnnx } from '../onnx/reader.js';
 import { saveOnnx } from '../onnx/writer.js';
 import { complexity } from '../graph/complexity.js';
 import type { Backend } from '../wasm/load.js';
-import { benchGraph, formatBench } from './bench.js';
+import { benchGraph, benchJson, formatBench, parsePeers } from './bench.js';
 import { formatInfo, modelInfo } from './info.js';
 import { classifyFiles, formatPredictions, readModelCard } from './classify.js';
+import { measurePeak } from './peak.js';
+import { formatProfile } from './profile.js';
+import { Random } from '../graph/random.js';
 import { fashionMnistDemo, randomSeResNet50Demo } from './demo.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => (v: string): number => {
@@ -99,17 +102,28 @@ withModelOptions(program.command('run <model>')
   });
 
 withModelOptions(program.command('bench <model>')
-  .description('median latency and GFLOP/s of each build, interleaved runs')
+  .description('median latency and GFLOP/s of each build (and of peers with --vs), interleaved runs')
   .option('--backend <list>', 'builds to compare, comma-separated', backends, ['simd', 'scalar'] as Backend[])
   .option('--runs <n>', 'timed runs per build', int(1, 10000), 10)
   .option('--size <px>', 'input height and width', int(32, 4096), 224)
   .option('--batch <n>', 'images per run', int(1, 1024), 1)
+  .option('--vs <list>', 'peers to run too, comma-separated: onnxruntime-web, tfjs-wasm (devDependencies)', parsePeers)
+  .option('--profile', "each fused op's median time, GFLOP/s and share (first build of --backend)")
   .option('--json', 'print JSON'))
   .action(async (name: string, o) => {
-    const report = await benchGraph(model(name, o), { backends: o.backend, runs: o.runs, size: o.size, batch: o.batch });
-    if (!o.json) return console.log(formatBench(report));
-    const results = report.results.map(({ engine, medianMs, gflops }) => ({ engine, medianMs, gflops }));
-    console.log(JSON.stringify({ model: report.model, batch: report.batch, size: report.size, results }, null, 2));
+    const graph = model(name, o);
+    if (o.profile) {
+      const engine = await createEngine({ backend: o.backend[0] });
+      const session = engine.compile(graph, { batch: o.batch, height: o.size, width: o.size });
+      const input = new Random(1).fill(session.inputShape.reduce((a, b) => a * b, 1), (r) => r.normal());
+      for (let i = 0; i < 2; i++) session.run(input); // warm-up: V8's optimised tier
+      const steps = session.profile(input, o.runs);
+      console.log(o.json ? JSON.stringify(steps, null, 2) : formatProfile(`${graph.name} (${engine.backend} build, batch ${o.batch}, ${o.size}x${o.size})`, steps));
+      return;
+    }
+    const peakGflops = o.backend.includes('simd') && !o.json ? await measurePeak('simd') : undefined;
+    const report = await benchGraph(graph, { backends: o.backend, peers: o.vs, runs: o.runs, size: o.size, batch: o.batch, peakGflops });
+    console.log(o.json ? JSON.stringify(benchJson(report), null, 2) : formatBench(report));
   });
 
 withModelOptions(program.command('export <model>')

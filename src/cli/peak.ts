@@ -1,11 +1,11 @@
-// Measures the arithmetic limit of each build (bench/peak/peak.ts) on this machine, so every
-// kernel and network figure can be read as a fraction of it.
+// Measures the arithmetic limit of each build (the probe in bench/peak/peak.ts) on this machine,
+// so every kernel and network figure can be read as a fraction of it.
 import { readFileSync } from 'node:fs';
-import type { Backend } from '../../src/wasm/load.js';
+import type { Backend } from '../wasm/load.js';
 
 const FLOPS_PER_ITERATION: Record<Backend, number> = { simd: 64, scalar: 16 };
 
-/** Median GFLOP/s of `runs` timed calls of about 50 ms each. Runs from the bundles in dist/. */
+/** Median GFLOP/s of `runs` timed calls of about 50 ms each. From the bundles in dist/ (the probe is build/peak-*.wasm). */
 export async function measurePeak(backend: Backend, runs = 7): Promise<number> {
   const bytes = readFileSync(new URL(`../build/peak-${backend}.wasm`, import.meta.url));
   const { instance } = await WebAssembly.instantiate(bytes);
