@@ -263,10 +263,11 @@ const CONVERTERS: Record<string, Converter> = {
     if (attrInt(node, 'transA', 0)) throw new OnnxError(`${where}: Gemm with transA is not supported`);
     const w = constIn(ctx, node, 1, where, 'float');
     const alpha = attrFloat(node, 'alpha', 1), beta = attrFloat(node, 'beta', 1);
-    const [k, o] = attrInt(node, 'transB', 0) ? [w.dims[1], w.dims[0]] : [w.dims[0], w.dims[1]];
+    const transB = attrInt(node, 'transB', 0) !== 0;
+    const [k, o] = transB ? [w.dims[1], w.dims[0]] : [w.dims[0], w.dims[1]];
     const weight = new Float32Array(o * k);
     for (let i = 0; i < o; i++) {
-      for (let j = 0; j < k; j++) weight[i * k + j] = alpha * (attrInt(node, 'transB', 0) ? w.values[i * k + j] : w.values[j * o + i]);
+      for (let j = 0; j < k; j++) weight[i * k + j] = alpha * (transB ? w.values[i * k + j] : w.values[j * o + i]);
     }
     let bias: Param | undefined;
     if (node.input?.[2]) {
