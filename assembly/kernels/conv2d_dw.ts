@@ -1,5 +1,6 @@
 import { ACT_NONE } from "../activation";
 import { activation_f32 } from "./eltwise";
+import { storeChannels } from "../simd";
 
 // Output pixels that share the tap weights loaded into registers (dwInterior).
 const DW_BLOCK: i32 = 8;
@@ -105,12 +106,7 @@ function dwPixel(
           w += pixBytes;
         }
       }
-      v128.store(out + off, a0);
-      if (wide) {
-        v128.store(out + off, a1, 16); v128.store(out + off, a2, 32); v128.store(out + off, a3, 48);
-        v128.store(out + off, a4, 64); v128.store(out + off, a5, 80); v128.store(out + off, a6, 96);
-        v128.store(out + off, a7, 112);
-      }
+      storeChannels(out + off, wide, a0, a1, a2, a3, a4, a5, a6, a7);
       ch += wide ? 32 : 4;
     }
   }

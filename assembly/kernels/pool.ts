@@ -1,4 +1,5 @@
 // Pooling over NHWC tensors, lanes on channels.
+import { storeChannels } from "../simd";
 
 export const POOL_MAX: i32 = 0;
 export const POOL_AVG: i32 = 1; // divisor: the taps inside the image
@@ -75,12 +76,7 @@ export function pool2d_f32(
         a0 = f32x4.mul(a0, s); a1 = f32x4.mul(a1, s); a2 = f32x4.mul(a2, s); a3 = f32x4.mul(a3, s);
         a4 = f32x4.mul(a4, s); a5 = f32x4.mul(a5, s); a6 = f32x4.mul(a6, s); a7 = f32x4.mul(a7, s);
       }
-      v128.store(out + off, a0);
-      if (wide) {
-        v128.store(out + off, a1, 16); v128.store(out + off, a2, 32); v128.store(out + off, a3, 48);
-        v128.store(out + off, a4, 64); v128.store(out + off, a5, 80); v128.store(out + off, a6, 96);
-        v128.store(out + off, a7, 112);
-      }
+      storeChannels(out + off, wide, a0, a1, a2, a3, a4, a5, a6, a7);
       ch += wide ? 32 : 4;
     }
   }
