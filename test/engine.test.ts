@@ -117,6 +117,19 @@ describe.each(['simd', 'scalar'] as const)('session (%s build)', (backend) => {
     expect(s.run(x)).toEqual(expected);
   });
 
+  test('a session compiled into memory a disposed one used gives what a fresh engine gives', async () => {
+    engine = await createEngine({ backend });
+    const big = new GraphBuilder('big', 'input', 3, { seed: 7 });
+    const before = engine.compile(big.build(big.conv(big.conv('input', 64, { kernel: 3, pad: 1 }), 64, { kernel: 3, pad: 1 })), { height: 24, width: 24 });
+    before.run(input(3 * 24 * 24));
+    before.dispose();
+    const g = smallNet(3); // 12 and 3 output channels: panels with padding columns
+    const reused = engine.compile(g, { height: 16, width: 16 }).run(input(3 * 16 * 16));
+    const fresh = await createEngine({ backend });
+    expect(reused).toEqual(fresh.compile(g, { height: 16, width: 16 }).run(input(3 * 16 * 16)));
+    fresh.dispose();
+  });
+
   test('stats count what the graph holds', async () => {
     engine = await createEngine({ backend });
     const g = smallNet();

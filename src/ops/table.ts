@@ -5,7 +5,7 @@ import type { Node, OpType } from '../graph/ir.js';
 import { numel, type Shape } from '../graph/shapes.js';
 import { POOL_MODE, type Kernels } from '../wasm/abi.js';
 import { ACT_CODE } from './activation.js';
-import { packConv, packDepthwise } from './pack.js';
+import { convBlock, depthwiseBlock, type PackedBlock } from './pack.js';
 
 /** Byte offsets an op's call is bound to (decided by the planner). */
 export interface Bindings {
@@ -25,8 +25,8 @@ export interface OpSpec<T extends Node = Node> {
   workspace?(node: T, ins: Shape[], out: Shape): number;
   /** Zero floats the call may read in place of padding. */
   zeroFloats?(node: T, ins: Shape[]): number;
-  /** Weights in the kernels' layouts, packed once at compile time. */
-  pack?(node: T, ins: Shape[]): Float32Array[];
+  /** Weights in the kernels' layouts, written into wasm memory once at compile time. */
+  pack?(node: T, ins: Shape[]): PackedBlock[];
   /** The kernel call, bound to its offsets and sizes. */
   bind(node: T, k: Kernels, b: Bindings, ins: Shape[], out: Shape): () => void;
 }
@@ -45,8 +45,8 @@ const conv: OpSpec<Extract<Node, { op: 'conv' }>> = {
   pack(n) {
     const [outC, inCg, kH, kW] = n.weight.shape;
     return [isDepthwise(n)
-      ? packDepthwise(data(n.weight)!, data(n.bias), outC, kH, kW)
-      : packConv(data(n.weight)!, data(n.bias), outC, inCg, kH, kW, n.group)];
+      ? depthwiseBlock(data(n.weight)!, data(n.bias), outC, kH, kW)
+      : convBlock(data(n.weight)!, data(n.bias), outC, inCg, kH, kW, n.group)];
   },
   bind(n, k, b, [x], out) {
     const [batch, inH, inW, inC] = nhwc(x);
@@ -67,7 +67,7 @@ const fc: OpSpec<Extract<Node, { op: 'fc' }>> = {
   zeroFloats: (n) => n.weight.shape[1],
   pack(n) {
     const [outK, kIn] = n.weight.shape;
-    return [packConv(data(n.weight)!, data(n.bias), outK, kIn, 1, 1, 1)];
+    return [convBlock(data(n.weight)!, data(n.bias), outK, kIn, 1, 1, 1)];
   },
   bind(n, k, b, [x], out) {
     const act = ACT_CODE[n.act];
@@ -87,7 +87,7 @@ const batchnorm: OpSpec<Extract<Node, { op: 'batchnorm' }>> = {
       w[i] = g[i] / Math.sqrt(v[i] + n.epsilon);
       bias[i] = beta[i] - mean[i] * w[i];
     }
-    return [packDepthwise(w, bias, c, 1, 1)];
+    return [depthwiseBlock(w, bias, c, 1, 1)];
   },
   bind(_n, k, b, [x]) {
     const [batch, h, w, c] = nhwc(x);
@@ -157,8 +157,8 @@ const se: OpSpec<Extract<Node, { op: 'se' }>> = {
   pack(n, [x]) {
     const c = x[1], hidden = n.fc1.weight.shape[0];
     return [
-      packConv(data(n.fc1.weight)!, data(n.fc1.bias), hidden, c, 1, 1, 1),
-      packConv(data(n.fc2.weight)!, data(n.fc2.bias), c, hidden, 1, 1, 1),
+      convBlock(data(n.fc1.weight)!, data(n.fc1.bias), hidden, c, 1, 1, 1),
+      convBlock(data(n.fc2.weight)!, data(n.fc2.bias), c, hidden, 1, 1, 1),
     ];
   },
   bind(n, k, b, [x]) {

@@ -89,17 +89,20 @@ export class Session {
     const ins = (n: Node) => n.inputs.map((t) => shapes.get(t)!);
     const packed = plan.steps.map((s) => opSpec(s.node).pack?.(s.node, ins(s.node)) ?? []);
     const zeroFloats = Math.max(4, ...plan.steps.map((s) => opSpec(s.node).zeroFloats?.(s.node, ins(s.node)) ?? 0));
-    const weightBytes = packed.flat().reduce((a, w) => a + align(4 * w.length), 0);
+    const weightBytes = packed.flat().reduce((a, block) => a + align(4 * block.length), 0);
     const zeroBytes = align(4 * zeroFloats);
 
     this.region = mem.alloc(weightBytes + zeroBytes + plan.arenaBytes);
     try {
       const heap = mem.f32();
       let cursor = this.region;
-      const weightOffsets = packed.map((blocks) => blocks.map((w) => {
+      const weightOffsets = packed.map((blocks) => blocks.map((block) => {
         const at = cursor;
-        heap.set(w, at / 4);
-        cursor += align(4 * w.length);
+        // The region may hold a disposed session's bytes: zeroed first, a block is the same bytes
+        // whatever was there (padding columns are computed but never stored).
+        const view = heap.subarray(at / 4, at / 4 + block.length).fill(0);
+        block.write(view);
+        cursor += align(4 * block.length);
         return at;
       }));
       const zero = cursor;
