@@ -110,8 +110,14 @@ describe.each(['simd', 'scalar'] as const)('session (%s build)', (backend) => {
     const s = engine.compile(smallNet(), { batch: 2, height: 16, width: 16 });
     const x = input(2 * 3 * 16 * 16);
     const expected = s.run(x);
-    const steps = s.profile(x, 3);
+    const { steps } = s.profile(x, 3);
     expect(steps.map((t) => t.op)).toEqual(s.plan.steps.map((p) => p.node.op));
+    // Each round starts from the input, whose bytes the arena reuses once it is dead (checked
+    // here, so the test means something): the profile's output is a real run's.
+    const inputBuffer = s.plan.buffers[s.plan.tensorBuffer.get(s.graph.input.name)!];
+    expect(s.plan.buffers.some((b) => b !== inputBuffer && b.offset < inputBuffer.offset + inputBuffer.bytes
+      && inputBuffer.offset < b.offset + b.bytes)).toBe(true);
+    expect(s.profile(x, 3).output).toEqual(expected);
     expect(steps.every((t) => t.ms >= 0)).toBe(true);
     expect(steps.reduce((a, t) => a + t.macs, 0)).toBe(s.stats.macs);
     expect(s.run(x)).toEqual(expected);

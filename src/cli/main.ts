@@ -117,7 +117,7 @@ withModelOptions(program.command('bench <model>')
       const session = engine.compile(graph, { batch: o.batch, height: o.size, width: o.size });
       const input = new Random(1).fill(session.inputShape.reduce((a, b) => a * b, 1), (r) => r.normal());
       for (let i = 0; i < 2; i++) session.run(input); // warm-up: V8's optimised tier
-      const steps = session.profile(input, o.runs);
+      const { steps } = session.profile(input, o.runs);
       console.log(o.json ? JSON.stringify(steps, null, 2) : formatProfile(`${graph.name} (${engine.backend} build, batch ${o.batch}, ${o.size}x${o.size})`, steps));
       return;
     }

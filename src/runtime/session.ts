@@ -138,12 +138,13 @@ export class Session {
 
   /**
    * Times every step (one fused op each) over `runs` runs of `input`: the median milliseconds of
-   * each, in plan order, with its multiply-accumulates.
+   * each, in plan order, with its multiply-accumulates; and the output of the last run.
    */
-  profile(input: Float32Array, runs = 10): StepTime[] {
-    this.load(input);
+  profile(input: Float32Array, runs = 10): { steps: StepTime[]; output: Float32Array } {
     const times = this.calls.map(() => [] as number[]);
     for (let r = 0; r < runs; r++) {
+      // Every round from the input: the arena reuses the input's bytes once it is dead.
+      this.load(input);
       this.calls.forEach((call, i) => {
         const t0 = performance.now();
         call();
@@ -151,10 +152,11 @@ export class Session {
       });
     }
     const macs = complexity(this.graph, { batch: this.inputShape[0], height: this.inputShape[2], width: this.inputShape[3] }).nodes;
-    return this.plan.steps.map((s, i) => ({
+    const steps = this.plan.steps.map((s, i) => ({
       name: s.node.name, op: s.node.op, macs: macs[i].macs,
       ms: [...times[i]].sort((a, b) => a - b)[Math.floor(runs / 2)],
     }));
+    return { steps, output: this.read() };
   }
 
   private load(input: Float32Array): void {
