@@ -4,8 +4,9 @@
 // weights converted and uploaded once at compile time, each run inside tf.tidy.
 //
 // What a converted TF.js model gets from tfjs-converter / grappler is done here too, so the peer
-// is not handicapped: a BatchNorm right after a conv is folded into its weights, and a following
-// relu, relu6 or sigmoid goes into the fused conv / matMul epilogue (tf.fused.*). Other ops:
+// is not handicapped: our foldBatchNorm and fuseActivation passes run first (a BatchNorm after a
+// conv folded into its weights, an activation into the conv / FC / add before it), and relu,
+// relu6 and sigmoid go into the fused conv / matMul epilogue (tf.fused.*). Other ops:
 //   conv       NCHW weights [O, I/g, kh, kw] -> HWIO [kh, kw, I/g, O]; depthwise (group = input
 //              channels) -> tf.depthwiseConv2d with [kh, kw, C, multiplier]; other grouped convs
 //              (TF.js conv2d has no groups) are split into per-group convs and concatenated.
@@ -21,6 +22,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { GraphError, OptionError } from '../../src/errors.js';
 import type { Activation, ConvNode, Graph, InputDims, Node, Param } from '../../src/graph/ir.js';
+import { foldBatchNorm, fuseActivation } from '../../src/graph/passes/index.js';
 import { inferShapes, type Shape } from '../../src/graph/shapes.js';
 import type { BenchRunner } from '../../src/cli/bench.js';
 
@@ -74,15 +76,9 @@ const values = (p: Param | undefined, node: Node, what: string): Float32Array | 
 /** TF.js (NHWC) shape of a logical (NCHW) shape: rank 4 permuted, other ranks as they are. */
 const tfShape = (s: Shape): number[] => (s.length === 4 ? [s[0], s[2], s[3], s[1]] : [...s]);
 
-export function compileTfjsGraph(tf: TfModule, graph: Graph, dims: InputDims): TfjsGraph {
+export function compileTfjsGraph(tf: TfModule, source: Graph, dims: InputDims): TfjsGraph {
+  const graph = fuseActivation(foldBatchNorm(source));
   const shapes = inferShapes(graph, dims);
-  const uses = new Map<string, number>();
-  for (const n of graph.nodes) for (const t of n.inputs) uses.set(t, (uses.get(t) ?? 0) + 1);
-  uses.set(graph.output, (uses.get(graph.output) ?? 0) + 1);
-  const consumers = new Map<string, Node>();
-  for (const n of graph.nodes) for (const t of n.inputs) consumers.set(t, n);
-  /** The single node that reads `t`, if `t` is read once and is not the graph output. */
-  const only = (t: string): Node | undefined => (uses.get(t) === 1 && t !== graph.output ? consumers.get(t) : undefined);
 
   const constants: Tensor[] = [];
   const keep = <T extends Tensor>(t: T): T => (constants.push(t), t);
@@ -106,36 +102,13 @@ export function compileTfjsGraph(tf: TfModule, graph: Graph, dims: InputDims): T
 
   type Env = Map<string, Tensor>;
   const steps: ((env: Env) => void)[] = [];
-  const skip = new Set<Node>();
 
   const convStep = (node: ConvNode) => {
     const [outC, inCg, kH, kW] = node.weight.shape;
     const w = values(node.weight, node, 'weight')!;
-    const bias = new Float64Array(outC);
-    const b0 = values(node.bias, node, 'bias');
-    if (b0) bias.set(b0);
-    const gain = new Float64Array(outC).fill(1);
-    let out = node.output;
-    // conv -> batchnorm: fold (the converter's FusedBatchNorm folding).
-    const bn = node.act === 'none' ? only(out) : undefined;
-    if (bn?.op === 'batchnorm') {
-      const [s, b, m, v] = (['scale', 'bias', 'mean', 'variance'] as const).map((k) => values(bn[k], bn, k)!);
-      for (let o = 0; o < outC; o++) {
-        gain[o] = s[o] / Math.sqrt(v[o] + bn.epsilon);
-        bias[o] = (bias[o] - m[o]) * gain[o] + b[o];
-      }
-      skip.add(bn);
-      out = bn.output;
-    }
-    // conv's own activation, or an activation node after it (only when the conv had none).
-    let act = node.act;
-    const next = only(out);
-    if (act === 'none' && next?.op === 'activation') {
-      act = next.act;
-      skip.add(next);
-      out = next.output;
-    }
-    const [fused, after] = split(act);
+    const bias = values(node.bias, node, 'bias') ?? new Float32Array(outC);
+    const out = node.output;
+    const [fused, after] = split(node.act);
     const g = node.group;
     const inC = inCg * g;
     const outCg = outC / g;
@@ -147,9 +120,8 @@ export function compileTfjsGraph(tf: TfModule, graph: Graph, dims: InputDims): T
     const explicit: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [pT, pB], [pL, pR], [0, 0]];
     const strides = node.stride;
     const dilations = node.dilation;
-    const biasT = keep(tf.tensor1d(Float32Array.from(bias)));
-    // Weight w[o, i, y, x] scaled by gain[o].
-    const at = (o: number, i: number, t: number) => w[(o * inCg + i) * taps + t] * gain[o];
+    const biasT = keep(tf.tensor1d(bias));
+    const at = (o: number, i: number, t: number) => w[(o * inCg + i) * taps + t];
 
     if (g > 1 && inCg === 1 && g === inC) {
       // Depthwise, channel multiplier outC / inC: output channel c * m + j reads input channel c.
@@ -175,7 +147,7 @@ export function compileTfjsGraph(tf: TfModule, graph: Graph, dims: InputDims): T
         for (let i = 0; i < inCg; i++) for (let o = 0; o < outCg; o++) f[(t * inCg + i) * outCg + o] = at(gi * outCg + o, i, t);
       }
       filters.push(keep(tf.tensor4d(f, [kH, kW, inCg, outCg])));
-      biases.push(g === 1 ? biasT : keep(tf.tensor1d(Float32Array.from(bias.subarray(gi * outCg, (gi + 1) * outCg)))));
+      biases.push(g === 1 ? biasT : keep(tf.tensor1d(bias.slice(gi * outCg, (gi + 1) * outCg))));
     }
     steps.push((env) => {
       const x = env.get(node.inputs[0]) as Tf.Tensor4D;
@@ -188,7 +160,6 @@ export function compileTfjsGraph(tf: TfModule, graph: Graph, dims: InputDims): T
   };
 
   for (const node of graph.nodes) {
-    if (skip.has(node)) continue;
     const xShape = shapes.get(node.inputs[0])!;
     const outShape = shapes.get(node.output)!;
     const [a, b] = node.inputs;
@@ -261,15 +232,8 @@ export function compileTfjsGraph(tf: TfModule, graph: Graph, dims: InputDims): T
       case 'fc': {
         const [outK, k] = node.weight.shape;
         const wT = transpose2d(values(node.weight, node, 'weight')!, outK, k);
-        let out = node.output;
-        let act = node.act;
-        const next = only(out);
-        if (act === 'none' && next?.op === 'activation') {
-          act = next.act;
-          skip.add(next);
-          out = next.output;
-        }
-        const [fused, after] = split(act);
+        const out = node.output;
+        const [fused, after] = split(node.act);
         const weight = keep(tf.tensor2d(wT, [k, outK]));
         const bias = node.bias ? keep(tf.tensor1d(values(node.bias, node, 'bias')!)) : undefined;
         steps.push((env) => env.set(out, activate(tf.fused.matMul({ a: env.get(a)! as Tf.Tensor2D, b: weight, bias, activation: fused }), after)));
