@@ -5,6 +5,7 @@
 // `npm run parity:224 [-- --runs N --models a,b --classes K --seed S]`
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { maxAbs, median, relDiff } from '../src/cli/bench.js';
 import { Random } from '../src/graph/random.js';
 import { buildModel } from '../src/models/index.js';
 import { saveOnnx } from '../src/onnx/writer.js';
@@ -22,17 +23,6 @@ const { values } = parseArgs({
 const RUNS = Number(values.runs), SIZE = 224, BACKENDS: Backend[] = ['simd', 'scalar'];
 const dims = { batch: 1, height: SIZE, width: SIZE };
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const maxAbs = (a: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i])); return m; };
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return Number.isNaN(m) ? Infinity : m;
-};
 async function time(f: () => unknown | Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await f();
@@ -65,12 +55,12 @@ for (const name of values.models!.split(',')) {
   }
   const scale = maxAbs(ref);
   BACKENDS.forEach((backend, i) => {
-    const rel = maxDiff(outputs[i], ref) / scale;
+    const rel = relDiff(outputs[i], ref);
     worst = Math.max(worst, rel);
     console.log(`${(i ? '' : name).padEnd(20)} ${backend.padEnd(7)} ${rel.toExponential(2).padStart(17)} ${scale.toPrecision(4).padStart(9)} `
       + `${median(times.senet[i]).toFixed(1).padStart(9)} ${(i ? '' : median(times.one).toFixed(1)).padStart(10)} ${(i ? '' : median(times.all).toFixed(1)).padStart(8)}`);
   });
-  const ortSelf = maxDiff(refAll, ref) / scale;
+  const ortSelf = relDiff(refAll, ref);
   if (ortSelf > 0) console.log(`${''.padEnd(20)} (ort 1 thread vs default threads: ${ortSelf.toExponential(2)})`);
   sessions.forEach((s) => s.dispose());
   await ortOne.release();

@@ -20,17 +20,11 @@ import { loadOnnx } from '../src/onnx/reader.js';
 import { ModelProto, type ModelMsg } from '../src/onnx/schema.js';
 import { saveOnnx, type SaveOptions } from '../src/onnx/writer.js';
 import { createEngine, type Engine } from '../src/runtime/engine.js';
+import { maxAbs, relDiff } from '../src/cli/bench.js';
 
 const TOLERANCE = 1e-4;
 const BACKENDS = ['simd', 'scalar'] as const;
 
-const maxAbs = (a: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i])); return m; };
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return Number.isNaN(m) ? Infinity : m;
-};
 const count = (g: Graph, op: Node['op']) => g.nodes.filter((n) => n.op === op).length;
 const randomInput = (d: InputDims, channels = 3, seed = 7) => new Random(seed).fill(d.batch * channels * d.height * d.width, (r) => r.normal());
 
@@ -195,9 +189,9 @@ describe.each(CASES)('$model at $dims.batch x 3 x $dims.height x $dims.width', (
     for (const backend of BACKENDS) {
       const y = runEngine(backend, g!, x, dims);
       if (backend === 'simd') wasm = y;
-      const err = maxDiff(y, ref.y);
-      figures.push(`  ${model.padEnd(20)} ${backend.padEnd(6)} ${(err / scale).toExponential(2)}  (max |ort| ${scale.toPrecision(4)})`);
-      expect(err, `${backend}: max error vs max |ort| ${scale}`).toBeLessThanOrEqual(TOLERANCE * scale);
+      const rel = relDiff(y, ref.y);
+      figures.push(`  ${model.padEnd(20)} ${backend.padEnd(6)} ${rel.toExponential(2)}  (max |ort| ${scale.toPrecision(4)})`);
+      expect(rel, `${backend}: max error over max |ort| ${scale}`).toBeLessThanOrEqual(TOLERANCE);
     }
   }, 30_000);
 
@@ -213,7 +207,7 @@ describe.each(CASES)('$model at $dims.batch x 3 x $dims.height x $dims.width', (
     const y = runEngine('simd', back, x, dims);
     const expected = wasm ?? runEngine('simd', g!, x, dims);
     // Not bit-exact: BatchNorm's epsilon is a float in ONNX (1e-5 -> 9.99999975e-6).
-    expect(maxDiff(y, expected)).toBeLessThanOrEqual(1e-5 * maxAbs(expected));
+    expect(relDiff(y, expected)).toBeLessThanOrEqual(1e-5);
   }, 30_000);
 });
 
@@ -253,10 +247,10 @@ describe('small graphs', () => {
     const scale = maxAbs(ref.y);
     expect(scale).toBeGreaterThan(1e-3);
     for (const backend of BACKENDS) {
-      expect(maxDiff(runEngine(backend, g, x, d), ref.y), backend).toBeLessThanOrEqual(TOLERANCE * scale);
+      expect(relDiff(runEngine(backend, g, x, d), ref.y), backend).toBeLessThanOrEqual(TOLERANCE);
     }
     const back = loadOnnx(bytes);
-    expect(maxDiff(runEngine('simd', back, x, d), ref.y)).toBeLessThanOrEqual(TOLERANCE * scale);
+    expect(relDiff(runEngine('simd', back, x, d), ref.y)).toBeLessThanOrEqual(TOLERANCE);
     return { bytes, back, m: decode(bytes) };
   }
 
@@ -270,7 +264,7 @@ describe('small graphs', () => {
     const x = randomInput(dims, 4, 5);
     const plain = engines.simd.compile(back, dims, { optimize: false });
     const expected = runEngine('simd', g, x, dims);
-    expect(maxDiff(plain.run(x), expected)).toBeLessThanOrEqual(TOLERANCE * maxAbs(expected));
+    expect(relDiff(plain.run(x), expected)).toBeLessThanOrEqual(TOLERANCE);
     plain.dispose();
   });
 
@@ -357,6 +351,6 @@ describe('senet-wasm export', () => {
     const x = randomInput(d);
     const ref = await runOrt(bytes, x, d);
     const y = runEngine('simd', buildModel('mobilenet-v3-small', { seed: 4, classes: 10 }), x, d);
-    expect(maxDiff(y, ref.y)).toBeLessThanOrEqual(TOLERANCE * maxAbs(ref.y));
+    expect(relDiff(y, ref.y)).toBeLessThanOrEqual(TOLERANCE);
   }, 30_000);
 });
