@@ -36,7 +36,7 @@ if (stale(targets.map((t) => `build/peak-${t}.wasm`), ['bench/peak/peak.ts', 'be
   for (const target of targets) await compile(['--config', 'bench/peak/asconfig.json', '--target', target]);
 }
 
-const entries = { index: 'src/index.ts', cli: 'src/cli/main.ts', bench: 'bench/run.ts', 'bench-kernels': 'bench/kernels.ts', 'parity-224': 'bench/parity-224.ts' };
+const entries = { index: 'src/index.ts', cli: 'src/cli/main.ts', bench: 'bench/run.ts', 'bench-kernels': 'bench/kernels.ts', 'parity-224': 'bench/parity-224.ts', 'cold-start': 'bench/cold-start.ts' };
 const bundles = Object.keys(entries).map((e) => `dist/${e}.js`);
 if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) => f.replace('build/', 'dist/')), ['build'])) {
   mkdirSync('dist', { recursive: true });

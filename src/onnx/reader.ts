@@ -264,10 +264,15 @@ const CONVERTERS: Record<string, Converter> = {
     const w = constIn(ctx, node, 1, where, 'float');
     const alpha = attrFloat(node, 'alpha', 1), beta = attrFloat(node, 'beta', 1);
     const transB = attrInt(node, 'transB', 0) !== 0;
+    if (w.dims.length !== 2) throw new OnnxError(`${where}: Gemm with a weight of dims [${w.dims}] is not supported (only 2-D)`);
     const [k, o] = transB ? [w.dims[1], w.dims[0]] : [w.dims[0], w.dims[1]];
-    const weight = new Float32Array(o * k);
-    for (let i = 0; i < o; i++) {
-      for (let j = 0; j < k; j++) weight[i * k + j] = alpha * (transB ? w.values[i * k + j] : w.values[j * o + i]);
+    const values = w.values as Float32Array;
+    // PyTorch exports Linear as transB = 1, alpha = 1: the initializer already is our [out, in].
+    const weight = transB && alpha === 1 ? values : new Float32Array(o * k);
+    if (weight !== values) {
+      for (let i = 0; i < o; i++) {
+        for (let j = 0; j < k; j++) weight[i * k + j] = alpha * (transB ? values[i * k + j] : values[j * o + i]);
+      }
     }
     let bias: Param | undefined;
     if (node.input?.[2]) {
@@ -283,8 +288,8 @@ const CONVERTERS: Record<string, Converter> = {
     const w = constIn(ctx, node, 1, where, 'float');
     if (w.dims.length !== 2) throw new OnnxError(`${where}: MatMul with a weight of dims [${w.dims}] is not supported (only [K, N])`);
     const [k, o] = w.dims;
-    const weight = new Float32Array(o * k);
-    for (let i = 0; i < o; i++) for (let j = 0; j < k; j++) weight[i * k + j] = w.values[j * o + i];
+    const values = w.values as Float32Array, weight = new Float32Array(o * k);
+    for (let i = 0; i < o; i++) for (let j = 0; j < k; j++) weight[i * k + j] = values[j * o + i];
     const out = outName(node, where);
     emit(ctx, { op: 'fc', name: node.name || out, inputs: [x.name], output: out, weight: { shape: [o, k], data: weight }, act: 'none' }, where);
   },

@@ -4,6 +4,7 @@ import { loadKernels, simdSupported, type Backend, type WasmSource } from '../wa
 import type { Kernels } from '../wasm/abi.js';
 import { LinearMemory } from './memory.js';
 import { Session, type CompileOptions } from './session.js';
+import { warmUp } from './warmup.js';
 
 export interface EngineOptions {
   /** 'auto' (default) runs the SIMD build where the runtime validates v128 code, else scalar. */
@@ -66,5 +67,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (backend === 'simd' && !simdSupported()) throw new OptionError('backend simd requested, but this runtime has no WebAssembly SIMD');
   const source = isPerBackend(options.wasm) ? options.wasm[backend] : options.wasm;
   const { kernels, memory } = await loadKernels(backend, source);
-  return new Engine(backend, kernels, new LinearMemory(memory, kernels.heap_base()));
+  const mem = new LinearMemory(memory, kernels.heap_base());
+  warmUp(kernels, mem);
+  return new Engine(backend, kernels, mem);
 }
