@@ -7,7 +7,7 @@
 // in this same run; each kernel's SIMD figure is also given as a share of it.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { packConv, packDepthwise } from '../src/ops/pack.js';
+import { convBlock, depthwiseBlock } from '../src/ops/pack.js';
 import { ACT_CODE } from '../src/ops/activation.js';
 import type { Activation } from '../src/graph/ir.js';
 import { Random } from '../src/graph/random.js';
@@ -71,14 +71,15 @@ for (const c of CASES.filter((x) => `${x.kernel} ${x.label}`.includes(FILTER))) 
   const inCg = c.inC / c.group;
   const flops = 2 * out * out * c.outC * inCg * c.k * c.k;
   const w = rng.fill(c.outC * inCg * c.k * c.k, (r) => r.normal() * 0.1);
-  const packed = c.kernel === 'conv2d_dw_f32' ? packDepthwise(w, undefined, c.outC, c.k, c.k) : packConv(w, undefined, c.outC, inCg, c.k, c.k, c.group);
+  const block = c.kernel === 'conv2d_dw_f32' ? depthwiseBlock({ values: w }, undefined, c.outC, c.k, c.k) : convBlock({ values: w }, undefined, c.outC, inCg, c.k, c.k, c.group);
   const act = ACT_CODE[c.act];
   const x0 = rng.fill(c.hw * c.hw * c.inC, (r) => r.normal());
   const calls = builds.map(({ kernels, mem }) => {
     const x = mem.alloc(4 * c.hw * c.hw * c.inC), y = mem.alloc(4 * out * out * c.outC);
-    const wp = mem.alloc(4 * packed.length), zero = mem.alloc(4 * inCg);
+    const wp = mem.alloc(4 * block.length), zero = mem.alloc(4 * inCg), scratch = mem.alloc(block.scratchBytes);
+    block.write({ kernels, memory: mem.memory, offset: wp, scratch });
+    mem.release(scratch);
     const heap = mem.f32();
-    heap.set(packed, wp / 4);
     heap.fill(0, zero / 4, zero / 4 + inCg);
     heap.set(x0, x / 4);
     const release = () => [x, y, wp, zero].forEach((p) => mem.release(p));

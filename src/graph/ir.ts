@@ -14,6 +14,71 @@ export interface Param {
   data?: Float32Array;
 }
 
+/**
+ * Where a lazy parameter's values come from: float32 `values`, or their little-endian `bytes`
+ * (an ONNX file's raw_data, not copied), with row o (first dimension) times rowScale[o] when
+ * given (a BatchNorm folded into the conv before it).
+ */
+export interface ParamSource {
+  values?: Float32Array;
+  bytes?: Uint8Array;
+  rowScale?: Float64Array;
+}
+
+const sources = new WeakMap<Param, ParamSource>();
+
+/** Decodes little-endian float32 bytes (any alignment) into `out` (a copy of the bytes on little-endian hosts). */
+export function decodeFloats(bytes: Uint8Array, out = new Float32Array(bytes.length / 4)): Float32Array {
+  if (LITTLE_ENDIAN) new Uint8Array(out.buffer, out.byteOffset, bytes.length).set(bytes);
+  else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(4 * i, true);
+  }
+  return out;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/**
+ * A parameter whose values are made from `source` when `data` is first read. Packing reads the
+ * source instead (paramSource) and decodes and scales while it copies into wasm memory, so the
+ * weights of a 100 MB model are not copied twice more only to be packed and dropped.
+ */
+export function lazyParam(shape: number[], source: ParamSource): Param {
+  let data: Float32Array | undefined;
+  const param: Param = {
+    shape,
+    get data() {
+      if (!data) {
+        const { rowScale } = source;
+        data = source.values ? Float32Array.from(source.values) : decodeFloats(source.bytes!);
+        if (rowScale) {
+          const per = data.length / rowScale.length;
+          for (let o = 0; o < rowScale.length; o++) {
+            for (let i = o * per; i < (o + 1) * per; i++) data[i] *= rowScale[o];
+          }
+        }
+      }
+      return data;
+    },
+  };
+  sources.set(param, source);
+  return param;
+}
+
+/** Where a parameter's values come from without making them; undefined for a structure-only one. */
+export function paramSource(p: Param): ParamSource | undefined {
+  const lazy = sources.get(p);
+  if (lazy) return lazy;
+  return p.data ? { values: p.data } : undefined;
+}
+
+/** How many values a parameter holds (undefined: none, structure only), without making them. */
+export function valueCount(p: Param): number | undefined {
+  const source = paramSource(p);
+  return source?.values?.length ?? (source?.bytes && source.bytes.length / 4);
+}
+
 interface NodeBase {
   name: string;
   inputs: string[];

@@ -1,5 +1,5 @@
 import { GraphError } from '../errors.js';
-import type { Graph, InputDims, Node, Param } from './ir.js';
+import { valueCount, type Graph, type InputDims, type Node, type Param } from './ir.js';
 
 export type Shape = number[];
 
@@ -29,8 +29,9 @@ function expectParam(node: Node, param: Param | undefined, shape: Shape, what: s
   if (param.shape.join() !== shape.join()) {
     fail(node, `${what} has shape [${param.shape}], expected [${shape}]`);
   }
-  if (param.data && param.data.length !== shape.reduce((a, b) => a * b, 1)) {
-    fail(node, `${what} holds ${param.data.length} values, its shape [${shape}] needs ${shape.reduce((a, b) => a * b, 1)}`);
+  const count = valueCount(param);
+  if (count !== undefined && count !== shape.reduce((a, b) => a * b, 1)) {
+    fail(node, `${what} holds ${count} values, its shape [${shape}] needs ${shape.reduce((a, b) => a * b, 1)}`);
   }
 }
 

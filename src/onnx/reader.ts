@@ -2,7 +2,7 @@
 // size while reading, so that broadcasts can be told apart and the Shape/Gather/Unsqueeze/Concat
 // chains PyTorch writes for `x.view(n, c, 1, 1)` fold into constants; the batch stays symbolic.
 import { OnnxError } from '../errors.js';
-import type { Activation, Graph, Node, Param } from '../graph/ir.js';
+import { lazyParam, type Activation, type Graph, type Node, type Param } from '../graph/ir.js';
 import { inferNode, type Shape } from '../graph/shapes.js';
 import { ModelProto, DATA_TYPE_NAMES, type AttributeMsg, type GraphMsg, type ModelMsg, type NodeMsg } from './schema.js';
 import { readTensor, type Constant } from './tensors.js';
@@ -66,7 +66,9 @@ function constIn(ctx: Context, node: NodeMsg, i: number, where: string, type?: '
   return v.c;
 }
 
-const param = (c: Constant, shape = c.dims): Param => ({ shape, data: c.values as Float32Array });
+/** A weight from a constant; raw_data stays in the file's bytes until read (lazyParam). */
+const param = (c: Constant, shape = c.dims): Param =>
+  (c.bytes ? lazyParam(shape, { bytes: c.bytes }) : { shape, data: c.values as Float32Array });
 
 function outName(node: NodeMsg, where: string): string {
   const name = node.output?.[0];
@@ -266,13 +268,15 @@ const CONVERTERS: Record<string, Converter> = {
     const transB = attrInt(node, 'transB', 0) !== 0;
     if (w.dims.length !== 2) throw new OnnxError(`${where}: Gemm with a weight of dims [${w.dims}] is not supported (only 2-D)`);
     const [k, o] = transB ? [w.dims[1], w.dims[0]] : [w.dims[0], w.dims[1]];
-    const values = w.values as Float32Array;
+    let weight: Param;
     // PyTorch exports Linear as transB = 1, alpha = 1: the initializer already is our [out, in].
-    const weight = transB && alpha === 1 ? values : new Float32Array(o * k);
-    if (weight !== values) {
+    if (transB && alpha === 1) weight = param(w, [o, k]);
+    else {
+      const values = w.values as Float32Array, data = new Float32Array(o * k);
       for (let i = 0; i < o; i++) {
-        for (let j = 0; j < k; j++) weight[i * k + j] = alpha * (transB ? values[i * k + j] : values[j * o + i]);
+        for (let j = 0; j < k; j++) data[i * k + j] = alpha * (transB ? values[i * k + j] : values[j * o + i]);
       }
+      weight = { shape: [o, k], data };
     }
     let bias: Param | undefined;
     if (node.input?.[2]) {
@@ -281,7 +285,7 @@ const CONVERTERS: Record<string, Converter> = {
       bias = { shape: [o], data: Float32Array.from({ length: o }, (_, i) => beta * c.values[c.values.length === 1 ? 0 : i]) };
     }
     const out = outName(node, where);
-    emit(ctx, { op: 'fc', name: node.name || out, inputs: [x.name], output: out, weight: { shape: [o, k], data: weight }, bias, act: 'none' }, where);
+    emit(ctx, { op: 'fc', name: node.name || out, inputs: [x.name], output: out, weight, bias, act: 'none' }, where);
   },
   MatMul(ctx, node, where) {
     const x = tensorIn(ctx, node, 0, where);
@@ -389,7 +393,12 @@ export interface LoadOptions {
   name?: string;
 }
 
-/** Reads an ONNX model into a graph the engine compiles like a built-in one. */
+/**
+ * Reads an ONNX model into a graph the engine compiles like a built-in one. Weights stored as
+ * raw_data are not copied: the graph reads them from `bytes` when it is compiled (or a weight's
+ * `data` is read), so keep `bytes` unchanged while the graph is in use; compiled sessions hold
+ * their own packed copy.
+ */
 export function loadOnnx(bytes: Uint8Array, options: LoadOptions = {}): Graph {
   const file = options.name ?? 'model.onnx';
   if (!(bytes instanceof Uint8Array)) throw new OnnxError(`${file}: expected the file's bytes as a Uint8Array`);

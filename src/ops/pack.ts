@@ -1,73 +1,89 @@
 // Weight packing: the layouts the kernels read (assembly/kernels/conv2d.ts and conv2d_dw.ts),
-// made once when a session is compiled, straight into wasm memory (`out`: a zeroed view there),
-// so that a 112 MB model is not packed into a JS array first and copied after.
+// made once when a session is compiled, straight into wasm memory, so that a 112 MB model is not
+// packed into a JS array first and copied after. Conv panels are packed by a wasm kernel
+// (assembly/kernels/pack.ts): the same loop in JS took 2-4x longer while V8 was still warming it up.
+import { decodeFloats, type ParamSource } from '../graph/ir.js';
+import type { Kernels } from '../wasm/abi.js';
 
 /** Output channels a GEMM panel holds (PANEL in assembly/kernels/conv2d.ts). */
 export const PANEL = 8;
 
-/**
- * conv2d_f32 layout. weight: [outC, inC / group, kH, kW] (PyTorch/ONNX order); bias: [outC] or
- * absent. For each group, for each panel of 8 output channels: 8 biases, then for each tap and
- * input channel 8 weights; columns past the group's last output channel are zero.
- */
-export function packConv(
-  weight: Float32Array, bias: Float32Array | undefined,
-  outC: number, inCg: number, kH: number, kW: number, group: number,
-  out: Float32Array = new Float32Array(packedConvLength(outC, inCg, kH, kW, group)),
-): Float32Array {
-  const coutG = outC / group;
-  const panels = Math.ceil(coutG / PANEL);
-  const taps = kH * kW;
-  const panelLen = PANEL + taps * inCg * PANEL;
-  for (let g = 0; g < group; g++) {
-    for (let p = 0; p < panels; p++) {
-      const base = (g * panels + p) * panelLen;
-      for (let j = 0; j < PANEL && p * PANEL + j < coutG; j++) {
-        const o = g * coutG + p * PANEL + j;
-        out[base + j] = bias ? bias[o] : 0;
-        for (let t = 0; t < taps; t++) {
-          for (let i = 0; i < inCg; i++) {
-            out[base + PANEL + (t * inCg + i) * PANEL + j] = weight[(o * inCg + i) * taps + t];
-          }
-        }
-      }
-    }
-  }
-  return out;
+/** Where a block is written: its byte offset in `memory`, and scratch bytes the packer may use meanwhile. */
+export interface PackTarget {
+  kernels: Kernels;
+  memory: WebAssembly.Memory;
+  offset: number;
+  scratch: number;
 }
 
-/** Floats packConv writes. */
+/** A block of packed weights: its size, known before memory is allocated, and how to write it. */
+export interface PackedBlock {
+  /** Floats of the block. */
+  length: number;
+  /** Scratch bytes write() needs (16-byte aligned offset). */
+  scratchBytes: number;
+  /** Writes every float of the block, whatever the memory held. */
+  write(target: PackTarget): void;
+}
+
+/** Floats of a packed conv2d_f32 weight. */
 export function packedConvLength(outC: number, inCg: number, kH: number, kW: number, group: number): number {
   return group * Math.ceil(outC / group / PANEL) * (PANEL + kH * kW * inCg * PANEL);
 }
 
-/** conv2d_dw_f32 layout. weight: [C, 1, kH, kW]; out: C biases, then for each tap the C weights. */
-export function packDepthwise(
-  weight: Float32Array, bias: Float32Array | undefined, c: number, kH: number, kW: number,
-  out: Float32Array = new Float32Array((1 + kH * kW) * c),
-): Float32Array {
-  const taps = kH * kW;
-  if (bias) out.set(bias);
-  for (let ch = 0; ch < c; ch++) {
-    for (let t = 0; t < taps; t++) out[(1 + t) * c + ch] = weight[ch * taps + t];
-  }
-  return out;
+/** Copies rows [first, first + count) of a weight (`row` floats each) to byte offset `at` of memory. */
+function copyRows({ values, bytes }: ParamSource, first: number, count: number, row: number, memory: WebAssembly.Memory, at: number): void {
+  if (values) new Float32Array(memory.buffer).set(values.subarray(first * row, (first + count) * row), at / 4);
+  // Wasm memory is little-endian on every host, as raw_data is: the bytes go in as they are.
+  else new Uint8Array(memory.buffer).set(bytes!.subarray(4 * first * row, 4 * (first + count) * row), at);
 }
 
-/** A block of packed weights: its size, known before memory is allocated, and how to fill it. */
-export interface PackedBlock {
-  length: number;
-  /** Fills `out` (exactly `length` floats, zeroed) in the kernel's layout. */
-  write(out: Float32Array): void;
+/**
+ * conv2d_f32 layout. weight: [outC, inC / group, kH, kW] (PyTorch/ONNX order), row o times
+ * rowScale[o] when given; bias: [outC] or absent. For each group, for each panel of 8 output
+ * channels: 8 biases, then for each tap and input channel 8 weights; columns past the group's
+ * last output channel are zero. Each panel's rows are copied to the scratch and packed there.
+ */
+export function convBlock(weight: ParamSource, bias: Float32Array | undefined,
+  outC: number, inCg: number, kH: number, kW: number, group: number): PackedBlock {
+  const coutG = outC / group, taps = kH * kW, row = inCg * taps;
+  const rowsBytes = Math.ceil((PANEL * row + PANEL) / 2) * 8; // 8 rows, 8 biases, 8-byte aligned
+  return {
+    length: packedConvLength(outC, inCg, kH, kW, group),
+    scratchBytes: rowsBytes + 8 * PANEL,
+    write({ kernels, memory, offset, scratch }) {
+      const biasAt = scratch + 4 * PANEL * row, scaleAt = scratch + rowsBytes;
+      const panelBytes = 4 * (PANEL + taps * inCg * PANEL);
+      let dst = offset;
+      for (let g = 0; g < group; g++) {
+        for (let first = 0; first < coutG; first += PANEL) {
+          const o0 = g * coutG + first, n = Math.min(PANEL, coutG - first);
+          copyRows(weight, o0, n, row, memory, scratch);
+          if (bias) new Float32Array(memory.buffer).set(bias.subarray(o0, o0 + n), biasAt / 4);
+          if (weight.rowScale) new Float64Array(memory.buffer).set(weight.rowScale.subarray(o0, o0 + n), scaleAt / 8);
+          kernels.pack_conv_panel_f32(scratch, bias ? biasAt : 0, weight.rowScale ? scaleAt : 0, dst, n, inCg, taps);
+          dst += panelBytes;
+        }
+      }
+    },
+  };
 }
 
-export const convBlock = (weight: Float32Array, bias: Float32Array | undefined,
-  outC: number, inCg: number, kH: number, kW: number, group: number): PackedBlock => ({
-  length: packedConvLength(outC, inCg, kH, kW, group),
-  write: (out) => packConv(weight, bias, outC, inCg, kH, kW, group, out),
-});
-
-export const depthwiseBlock = (weight: Float32Array, bias: Float32Array | undefined, c: number, kH: number, kW: number): PackedBlock => ({
-  length: (1 + kH * kW) * c,
-  write: (out) => packDepthwise(weight, bias, c, kH, kW, out),
-});
+/** conv2d_dw_f32 layout. weight: [C, 1, kH, kW]; C biases, then for each tap the C weights. */
+export function depthwiseBlock(weight: ParamSource, bias: Float32Array | undefined, c: number, kH: number, kW: number): PackedBlock {
+  const taps = kH * kW, length = (1 + taps) * c;
+  return {
+    length,
+    scratchBytes: 0,
+    write({ memory, offset }) {
+      const out = new Float32Array(memory.buffer, offset, length);
+      const w = weight.values ?? decodeFloats(weight.bytes!);
+      if (bias) out.set(bias);
+      else out.fill(0, 0, c);
+      for (let ch = 0; ch < c; ch++) {
+        const k = weight.rowScale ? weight.rowScale[ch] : 1;
+        for (let t = 0; t < taps; t++) out[(1 + t) * c + ch] = w[ch * taps + t] * k;
+      }
+    },
+  };
+}

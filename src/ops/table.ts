@@ -1,7 +1,7 @@
 // The op table: for every op the engine runs, how its buffers are planned (in place, alias,
 // workspace), which weights it packs and how it calls its kernel. The planner, the executor, the
 // tests and the bench all go through this one table.
-import type { Node, OpType } from '../graph/ir.js';
+import { paramSource, type Node, type OpType, type Param, type ParamSource } from '../graph/ir.js';
 import { numel, type Shape } from '../graph/shapes.js';
 import { POOL_MODE, type Kernels } from '../wasm/abi.js';
 import { ACT_CODE } from './activation.js';
@@ -31,7 +31,10 @@ export interface OpSpec<T extends Node = Node> {
   bind(node: T, k: Kernels, b: Bindings, ins: Shape[], out: Shape): () => void;
 }
 
-const data = (p: { data?: Float32Array } | undefined): Float32Array | undefined => p?.data;
+const data = (p: Param | undefined): Float32Array | undefined => p?.data;
+
+/** A weight as packing reads it (file bytes and a folded BatchNorm's factors are applied while packing). */
+const weight = (p: Param): ParamSource => paramSource(p)!;
 
 /** [N, C, H, W] or [N, K] -> the kernels' view: batch, height, width, channels (NHWC). */
 const nhwc = (s: Shape): [number, number, number, number] =>
@@ -45,8 +48,8 @@ const conv: OpSpec<Extract<Node, { op: 'conv' }>> = {
   pack(n) {
     const [outC, inCg, kH, kW] = n.weight.shape;
     return [isDepthwise(n)
-      ? depthwiseBlock(data(n.weight)!, data(n.bias), outC, kH, kW)
-      : convBlock(data(n.weight)!, data(n.bias), outC, inCg, kH, kW, n.group)];
+      ? depthwiseBlock(weight(n.weight), data(n.bias), outC, kH, kW)
+      : convBlock(weight(n.weight), data(n.bias), outC, inCg, kH, kW, n.group)];
   },
   bind(n, k, b, [x], out) {
     const [batch, inH, inW, inC] = nhwc(x);
@@ -67,7 +70,7 @@ const fc: OpSpec<Extract<Node, { op: 'fc' }>> = {
   zeroFloats: (n) => n.weight.shape[1],
   pack(n) {
     const [outK, kIn] = n.weight.shape;
-    return [convBlock(data(n.weight)!, data(n.bias), outK, kIn, 1, 1, 1)];
+    return [convBlock(weight(n.weight), data(n.bias), outK, kIn, 1, 1, 1)];
   },
   bind(n, k, b, [x], out) {
     const act = ACT_CODE[n.act];
@@ -87,7 +90,7 @@ const batchnorm: OpSpec<Extract<Node, { op: 'batchnorm' }>> = {
       w[i] = g[i] / Math.sqrt(v[i] + n.epsilon);
       bias[i] = beta[i] - mean[i] * w[i];
     }
-    return [depthwiseBlock(w, bias, c, 1, 1)];
+    return [depthwiseBlock({ values: w }, bias, c, 1, 1)];
   },
   bind(_n, k, b, [x]) {
     const [batch, h, w, c] = nhwc(x);
@@ -157,8 +160,8 @@ const se: OpSpec<Extract<Node, { op: 'se' }>> = {
   pack(n, [x]) {
     const c = x[1], hidden = n.fc1.weight.shape[0];
     return [
-      convBlock(data(n.fc1.weight)!, data(n.fc1.bias), hidden, c, 1, 1, 1),
-      convBlock(data(n.fc2.weight)!, data(n.fc2.bias), c, hidden, 1, 1, 1),
+      convBlock(weight(n.fc1.weight), data(n.fc1.bias), hidden, c, 1, 1, 1),
+      convBlock(weight(n.fc2.weight), data(n.fc2.bias), c, hidden, 1, 1, 1),
     ];
   },
   bind(n, k, b, [x]) {

@@ -1,6 +1,6 @@
 import { DisposedError, GraphError, InputError } from '../errors.js';
 import { complexity } from '../graph/complexity.js';
-import type { Graph, InputDims, Node, Param } from '../graph/ir.js';
+import { valueCount, type Graph, type InputDims, type Node, type Param } from '../graph/ir.js';
 import { optimize } from '../graph/passes/index.js';
 import { inferShapes, numel, type Shape } from '../graph/shapes.js';
 import { opSpec } from '../ops/table.js';
@@ -81,7 +81,7 @@ export class Session {
     const graph = options.optimize === false ? source : optimize(source);
     const shapes = inferShapes(graph, dims);
     for (const node of graph.nodes) {
-      if (params(node).some((p) => !p.data)) {
+      if (params(node).some((p) => valueCount(p) === undefined)) {
         throw new GraphError(`graph '${graph.name}' node '${node.name}' has no weight values (built structure-only?)`);
       }
     }
@@ -92,21 +92,20 @@ export class Session {
     const weightBytes = packed.flat().reduce((a, block) => a + align(4 * block.length), 0);
     const zeroBytes = align(4 * zeroFloats);
 
-    this.region = mem.alloc(weightBytes + zeroBytes + plan.arenaBytes);
+    // The arena is free while the weights are packed: the packers' scratch lies there.
+    const scratchBytes = Math.max(0, ...packed.flat().map((block) => block.scratchBytes));
+    this.region = mem.alloc(weightBytes + zeroBytes + Math.max(plan.arenaBytes, scratchBytes));
     try {
-      const heap = mem.f32();
       let cursor = this.region;
+      const scratch = this.region + weightBytes + zeroBytes;
       const weightOffsets = packed.map((blocks) => blocks.map((block) => {
-        const at = cursor;
-        // The region may hold a disposed session's bytes: zeroed first, a block is the same bytes
-        // whatever was there (padding columns are computed but never stored).
-        const view = heap.subarray(at / 4, at / 4 + block.length).fill(0);
-        block.write(view);
+        const offset = cursor;
+        block.write({ kernels, memory: mem.memory, offset, scratch });
         cursor += align(4 * block.length);
-        return at;
+        return offset;
       }));
       const zero = cursor;
-      heap.fill(0, zero / 4, (zero + zeroBytes) / 4);
+      mem.f32().fill(0, zero / 4, (zero + zeroBytes) / 4);
       const arena = zero + zeroBytes;
       const at = (buffer: number) => arena + plan.buffers[buffer].offset;
       this.calls = plan.steps.map((s, i) => opSpec(s.node).bind(s.node, kernels, {

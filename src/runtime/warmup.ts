@@ -32,6 +32,7 @@ export function warmUp(k: Kernels, mem: LinearMemory): void {
       k.add_f32(x, y, y, H * H * C, act);
       k.activation_f32(x, y, H * H * C, act);
       k.softmax_f32(x, y, H, H * C / H);
+      k.pack_conv_panel_f32(x, z, r % 2 ? z + 64 : 0, w, 8 - (r % 2), C, 9);
     }
   } finally {
     mem.release(region);

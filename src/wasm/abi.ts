@@ -26,11 +26,12 @@ export interface Kernels {
   add_f32(a: number, b: number, out: number, len: number, act: number): void;
   activation_f32(x: number, out: number, len: number, act: number): void;
   softmax_f32(x: number, out: number, rows: number, cols: number): void;
+  pack_conv_panel_f32(src: number, bias: number, scale: number, dst: number, n: number, inCg: number, taps: number): void;
 }
 
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'heap_base', 'conv2d_f32', 'conv2d_dw_f32', 'pool2d_f32', 'global_pool_f32', 'scale_f32',
-  'add_f32', 'activation_f32', 'softmax_f32',
+  'add_f32', 'activation_f32', 'softmax_f32', 'pack_conv_panel_f32',
 ];
 
 /** Pool modes of pool2d_f32 and global_pool_f32 (assembly/kernels/pool.ts). */

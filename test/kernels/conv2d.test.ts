@@ -2,7 +2,7 @@
 // against the float64 reference, in both builds, plus the packed weight layout it reads.
 
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { packConv, PANEL } from '../../src/ops/pack.js';
+import { convBlock, PANEL } from '../../src/ops/pack.js';
 import { ACT_CODE } from '../../src/ops/activation.js';
 import { ACTIVATIONS, type Activation } from '../../src/graph/ir.js';
 import { conv2dRef, linearRef, nchwToNhwc, nhwcToNchw } from '../reference/kernels.js';
@@ -152,7 +152,7 @@ function runConv(b: KernelBench, cs: ConvCase, seed: number): void {
   const [, , oH, oW] = ref.shape;
 
   const xp = b.input('input', nchwToNhwc(x, xShape));
-  const wp = b.input('weights', packConv(weight, bias, o, cg, kH, kW, group));
+  const wp = b.packed('weights', convBlock({ values: weight }, bias, o, cg, kH, kW, group));
   const zp = b.input('zero', new Float32Array(cg)); // exactly inC / groups zeros, then NaN guard
   const yp = b.output('output', n * o * oH * oW);
   b.kernels.conv2d_f32(
@@ -181,7 +181,7 @@ describe.each(BACKENDS)('conv2d_f32 (%s)', (backend) => {
     const bias = normal(rng, o);
     const ref = linearRef(x, [n, k], weight, [o, k], bias, 'hardswish');
     const xp = bench.input('input', x); // [n, k] is NHWC [n, 1, 1, k]
-    const wp = bench.input('weights', packConv(weight, bias, o, k, 1, 1, 1));
+    const wp = bench.packed('weights', convBlock({ values: weight }, bias, o, k, 1, 1, 1));
     const zp = bench.input('zero', new Float32Array(k));
     const yp = bench.output('output', n * o);
     bench.kernels.conv2d_f32(xp, yp, wp, zp, n, 1, 1, k, 1, 1, o, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE.hardswish);
@@ -204,7 +204,7 @@ describe.each(BACKENDS)('conv2d_f32 (%s)', (backend) => {
   });
 });
 
-describe('packConv layout', () => {
+describe('convBlock layout', () => {
   // The layout spelled out as the kernel reads it, by walking a cursor: per group, per panel of 8
   // output columns: 8 biases, then per tap (kh, kw) and input channel of the group 8 weights.
   function expectedPacking(
@@ -231,13 +231,37 @@ describe('packConv layout', () => {
     return out;
   }
 
-  it.each([
-    [11, 3, 3, 2, 1, true], [6, 2, 1, 3, 2, false], [64, 2, 3, 3, 32, true], [24, 12, 1, 1, 2, true], [8, 5, 2, 2, 1, true],
-  ])('o=%i cinG=%i k=%ix%i groups=%i bias=%s', (o, cg, kH, kW, g, withBias) => {
-    const rng = new Random(o * 31 + cg);
-    const weight = normal(rng, o * cg * kH * kW);
-    const bias = withBias ? normal(rng, o) : undefined;
-    const packed = packConv(weight, bias, o, cg, kH, kW, g);
-    expect(Array.from(packed)).toEqual(expectedPacking(weight, bias, o, cg, kH, kW, g));
+  /** `values` as little-endian float32 bytes at an odd offset, as raw_data sits in an ONNX file. */
+  const fileBytes = (values: Float32Array): Uint8Array => {
+    const bytes = new Uint8Array(4 * values.length + 3).subarray(3);
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    values.forEach((v, i) => view.setFloat32(4 * i, v, true));
+    return bytes;
+  };
+
+  describe.each(BACKENDS)('%s', (backend) => {
+    let bench: KernelBench;
+    beforeAll(async () => { bench = await KernelBench.load(backend); });
+    afterEach(() => bench.reset());
+
+    it.each([
+      [11, 3, 3, 2, 1, true], [6, 2, 1, 3, 2, false], [64, 2, 3, 3, 32, true], [24, 12, 1, 1, 2, true], [8, 5, 2, 2, 1, true],
+    ])('o=%i cinG=%i k=%ix%i groups=%i bias=%s, from values, and from file bytes with row factors', (o, cg, kH, kW, g, withBias) => {
+      const rng = new Random(o * 31 + cg);
+      const weight = normal(rng, o * cg * kH * kW);
+      const bias = withBias ? normal(rng, o) : undefined;
+      const block = (source: Parameters<typeof convBlock>[0]) => {
+        const b = convBlock(source, bias, o, cg, kH, kW, g);
+        const at = bench.packed('weights', b);
+        bench.check(); // nothing written outside the block
+        return Array.from(bench.read(at, b.length));
+      };
+      expect(block({ values: weight })).toEqual(expectedPacking(weight, bias, o, cg, kH, kW, g));
+
+      const rowScale = Float64Array.from({ length: o }, () => rng.normal());
+      const per = cg * kH * kW;
+      const scaled = weight.map((v, i) => v * rowScale[Math.floor(i / per)]); // rounded once to f32
+      expect(block({ bytes: fileBytes(weight), rowScale })).toEqual(expectedPacking(scaled, bias, o, cg, kH, kW, g));
+    });
   });
 });

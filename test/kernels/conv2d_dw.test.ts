@@ -2,7 +2,7 @@
 // reference, in both builds, plus the packed weight layout it reads.
 
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { packDepthwise } from '../../src/ops/pack.js';
+import { depthwiseBlock } from '../../src/ops/pack.js';
 import { ACT_CODE } from '../../src/ops/activation.js';
 import { ACTIVATIONS, type Activation } from '../../src/graph/ir.js';
 import { conv2dRef, nchwToNhwc, nhwcToNchw } from '../reference/kernels.js';
@@ -98,7 +98,7 @@ function runDw(b: KernelBench, cs: DwCase, seed: number): void {
   const [, , oH, oW] = ref.shape;
 
   const xp = b.input('input', nchwToNhwc(x, xShape));
-  const wp = b.input('weights', packDepthwise(weight, bias, c, kH, kW));
+  const wp = b.packed('weights', depthwiseBlock({ values: weight }, bias, c, kH, kW));
   const yp = b.output('output', n * c * oH * oW);
   b.kernels.conv2d_dw_f32(
     xp, yp, wp, n, h, w, c, oH, oW, kH, kW, stride[0], stride[1], pads[0], pads[1], dil[0], dil[1], ACT_CODE[act],
@@ -118,18 +118,36 @@ describe.each(BACKENDS)('conv2d_dw_f32 (%s)', (backend) => {
   });
 });
 
-describe('packDepthwise layout', () => {
+describe.each(BACKENDS)('depthwiseBlock layout (%s)', (backend) => {
+  let bench: KernelBench;
+  beforeAll(async () => { bench = await KernelBench.load(backend); });
+  afterEach(() => bench.reset());
+
   it.each([[7, 3, 3, true], [4, 1, 1, false], [17, 5, 3, true]])('c=%i k=%ix%i bias=%s', (c, kH, kW, withBias) => {
     const rng = new Random(c);
     const weight = normal(rng, c * kH * kW);
     const bias = withBias ? normal(rng, c) : undefined;
-    const expected: number[] = [];
-    for (let ch = 0; ch < c; ch++) expected.push(bias ? bias[ch] : 0);
-    for (let kh = 0; kh < kH; kh++) {
-      for (let kw = 0; kw < kW; kw++) {
-        for (let ch = 0; ch < c; ch++) expected.push(weight[(ch * kH + kh) * kW + kw]); // weight[ch][0][kh][kw]
+    const rowScale = Float64Array.from({ length: c }, () => rng.normal());
+    const expected = (scale: (ch: number) => number): number[] => {
+      const out: number[] = [];
+      for (let ch = 0; ch < c; ch++) out.push(bias ? bias[ch] : 0);
+      for (let kh = 0; kh < kH; kh++) {
+        for (let kw = 0; kw < kW; kw++) {
+          // weight[ch][0][kh][kw], times the row factor, rounded once to f32
+          for (let ch = 0; ch < c; ch++) out.push(Math.fround(weight[(ch * kH + kh) * kW + kw] * scale(ch)));
+        }
       }
-    }
-    expect(Array.from(packDepthwise(weight, bias, c, kH, kW))).toEqual(expected);
+      return out;
+    };
+    const block = (source: Parameters<typeof depthwiseBlock>[0]) => {
+      const b = depthwiseBlock(source, bias, c, kH, kW);
+      const at = bench.packed('weights', b);
+      bench.check(); // nothing written outside the block
+      return Array.from(bench.read(at, b.length));
+    };
+    expect(block({ values: weight })).toEqual(expected(() => 1));
+    const bytes = new Uint8Array(4 * weight.length + 1).subarray(1); // odd offset, as in a file
+    bytes.set(new Uint8Array(weight.buffer));
+    expect(block({ bytes, rowScale })).toEqual(expected((ch) => rowScale[ch]));
   });
 });

@@ -8,6 +8,7 @@ import { LinearMemory } from '../../src/runtime/memory.js';
 import { loadKernels, type Backend } from '../../src/wasm/load.js';
 import type { Kernels } from '../../src/wasm/abi.js';
 import { Random } from '../../src/graph/random.js';
+import type { PackedBlock } from '../../src/ops/pack.js';
 
 export const BACKENDS: readonly Backend[] = ['simd', 'scalar'];
 
@@ -72,6 +73,19 @@ export class KernelBench {
     const r = this.region(name, data.length);
     this.lm.f32().set(data, r.ptr >> 2);
     r.frozen = new Uint32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+    return r.ptr;
+  }
+
+  /**
+   * Packed weights: written by the block's own packer (into a sentinel-filled region, so a float
+   * it does not write shows as NaN), then frozen like an input.
+   */
+  packed(name: string, block: PackedBlock): number {
+    const r = this.region(name, block.length);
+    const scratch = this.lm.alloc(Math.max(16, block.scratchBytes));
+    block.write({ kernels: this.kernels, memory: this.memory, offset: r.ptr, scratch });
+    this.lm.release(scratch);
+    r.frozen = this.u32().slice(r.ptr >> 2, (r.ptr >> 2) + r.len);
     return r.ptr;
   }
 

@@ -1,20 +1,24 @@
-import type { BatchNormNode, ConvNode, Graph, Node } from '../ir.js';
+import { lazyParam, paramSource, type BatchNormNode, type ConvNode, type Graph, type Node } from '../ir.js';
 import { consumerCounts, producers } from './util.js';
 
-/** The folded weight and bias, or undefined for a structure-only graph (shapes, no values). */
+/**
+ * The folded weight and bias, or undefined for a structure-only graph (shapes, no values). The
+ * weight is lazy: its values are made when read, and packing scales while it copies.
+ */
 function foldValues(conv: ConvNode, bn: BatchNormNode): Pick<ConvNode, 'weight' | 'bias'> | undefined {
   const [outC] = conv.weight.shape;
-  const w = conv.weight.data, g = bn.scale.data, beta = bn.bias.data, mean = bn.mean.data, v = bn.variance.data;
-  if (!w || !g || !beta || !mean || !v) return undefined;
-  const per = w.length / outC;
-  const weight = new Float32Array(w.length);
+  const source = paramSource(conv.weight);
+  const g = bn.scale.data, beta = bn.bias.data, mean = bn.mean.data, v = bn.variance.data;
+  if (!source || !g || !beta || !mean || !v) return undefined;
+  const rowScale = new Float64Array(outC);
   const bias = new Float32Array(outC);
   for (let o = 0; o < outC; o++) {
-    const k = g[o] / Math.sqrt(v[o] + bn.epsilon);
-    for (let i = 0; i < per; i++) weight[o * per + i] = w[o * per + i] * k;
-    bias[o] = ((conv.bias?.data?.[o] ?? 0) - mean[o]) * k + beta[o];
+    rowScale[o] = g[o] / Math.sqrt(v[o] + bn.epsilon);
+    bias[o] = ((conv.bias?.data?.[o] ?? 0) - mean[o]) * rowScale[o] + beta[o];
   }
-  return { weight: { shape: conv.weight.shape, data: weight }, bias: { shape: [outC], data: bias } };
+  // A weight scaled already (a second fold) is made first: one factor per row.
+  const base = source.rowScale ? { values: conv.weight.data } : source;
+  return { weight: lazyParam(conv.weight.shape, { ...base, rowScale }), bias: { shape: [outC], data: bias } };
 }
 
 /**
