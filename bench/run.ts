@@ -78,9 +78,12 @@ for (const name of models) {
 }
 
 // The SE cost: SE-ResNet-50 time over ResNet-50 time per engine and batch. The two networks run
-// interleaved in one loop (SE A, plain A, SE B, plain B, ...) and the ratio is the median of the
-// per-round ratios, so that load from other processes cancels; the scalar build is left out (it
-// is 4x slower and this is about the SE blocks, not the GEMM).
+// interleaved in one loop (SE A, plain A, SE B, plain B, ..., then the reverse order in the next
+// round) and the ratio is the median of the per-round ratios, so that load from other processes
+// cancels. Alternating the order matters: with SE always first, the SE run always followed another
+// engine's run (senet-simd, 2026-11-28: 1.027 and 1.030 in two runs so, 1.018 and 1.021 in two
+// alternating). The scalar build is left out (it is 4x slower and
+// this is about the SE blocks, not the GEMM).
 const seCost: { batch: number; engine: EngineName; seMs: number; plainMs: number; ratio: number }[] = [];
 if (models.includes('se-resnet50') && models.includes('resnet50')) {
   const graphs = [buildModel('se-resnet50', { seed: 0 }), buildModel('resnet50', { seed: 0 })];
@@ -92,7 +95,7 @@ if (models.includes('se-resnet50') && models.includes('resnet50')) {
       const pairs = sets[0].flatMap((r, i) => [r, sets[1][i]]);
       const input = benchInput(graphs[0], dims);
       for (let w = 0; w < 2; w++) for (const r of pairs) await r.run(input);
-      const times = await timeInterleaved(pairs, pairs.map(() => input), batch > 1 ? batchRuns : runs);
+      const times = await timeInterleaved(pairs, pairs.map(() => input), batch > 1 ? batchRuns : runs, true);
       sets[0].forEach((r, i) => {
         const [se, plain] = [times[2 * i], times[2 * i + 1]];
         seCost.push({ batch, engine: r.engine, seMs: median(se), plainMs: median(plain), ratio: median(se.map((t, k) => t / plain[k])) });

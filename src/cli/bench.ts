@@ -150,11 +150,18 @@ export async function disposeRunners(runners: BenchRunner[]): Promise<void> {
 export const benchInput = (graph: Graph, dims: InputDims): Float32Array =>
   new Random(1).fill(dims.batch * graph.input.channels * dims.height * dims.width, (r) => r.normal());
 
-/** `runs` rounds, each running every runner once in order (A B C D A B C D ...): times in ms. */
-export async function timeInterleaved(runners: { run(x: Float32Array): unknown }[], inputs: Float32Array[], runs: number): Promise<number[][]> {
+/**
+ * `runs` rounds, each running every runner once in order (A B C D A B C D ...): times in ms.
+ * `alternate`: every other round runs in reverse (A B C D D C B A ...), so that each runner
+ * follows the others equally often and what a run leaves in the caches favours no one.
+ */
+export async function timeInterleaved(runners: { run(x: Float32Array): unknown }[], inputs: Float32Array[], runs: number,
+  alternate = false): Promise<number[][]> {
   const times: number[][] = runners.map(() => []);
   for (let k = 0; k < runs; k++) {
-    for (const [i, r] of runners.entries()) {
+    const order = [...runners.entries()];
+    if (alternate && k % 2 === 1) order.reverse();
+    for (const [i, r] of order) {
       const t0 = performance.now();
       await r.run(inputs[i]);
       times[i].push(performance.now() - t0);
