@@ -80,9 +80,8 @@ for (const name of models) {
 // The SE cost: SE-ResNet-50 time over ResNet-50 time per engine and batch. The two networks run
 // interleaved in one loop (SE A, plain A, SE B, plain B, ..., then the reverse order in the next
 // round) and the ratio is the median of the per-round ratios, so that load from other processes
-// cancels. Alternating the order matters: with SE always first, the SE run always followed another
-// engine's run (senet-simd, 2026-11-28: 1.027 and 1.030 in two runs so, 1.018 and 1.021 in two
-// alternating). The scalar build is left out (it is 4x slower and
+// cancels; the order alternates so that neither network always runs right after another engine
+// (what a run leaves in the caches then favours neither). The scalar build is left out (it is 4x slower and
 // this is about the SE blocks, not the GEMM).
 const seCost: { batch: number; engine: EngineName; seMs: number; plainMs: number; ratio: number }[] = [];
 if (models.includes('se-resnet50') && models.includes('resnet50')) {
