@@ -6,11 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/graph/builder.js';
 import type { Activation, Graph, InputDims, Node } from '../src/graph/ir.js';
 import { Random } from '../src/graph/random.js';
-import { windowOutput } from '../src/graph/shapes.js';
+import { inferShapes, windowOutput } from '../src/graph/shapes.js';
 import {
   GATES, PLACEMENTS, SQUEEZES, STRIDE_ON, buildResNet, type ResNetConfig,
 } from '../src/models/resnet.js';
 import { createEngine, type Engine } from '../src/runtime/engine.js';
+import { fusedSqueezes } from '../src/runtime/session.js';
 import { runGraph, runGraphAll, type RefTensor } from './reference/graph.js';
 
 const BACKENDS = ['simd', 'scalar'] as const;
@@ -74,7 +75,7 @@ function cases(): Case[] {
 const count = (g: Graph, op: Node['op']) => g.nodes.filter((n) => n.op === op).length;
 
 /** What the passes must have done to a ResNet: everything folded and fused. */
-function expectOptimized(source: Graph, compiled: Graph, config: ResNetConfig): void {
+function expectOptimized(source: Graph, compiled: Graph, config: ResNetConfig, dims: InputDims): void {
   const seBlocks = config.se ? config.blocks.reduce((a, b) => a + b, 0) : 0;
   expect(count(source, 'mul'), 'SE units in the source graph').toBe(seBlocks);
   expect(count(source, 'batchnorm'), 'BatchNorms in the source graph').toBe(count(source, 'conv'));
@@ -94,6 +95,12 @@ function expectOptimized(source: Graph, compiled: Graph, config: ResNetConfig): 
     expect(n.act).toBe('relu');
     expect(!!n.fc1.bias && !!n.fc2.bias).toBe(config.fcBias ?? true);
   }
+  // The squeeze runs inside the conv that writes the SE input (conv2d_f32's means) where there is
+  // one: after the residual branch's last conv (standard), never after the sum (post) or for max.
+  const squeezedByConv = [...fusedSqueezes(compiled.nodes, inferShapes(compiled, dims)).keys()].filter((n) => n.op === 'se').length;
+  const placement = config.placement ?? 'standard';
+  if (config.squeeze === 'max' || placement === 'post') expect(squeezedByConv, 'squeezes in a conv').toBe(0);
+  else if (placement === 'standard') expect(squeezedByConv, 'squeezes in a conv').toBe(seBlocks);
 }
 
 const maxAbs = (a: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i])); return m; };
@@ -127,7 +134,7 @@ describe('whole networks: engine vs float64 reference', () => {
         for (const backend of BACKENDS) {
           const session = engines.get(backend)!.compile(graph, dims, { optimize: c.optimize });
           try {
-            if (c.optimize) expectOptimized(graph, session.graph, c.config);
+            if (c.optimize) expectOptimized(graph, session.graph, c.config, dims);
             else expect(session.graph.nodes.length).toBe(graph.nodes.length);
             expect(session.outputShape).toEqual(ref.shape);
             const out = session.run(input);

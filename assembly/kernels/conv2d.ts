@@ -21,6 +21,9 @@ const BLOCK_M: i32 = 128;
  *          the group 8 weights; columns past the group's last output channel hold zeros.
  * zero:    at least inC / groups zero floats.
  * act:     activation code (assembly/activation.ts) applied before the store.
+ * means:   0, or [batch, outC] f32 that receives each image's channel means of the output (the
+ *          SE squeeze of this conv's output, summed block by block while the block's output is
+ *          still in cache instead of in a pass over the whole map afterwards).
  * Preconditions: inC and outC divisible by groups; every size >= 1.
  * SIMD build: a single GEMM row (FC at batch 1) runs through gemv, groups of <= 4 output
  * channels through tile4x8GroupPair, everything else through the 4x8 tile below; the scalar
@@ -30,7 +33,7 @@ export function conv2d_f32(
   input: usize, output: usize, weights: usize, zero: usize,
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
   kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32, dilH: i32, dilW: i32,
-  groups: i32, act: i32,
+  groups: i32, act: i32, means: usize,
 ): void {
   const cinG = inC / groups;
   const coutG = outC / groups;
@@ -50,11 +53,13 @@ export function conv2d_f32(
   // image for all 4 pixels of a tile, that is one K run (the 7x7 stem: one run of 21 instead of
   // 7 of 3, 19 -> 29 GFLOP/s; the 3x3 stems of MobileNetV3 and EfficientNet: about 1.1x).
   const rowRuns = groups == 1 && dilW == 1;
+  if (means) memory.fill(means, 0, <usize>(batch * outC) << 2);
   if (ASC_FEATURE_SIMD && pointwise && m == 1) {
     for (let g = 0; g < groups; g++) {
       gemv(input + (<usize>(g * cinG) << 2), output + (<usize>(g * coutG) << 2),
         weights + <usize>(g * panels) * panelBytes, panelBytes, panels, coutG, cinG, act);
     }
+    if (means) memory.copy(means, output, <usize>outC << 2); // one pixel: its own mean
     return;
   }
   // Groups of at most 4 output channels (ResNeXt-50 32x4d's first stage: 4) fill half a panel:
@@ -154,6 +159,35 @@ export function conv2d_f32(
           }
         }
       }
+    }
+    if (means) sumRows(output, means, mb, me, plane, outC);
+  }
+  if (means) {
+    const inv: f32 = 1.0 / <f32>plane;
+    for (let i = 0; i < batch * outC; i++) {
+      const at = means + (<usize>i << 2);
+      store<f32>(at, load<f32>(at) * inv);
+    }
+  }
+}
+
+// Adds output rows [mb, me) (pixels, batch folded in) to their image's channel sums.
+function sumRows(output: usize, sums: usize, mb: i32, me: i32, plane: i32, c: i32): void {
+  const rowBytes = <usize>c << 2;
+  let n = mb / plane, next = (n + 1) * plane; // the image of row mb, and where the next starts
+  for (let r = mb; r < me; r++) {
+    if (r == next) { n++; next += plane; }
+    const row = output + <usize>r * rowBytes, sum = sums + <usize>n * rowBytes;
+    let ch = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; ch + 4 <= c; ch += 4) {
+        const o = <usize>ch << 2;
+        v128.store(sum + o, f32x4.add(v128.load(sum + o), v128.load(row + o)));
+      }
+    }
+    for (; ch < c; ch++) {
+      const o = <usize>ch << 2;
+      store<f32>(sum + o, load<f32>(sum + o) + load<f32>(row + o));
     }
   }
 }

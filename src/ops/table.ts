@@ -14,6 +14,10 @@ export interface Bindings {
   weights: number[]; // one offset per packed block, in the order pack() returned them
   workspace: number;
   zero: number; // at least zeroFloats() zero floats
+  /** conv: where its kernel also writes the channel means of its output ([N, C]), for an SE squeeze. */
+  means?: number;
+  /** se: its squeeze is already there (written by the conv that produced its input). */
+  squeezed?: number;
 }
 
 export interface OpSpec<T extends Node = Node> {
@@ -43,6 +47,9 @@ const nhwc = (s: Shape): [number, number, number, number] =>
 const isDepthwise = (n: Extract<Node, { op: 'conv' }>): boolean =>
   n.group > 1 && n.weight.shape[1] === 1 && n.weight.shape[0] === n.group;
 
+/** Whether a node's kernel can write the channel means of its output (Bindings.means). */
+export const writesMeans = (node: Node): boolean => node.op === 'conv' && !isDepthwise(node);
+
 const conv: OpSpec<Extract<Node, { op: 'conv' }>> = {
   zeroFloats: (n) => n.weight.shape[1],
   pack(n) {
@@ -62,7 +69,7 @@ const conv: OpSpec<Extract<Node, { op: 'conv' }>> = {
         batch, inH, inW, inC, outH, outW, kH, kW, sH, sW, pT, pL, dH, dW, act);
     }
     return k.conv2d_f32.bind(null, b.inputs[0], b.output, b.weights[0], b.zero,
-      batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, pT, pL, dH, dW, n.group, act);
+      batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, pT, pL, dH, dW, n.group, act, b.means ?? 0);
   },
 };
 
@@ -75,7 +82,7 @@ const fc: OpSpec<Extract<Node, { op: 'fc' }>> = {
   bind(n, k, b, [x], out) {
     const act = ACT_CODE[n.act];
     return k.conv2d_f32.bind(null, b.inputs[0], b.output, b.weights[0], b.zero,
-      x[0], 1, 1, x[1], 1, 1, out[1], 1, 1, 1, 1, 0, 0, 1, 1, 1, act);
+      x[0], 1, 1, x[1], 1, 1, out[1], 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0);
   },
 };
 
@@ -152,7 +159,8 @@ const softmax: OpSpec<Extract<Node, { op: 'softmax' }>> = {
 };
 
 // The fused SE block: squeeze into z, FC + act into h, FC + gate into s (both through the GEMM
-// kernel), then scale (+ residual, + ReLU) in one pass. z, h, s live in the op's workspace.
+// kernel), then scale (+ residual, + ReLU) in one pass. z, h, s live in the op's workspace; when
+// the conv before wrote the squeeze (Bindings.squeezed), fc1 reads it from there instead.
 const se: OpSpec<Extract<Node, { op: 'se' }>> = {
   inPlace: [0, 1],
   workspace: (n, [x]) => 4 * x[0] * (2 * x[1] + n.fc1.weight.shape[0]),
@@ -167,12 +175,15 @@ const se: OpSpec<Extract<Node, { op: 'se' }>> = {
   bind(n, k, b, [x]) {
     const [batch, h, w, c] = nhwc(x);
     const hidden = n.fc1.weight.shape[0];
-    const z = b.workspace, hid = z + 4 * batch * c, s = hid + 4 * batch * hidden;
-    const squeeze = k.global_pool_f32.bind(null, b.inputs[0], z, batch, h * w, c, POOL_MODE[n.squeeze]);
+    const hid = b.workspace + 4 * batch * c, s = hid + 4 * batch * hidden;
+    const z = b.squeezed ?? b.workspace;
+    const squeeze = b.squeezed === undefined
+      ? k.global_pool_f32.bind(null, b.inputs[0], z, batch, h * w, c, POOL_MODE[n.squeeze])
+      : () => {};
     const fc1 = k.conv2d_f32.bind(null, z, hid, b.weights[0], b.zero,
-      batch, 1, 1, c, 1, 1, hidden, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.act]);
+      batch, 1, 1, c, 1, 1, hidden, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.act], 0);
     const fc2 = k.conv2d_f32.bind(null, hid, s, b.weights[1], b.zero,
-      batch, 1, 1, hidden, 1, 1, c, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.gate]);
+      batch, 1, 1, hidden, 1, 1, c, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.gate], 0);
     const scale = k.scale_f32.bind(null, b.inputs[0], s, b.inputs[1] ?? 0, b.output,
       batch, h * w, c, n.residualAct === 'relu' ? 1 : 0);
     return () => { squeeze(); fc1(); fc2(); scale(); };

@@ -3,7 +3,7 @@ import { complexity } from '../graph/complexity.js';
 import { valueCount, type Graph, type InputDims, type Node, type Param } from '../graph/ir.js';
 import { optimize } from '../graph/passes/index.js';
 import { inferShapes, numel, type Shape } from '../graph/shapes.js';
-import { opSpec } from '../ops/table.js';
+import { opSpec, writesMeans } from '../ops/table.js';
 import type { Kernels } from '../wasm/abi.js';
 import type { LinearMemory } from './memory.js';
 import { planMemory, type MemoryPlan } from './planner.js';
@@ -59,6 +59,26 @@ function transpose(src: Float32Array, dst: Float32Array, dstOffset: number, [n, 
 }
 
 /**
+ * SE squeezes (average) that the conv producing the SE block's input computes while it writes it
+ * (conv2d_f32's `means`): for each such conv and se node, the [N, C] means both refer to. The
+ * offsets are set once the session's memory is laid out.
+ */
+export function fusedSqueezes(nodes: Node[], shapes: Map<string, Shape>): Map<Node, { bytes: number; offset: number }> {
+  const producer = new Map(nodes.map((n) => [n.output, n]));
+  const fused = new Map<Node, { bytes: number; offset: number }>();
+  for (const node of nodes) {
+    if (node.op !== 'se' || node.squeeze !== 'avg') continue;
+    const conv = producer.get(node.inputs[0]);
+    if (!conv || !writesMeans(conv)) continue;
+    const [n, c] = shapes.get(node.inputs[0])!;
+    const means = fused.get(conv) ?? { bytes: align(4 * n * c), offset: 0 };
+    fused.set(conv, means);
+    fused.set(node, means);
+  }
+  return fused;
+}
+
+/**
  * A graph compiled for one input size: packed weights, a zero row and the activation arena,
  * carved from the engine's memory once; run() only copies the input in, walks the bound kernel
  * calls and copies the output out.
@@ -91,13 +111,15 @@ export class Session {
     const zeroFloats = Math.max(4, ...plan.steps.map((s) => opSpec(s.node).zeroFloats?.(s.node, ins(s.node)) ?? 0));
     const weightBytes = packed.flat().reduce((a, block) => a + align(4 * block.length), 0);
     const zeroBytes = align(4 * zeroFloats);
+    const squeezes = fusedSqueezes(plan.steps.map((st) => st.node), shapes);
+    const meansBytes = [...squeezes.values()].reduce((a, m) => a + m.bytes, 0);
 
     // The arena is free while the weights are packed: the packers' scratch lies there.
     const scratchBytes = Math.max(0, ...packed.flat().map((block) => block.scratchBytes));
-    this.region = mem.alloc(weightBytes + zeroBytes + Math.max(plan.arenaBytes, scratchBytes));
+    this.region = mem.alloc(weightBytes + zeroBytes + meansBytes + Math.max(plan.arenaBytes, scratchBytes));
     try {
       let cursor = this.region;
-      const scratch = this.region + weightBytes + zeroBytes;
+      const scratch = this.region + weightBytes + zeroBytes + meansBytes;
       const weightOffsets = packed.map((blocks) => blocks.map((block) => {
         const offset = cursor;
         block.write({ kernels, memory: mem.memory, offset, scratch });
@@ -106,7 +128,12 @@ export class Session {
       }));
       const zero = cursor;
       mem.f32().fill(0, zero / 4, (zero + zeroBytes) / 4);
-      const arena = zero + zeroBytes;
+      cursor += zeroBytes;
+      for (const m of new Set(squeezes.values())) {
+        m.offset = cursor;
+        cursor += m.bytes;
+      }
+      const arena = cursor;
       const at = (buffer: number) => arena + plan.buffers[buffer].offset;
       this.calls = plan.steps.map((s, i) => opSpec(s.node).bind(s.node, kernels, {
         inputs: s.inputs.map(at),
@@ -114,6 +141,7 @@ export class Session {
         weights: weightOffsets[i],
         workspace: s.workspace === undefined ? 0 : at(s.workspace),
         zero,
+        ...(squeezes.has(s.node) && { [s.node.op === 'se' ? 'squeezed' : 'means']: squeezes.get(s.node)!.offset }),
       }, ins(s.node), shapes.get(s.node.output)!));
       this.inputOffset = at(plan.tensorBuffer.get(graph.input.name)!);
       this.outputOffset = at(plan.tensorBuffer.get(graph.output)!);

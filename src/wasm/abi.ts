@@ -7,7 +7,7 @@ export interface Kernels {
     input: number, output: number, weights: number, zero: number,
     batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
     kH: number, kW: number, strideH: number, strideW: number, padT: number, padL: number,
-    dilH: number, dilW: number, groups: number, act: number,
+    dilH: number, dilW: number, groups: number, act: number, means: number,
   ): void;
   conv2d_dw_f32(
     input: number, output: number, weights: number,

@@ -155,13 +155,21 @@ function runConv(b: KernelBench, cs: ConvCase, seed: number): void {
   const wp = b.packed('weights', convBlock({ values: weight }, bias, o, cg, kH, kW, group));
   const zp = b.input('zero', new Float32Array(cg)); // exactly inC / groups zeros, then NaN guard
   const yp = b.output('output', n * o * oH * oW);
+  const mp = b.output('means', n * o); // every case also asks for the channel means (the SE squeeze)
   b.kernels.conv2d_f32(
     xp, yp, wp, zp, n, h, w, c, oH, oW, o, kH, kW, stride[0], stride[1], pads[0], pads[1], dil[0], dil[1],
-    group, ACT_CODE[act],
+    group, ACT_CODE[act], mp,
   );
   b.check();
   const got = nhwcToNchw(b.read(yp, n * o * oH * oW), ref.shape);
   expectClose(got, ref.data, `${b.backend} ${cs.name}`, ref.shape);
+  const plane = oH * oW;
+  const means = Float64Array.from({ length: n * o }, (_, i) => {
+    let sum = 0;
+    for (let p = 0; p < plane; p++) sum += ref.data[i * plane + p]; // NCHW: image-major, then channel
+    return sum / plane;
+  });
+  expectClose(b.read(mp, n * o), means, `${b.backend} ${cs.name} means`, [n, o]);
 }
 
 describe.each(BACKENDS)('conv2d_f32 (%s)', (backend) => {
@@ -184,7 +192,7 @@ describe.each(BACKENDS)('conv2d_f32 (%s)', (backend) => {
     const wp = bench.packed('weights', convBlock({ values: weight }, bias, o, k, 1, 1, 1));
     const zp = bench.input('zero', new Float32Array(k));
     const yp = bench.output('output', n * o);
-    bench.kernels.conv2d_f32(xp, yp, wp, zp, n, 1, 1, k, 1, 1, o, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE.hardswish);
+    bench.kernels.conv2d_f32(xp, yp, wp, zp, n, 1, 1, k, 1, 1, o, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE.hardswish, 0);
     bench.check();
     expectClose(bench.read(yp, n * o), ref.data, `${backend} fc`, ref.shape);
   });
