@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { InputError, OnnxError } from '../src/errors.js';
+import { GraphError, InputError, OnnxError } from '../src/errors.js';
 import type { Graph, Node, OpType, SeNode } from '../src/graph/ir.js';
 import { Random } from '../src/graph/random.js';
 import { parseNpy } from '../src/io/npy.js';
@@ -212,6 +212,24 @@ describe('PyTorch fixtures', () => {
       expect(ops.se, JSON.stringify(ops)).toBe(SE_BLOCKS[name]);
       expect(ops.mul ?? 0).toBe(0);
       expect(ops.batchnorm ?? 0).toBe(0);
+    });
+
+    test('weights are read from the file bytes at compile: a compiled session keeps its own; detached bytes are an error', () => {
+      const mine = bytes.slice();
+      const [batch, , height, width] = input.shape as Dims;
+      const graph = loadOnnx(mine, { name: `${name}.onnx` });
+      const session = engines.simd.compile(graph, { batch, height, width });
+      try {
+        mine.fill(0); // the caller reuses its buffer: the packed weights are the session's
+        expectClose(session.run(input.data), refs.ort.data, `${name} after the bytes changed`);
+      } finally {
+        session.dispose();
+      }
+      const detached = bytes.slice();
+      const lazy = loadOnnx(detached, { name: `${name}.onnx` });
+      structuredClone(detached.buffer, { transfer: [detached.buffer] }); // e.g. posted to a worker
+      expect(() => engines.simd.compile(lazy, { batch, height, width })).toThrow(GraphError);
+      expect(() => engines.simd.compile(lazy, { batch, height, width })).toThrow(/holds 0 values/);
     });
 
     test('dynamic batch and a non-square input (dim_param N, 3, H, W): batch 2 at 48x80 vs onnxruntime', async () => {
