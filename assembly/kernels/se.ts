@@ -35,7 +35,7 @@ export function scale_f32(
           const off = <usize>ch << 2;
           let v = f32x4.mul(v128.load(x + pix + off), v128.load(sn + off));
           if (hasResidual) v = f32x4.add(v, v128.load(residual + pix + off));
-          if (relu) v = f32x4.max(v, f32x4.splat(0));
+          if (relu) v = f32x4.pmax(v, f32x4.splat(0)); // one instruction; keeps a NaN v (activation.ts)
           v128.store(out + pix + off, v);
         }
       }

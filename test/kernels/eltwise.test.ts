@@ -2,11 +2,11 @@
 // activation code, lengths around the v128 width, values at the knees and in the saturated tails,
 // in place and not.
 
-import { afterEach, beforeAll, describe, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACT_CODE } from '../../src/ops/activation.js';
 import { ACTIVATIONS, type Activation } from '../../src/graph/ir.js';
 import { activationRef, addRef, softmaxRef } from '../reference/kernels.js';
-import { BACKENDS, KernelBench, Random, expectClose, expectCloseEach, normal, uniform } from './harness.js';
+import { BACKENDS, KernelBench, Random, SENTINEL, expectClose, expectCloseEach, normal, uniform } from './harness.js';
 
 /** Element-wise bounds: atol + rtol * |ref|. Tighter than the tensor-wide TOL, per element. */
 const ATOL = 1e-6;
@@ -108,6 +108,18 @@ describe.each(BACKENDS)('eltwise kernels (%s)', (backend) => {
   });
   describe('activation_f32', () => {
     it.each(ACT.map((cs, i) => ({ ...cs, i })))('$name', (cs) => runActivation(bench, cs, 7000 + cs.i));
+  });
+  it.each(ACTIVATIONS)('activation_f32 %s: a NaN input gives NaN, as in PyTorch (the kernel wrote it)', (act) => {
+    const x = Float32Array.from([NaN, 1, NaN, -1, 0, NaN, -5, 7, NaN]); // NaN in every lane and the tail
+    const yp = bench.output('output', x.length);
+    bench.kernels.activation_f32(bench.input('x', x), yp, x.length, ACT_CODE[act]);
+    bench.check();
+    const got = bench.read(yp, x.length);
+    const bits = new Uint32Array(got.buffer);
+    x.forEach((v, i) => {
+      if (Number.isNaN(v)) expect(Number.isNaN(got[i]) && bits[i] !== SENTINEL, `${act} lane ${i}`).toBe(true);
+      else expect(Number.isNaN(got[i]), `${act} lane ${i}`).toBe(false);
+    });
   });
   describe('softmax_f32', () => {
     it.each(SOFTMAX.map((cs, i) => ({ ...cs, i })))('$name', (cs) => runSoftmax(bench, cs, 8000 + cs.i));

@@ -28,7 +28,7 @@ export const TOL = 1e-4;
 /** Floats of guard band on either side of every buffer. */
 const GUARD = 16;
 /** A quiet NaN with a payload no kernel computes: the guard bands and unwritten outputs hold it. */
-const SENTINEL = 0x7fc0beef;
+export const SENTINEL = 0x7fc0beef;
 
 interface Region {
   name: string;

@@ -1,9 +1,9 @@
 // scale_f32 (the SE excitation applied, optionally + residual and ReLU; in place or not)
 // against the float64 reference, in both builds.
 
-import { afterEach, beforeAll, describe, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nchwToNhwc, nhwcToNchw, scaleRef } from '../reference/kernels.js';
-import { BACKENDS, KernelBench, Random, expectClose, normal, uniform } from './harness.js';
+import { BACKENDS, KernelBench, Random, SENTINEL, expectClose, normal, uniform } from './harness.js';
 
 type Alias = 'none' | 'out=x' | 'out=residual';
 
@@ -68,5 +68,20 @@ describe.each(BACKENDS)('scale_f32 (%s)', (backend) => {
 
   it.each(CASES.map((cs, i) => ({ ...cs, i })))('$name', (cs) => {
     runScale(bench, cs, 5000 + cs.i);
+  });
+
+  it('with residual and ReLU, a NaN input gives NaN, as in PyTorch', () => {
+    const c = 9; // two v128 and a scalar tail
+    const x = Float32Array.from({ length: c }, (_, i) => (i % 4 === 1 ? NaN : i - 4));
+    const yp = bench.output('output', c);
+    bench.kernels.scale_f32(bench.input('x', x), bench.input('s', new Float32Array(c).fill(0.5)),
+      bench.input('residual', new Float32Array(c).fill(1)), yp, 1, 1, c, 1);
+    bench.check();
+    const got = bench.read(yp, c);
+    const bits = new Uint32Array(got.buffer);
+    x.forEach((v, i) => {
+      if (Number.isNaN(v)) expect(Number.isNaN(got[i]) && bits[i] !== SENTINEL, `lane ${i}`).toBe(true);
+      else expect(got[i]).toBe(Math.max(0, v * 0.5 + 1));
+    });
   });
 });
