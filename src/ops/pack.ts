@@ -31,13 +31,6 @@ export function packedConvLength(outC: number, inCg: number, kH: number, kW: num
   return group * Math.ceil(outC / group / PANEL) * (PANEL + kH * kW * inCg * PANEL);
 }
 
-/** Copies rows [first, first + count) of a weight (`row` floats each) to byte offset `at` of memory. */
-function copyRows({ values, bytes }: ParamSource, first: number, count: number, row: number, memory: WebAssembly.Memory, at: number): void {
-  if (values) new Float32Array(memory.buffer).set(values.subarray(first * row, (first + count) * row), at / 4);
-  // Wasm memory is little-endian on every host, as raw_data is: the bytes go in as they are.
-  else new Uint8Array(memory.buffer).set(bytes!.subarray(4 * first * row, 4 * (first + count) * row), at);
-}
-
 /**
  * conv2d_f32 layout. weight: [outC, inC / group, kH, kW] (PyTorch/ONNX order), row o times
  * rowScale[o] when given; bias: [outC] or absent. For each group, for each panel of 8 output
@@ -54,14 +47,20 @@ export function convBlock(weight: ParamSource, bias: Float32Array | undefined,
     write({ kernels, memory, offset, scratch }) {
       const biasAt = scratch + 4 * PANEL * row, scaleAt = scratch + rowsBytes;
       const panelBytes = 4 * (PANEL + taps * inCg * PANEL);
+      const { values, bytes, rowScale } = weight;
+      // Views made once: memory does not grow while a block is written.
+      const f32 = new Float32Array(memory.buffer), u8 = new Uint8Array(memory.buffer), f64 = new Float64Array(memory.buffer);
       let dst = offset;
       for (let g = 0; g < group; g++) {
         for (let first = 0; first < coutG; first += PANEL) {
           const o0 = g * coutG + first, n = Math.min(PANEL, coutG - first);
-          copyRows(weight, o0, n, row, memory, scratch);
-          if (bias) new Float32Array(memory.buffer).set(bias.subarray(o0, o0 + n), biasAt / 4);
-          if (weight.rowScale) new Float64Array(memory.buffer).set(weight.rowScale.subarray(o0, o0 + n), scaleAt / 8);
-          kernels.pack_conv_panel_f32(scratch, bias ? biasAt : 0, weight.rowScale ? scaleAt : 0, dst, n, inCg, taps);
+          // The panel's rows into the scratch. Wasm memory is little-endian on every host, as
+          // raw_data is: file bytes go in as they are.
+          if (values) f32.set(values.subarray(o0 * row, (o0 + n) * row), scratch / 4);
+          else u8.set(bytes!.subarray(4 * o0 * row, 4 * (o0 + n) * row), scratch);
+          if (bias) f32.set(bias.subarray(o0, o0 + n), biasAt / 4);
+          if (rowScale) f64.set(rowScale.subarray(o0, o0 + n), scaleAt / 8);
+          kernels.pack_conv_panel_f32(scratch, bias ? biasAt : 0, rowScale ? scaleAt : 0, dst, n, inCg, taps);
           dst += panelBytes;
         }
       }
