@@ -4,10 +4,15 @@ export { conv2d_f32 } from "./kernels/conv2d";
 export { conv2d_dw_f32 } from "./kernels/conv2d_dw";
 export { pool2d_f32, global_pool_f32 } from "./kernels/pool";
 export { scale_f32 } from "./kernels/se";
-export { add_f32, activation_f32, softmax_f32 } from "./kernels/eltwise";
+export { add_f32, activation_f32, softmax_f32, binary_f32 } from "./kernels/eltwise";
 export { pack_conv_panel_f32 } from "./kernels/pack";
 
 /** First byte the host may use: static data (math tables) lies below it. */
 export function heap_base(): usize {
   return __heap_base;
+}
+
+/** Which build this is: 1 for the v128 SIMD build, 0 for scalar (the host checks what it was given). */
+export function build_simd(): i32 {
+  return ASC_FEATURE_SIMD ? 1 : 0;
 }

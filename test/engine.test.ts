@@ -53,11 +53,108 @@ describe('createEngine', () => {
   });
 
   test('bad options and bad modules are typed errors that say what is wrong', async () => {
-    await expect(createEngine({ backend: 'gpu' as never })).rejects.toThrow(/backend must be one of auto, simd, scalar, got 'gpu'/);
+    await expect(createEngine({ backend: 'gpu' as never })).rejects.toThrow(/backend must be one of auto, simd, scalar; got "gpu"/);
     await expect(createEngine({ backend: 'simd', wasm: new Uint8Array([0, 97, 115, 109, 9]) })).rejects.toThrow(WasmError);
     const noKernels = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
-    await expect(createEngine({ backend: 'scalar', wasm: noKernels })).rejects.toThrow(/lacks the exports heap_base, conv2d_f32/);
+    await expect(createEngine({ backend: 'scalar', wasm: noKernels })).rejects.toThrow(/lacks the exports heap_base, build_simd, conv2d_f32/);
     await expect(createEngine({ backend: 'simd', wasm: new Response('', { status: 404 }) })).rejects.toThrow(/HTTP 404/);
+  });
+});
+
+describe('a module handed in as one build is checked to be that build', () => {
+  test('the scalar bytes as the simd build, and the reverse, are WasmErrors; the right ones run', async () => {
+    const simd = readFileSync(wasmUrl('simd')), scalar = readFileSync(wasmUrl('scalar'));
+    await expect(createEngine({ backend: 'simd', wasm: { simd: scalar } })).rejects.toThrow(WasmError);
+    await expect(createEngine({ backend: 'simd', wasm: { simd: scalar } })).rejects.toThrow(/the module given as the simd build is the scalar build/);
+    await expect(createEngine({ backend: 'scalar', wasm: simd })).rejects.toThrow(/the module given as the scalar build is the simd build/);
+    await expect(createEngine({ backend: 'simd', wasm: await WebAssembly.compile(scalar) })).rejects.toThrow(/is the scalar build/);
+    expect((await createEngine({ backend: 'scalar', wasm: { scalar } })).backend).toBe('scalar');
+  });
+});
+
+describe('string options are checked at run time: an unknown name never runs as something else', () => {
+  const b = () => new GraphBuilder('t', 'x', 4);
+  test.each([
+    ['activation gelu', () => b().activation('x', 'gelu' as never), /activation must be one of none, relu, relu6, sigmoid, hardsigmoid, silu, hardswish, tanh; got "gelu"/],
+    ['activation Relu (case matters)', () => b().activation('x', 'Relu' as never), /got "Relu"/],
+    ['activation leakyrelu', () => b().activation('x', 'leakyrelu' as never), /got "leakyrelu"/],
+    ['conv act GELU', () => b().conv('x', 4, { kernel: 1, act: 'GELU' as never }), /conv act must be one of none, relu,.*; got "GELU"/],
+    ['sum act', () => { const g = b(); g.sum('x', 'x', 'elu' as never); }, /sum act must be one of/],
+    ['globalPool mean', () => b().globalPool('x', 'mean' as never), /globalPool mode must be one of avg, max; got "mean"/],
+    ['globalPool AVG', () => b().globalPool('x', 'AVG' as never), /got "AVG"/],
+    ['pool mode', () => b().pool('x', 'average' as never, { kernel: 2 }), /pool mode must be one of max, avg; got "average"/],
+    ['squeezeExcite gate', () => b().squeezeExcite('x', 2, { gate: 'swish' as never }), /squeezeExcite gate must be one of/],
+    ['squeezeExcite squeeze', () => b().squeezeExcite('x', 2, { squeeze: 'mean' as never }), /squeezeExcite squeeze must be one of avg, max/],
+    ['squeezeExcite as', () => b().squeezeExcite('x', 2, { as: 'linear' as never }), /squeezeExcite as must be one of fc, conv/],
+  ])('GraphBuilder: %s', (_name, call, message) => {
+    expect(call).toThrow(OptionError);
+    expect(call).toThrow(message);
+  });
+
+  test('fc act on a real tensor', () => {
+    const g = b();
+    const f = g.flatten(g.globalPool('x'));
+    expect(() => g.fc(f, 2, { act: 'softmax' as never })).toThrow(/fc act must be one of none, relu/);
+  });
+
+  test('createEngine backend', async () => {
+    await expect(createEngine({ backend: 'SIMD' as never })).rejects.toThrow(/backend must be one of auto, simd, scalar; got "SIMD"/);
+    await expect(createEngine({ backend: 3 as never })).rejects.toThrow(/backend must be one of auto, simd, scalar; got 3/);
+  });
+
+  test('a hand-made graph whose node holds an unknown activation, pool mode or op is a GraphError', async () => {
+    const engine = await createEngine();
+    const g = b();
+    const graph = g.build(g.activation('x', 'relu'));
+    const withNode = (change: object) => ({ ...graph, nodes: [{ ...graph.nodes[0], ...change }] }) as never;
+    expect(() => engine.compile(withNode({ act: 'gelu' }))).toThrow(GraphError);
+    expect(() => engine.compile(withNode({ act: 'gelu' }))).toThrow(/node 'relu_0' \(activation\): act must be one of none, relu, .*; got "gelu"/);
+    expect(() => engine.compile(withNode({ op: 'gelu' }))).toThrow(/node 'relu_0': unknown op "gelu"; ops: conv, batchnorm/);
+    const pooled = new GraphBuilder('p', 'x', 4);
+    const pg = pooled.build(pooled.globalPool('x'));
+    expect(() => engine.compile({ ...pg, nodes: [{ ...pg.nodes[0], mode: 'mean' }] } as never)).toThrow(/mode must be one of avg, max; got "mean"/);
+    engine.dispose();
+  });
+});
+
+describe('bad arguments are typed errors', () => {
+  test('createEngine(null), compile(undefined), compile(graph, null), a plain Array weight, an unknown builder tensor', async () => {
+    await expect(createEngine(null as never)).rejects.toThrow(OptionError);
+    await expect(createEngine(null as never)).rejects.toThrow(/createEngine options must be an object, got null/);
+    const engine = await createEngine();
+    expect(() => engine.compile(undefined as never)).toThrow(GraphError);
+    expect(() => engine.compile(undefined as never)).toThrow(/compile expects a Graph .* got undefined/);
+    expect(() => engine.compile({ nodes: 'x' } as never)).toThrow(/compile expects a Graph/);
+    expect(() => engine.compile(smallNet(), null as never)).toThrow(/compile dims must be an object, got null/);
+    expect(() => engine.compile(smallNet(), {}, null as never)).toThrow(/compile options must be an object, got null/);
+    const net = smallNet();
+    const conv = net.nodes.find((n) => n.op === 'conv')!;
+    if (conv.op !== 'conv') throw new Error('no conv');
+    conv.weight = { shape: conv.weight.shape, data: Array.from(conv.weight.data!) as never };
+    expect(() => engine.compile(net)).toThrow(GraphError);
+    expect(() => engine.compile(net)).toThrow(/weight data must be a Float32Array, got Array/);
+    expect(() => new GraphBuilder('t', 'x', 3).conv('y', 4, { kernel: 1 })).toThrow(GraphError);
+    expect(() => new GraphBuilder('t', 'x', 3).conv('y', 4, { kernel: 1 })).toThrow(/builder: unknown tensor 'y'; tensors so far: x/);
+    engine.dispose();
+  });
+
+  test('a Float32Array from another realm (vm) is accepted as input and as a weight', async () => {
+    const { runInNewContext } = await import('node:vm');
+    const engine = await createEngine();
+    const net = smallNet();
+    const session = engine.compile(net, { height: 16, width: 16 });
+    const x = input(3 * 16 * 16);
+    const foreign = runInNewContext('new Float32Array(n)', { n: x.length }) as Float32Array;
+    expect(foreign instanceof Float32Array).toBe(false);
+    foreign.set(x);
+    expect(session.run(foreign)).toEqual(session.run(x));
+    const conv = net.nodes.find((n) => n.op === 'conv')!;
+    if (conv.op !== 'conv') throw new Error('no conv');
+    const w = runInNewContext('new Float32Array(n)', { n: conv.weight.data!.length }) as Float32Array;
+    w.set(conv.weight.data!);
+    conv.weight = { shape: conv.weight.shape, data: w };
+    expect(engine.compile(net, { height: 16, width: 16 }).run(x)).toEqual(session.run(x));
+    engine.dispose();
   });
 });
 

@@ -47,3 +47,66 @@ export function softmax_f32(x: usize, out: usize, rows: i32, cols: i32): void {
     for (let i = 0; i < cols; i++) store<f32>(dst + (<usize>i << 2), load<f32>(dst + (<usize>i << 2)) * inv);
   }
 }
+
+/** Operation codes of binary_f32 (src/ops/table.ts mirrors them). */
+export const BINARY_ADD: i32 = 0;
+export const BINARY_SUB: i32 = 1;
+export const BINARY_MUL: i32 = 2;
+export const BINARY_DIV: i32 = 3;
+
+// @ts-ignore: decorator
+@inline function apply(x: f32, y: f32, op: i32): f32 {
+  switch (op) {
+    case BINARY_SUB: return x - y;
+    case BINARY_MUL: return x * y;
+    case BINARY_DIV: return x / y;
+    default: return x + y;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function applyV(x: v128, y: v128, op: i32): v128 {
+  switch (op) {
+    case BINARY_SUB: return f32x4.sub(x, y);
+    case BINARY_MUL: return f32x4.mul(x, y);
+    case BINARY_DIV: return f32x4.div(x, y);
+    default: return f32x4.add(x, y);
+  }
+}
+
+/**
+ * out = act(a (op) b) with numpy broadcasting, over an output of dims n0 x n1 x n2 x n3 stored
+ * contiguously in that order (the host maps logical shapes to memory order: NHWC for rank 4).
+ * a0..a3 and b0..b3 are each operand's strides in floats along those dims, 0 where it is
+ * broadcast. The innermost dim runs on v128 when each operand's stride there is 0 or 1.
+ * out may alias an operand whose strides equal the output's.
+ */
+export function binary_f32(a: usize, b: usize, out: usize, op: i32, act: i32,
+  n0: i32, n1: i32, n2: i32, n3: i32,
+  a0: i32, a1: i32, a2: i32, a3: i32, b0: i32, b1: i32, b2: i32, b3: i32): void {
+  let o = out;
+  for (let i0 = 0; i0 < n0; i0++) {
+    for (let i1 = 0; i1 < n1; i1++) {
+      for (let i2 = 0; i2 < n2; i2++) {
+        const pa = a + (<usize>(i0 * a0 + i1 * a1 + i2 * a2) << 2);
+        const pb = b + (<usize>(i0 * b0 + i1 * b1 + i2 * b2) << 2);
+        let i = 0;
+        if (ASC_FEATURE_SIMD) {
+          if ((a3 == 0 || a3 == 1) && (b3 == 0 || b3 == 1)) {
+            const sa = f32x4.splat(load<f32>(pa)), sb = f32x4.splat(load<f32>(pb));
+            for (; i + 4 <= n3; i += 4) {
+              const x = a3 ? v128.load(pa + (<usize>i << 2)) : sa;
+              const y = b3 ? v128.load(pb + (<usize>i << 2)) : sb;
+              v128.store(o + (<usize>i << 2), activateV(applyV(x, y, op), act));
+            }
+          }
+        }
+        for (; i < n3; i++) {
+          const x = load<f32>(pa + (<usize>(i * a3) << 2)), y = load<f32>(pb + (<usize>(i * b3) << 2));
+          store<f32>(o + (<usize>i << 2), activate(apply(x, y, op), act));
+        }
+        o += <usize>n3 << 2;
+      }
+    }
+  }
+}

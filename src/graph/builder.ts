@@ -1,4 +1,6 @@
-import type { Activation, Graph, Node, Param } from './ir.js';
+import { GraphError } from '../errors.js';
+import { oneOf } from '../options.js';
+import { ACTIVATIONS, type Activation, type Graph, type Node, type Param } from './ir.js';
 import { Random } from './random.js';
 
 export interface BuilderOptions {
@@ -58,7 +60,7 @@ export class GraphBuilder {
 
   channelsOf(tensor: string): number {
     const c = this.channels.get(tensor);
-    if (c === undefined) throw new Error(`builder: unknown tensor '${tensor}'`);
+    if (c === undefined) throw new GraphError(`builder: unknown tensor '${tensor}'; tensors so far: ${[...this.channels.keys()].join(', ')}`);
     return c;
   }
 
@@ -79,6 +81,7 @@ export class GraphBuilder {
   }
 
   conv(x: string, outC: number, o: ConvOptions): string {
+    const act = oneOf('conv act', o.act, ACTIVATIONS, 'none');
     const [kH, kW] = pair(o.kernel);
     const group = o.group ?? 1;
     const inCg = this.channelsOf(x) / group;
@@ -88,8 +91,7 @@ export class GraphBuilder {
       op: 'conv', name, inputs: [x], output: name,
       weight: this.param([outC, inCg, kH, kW], (r) => r.normal() * std),
       bias: o.bias ? this.param([outC], (r) => (o.biasMean ?? 0) + 0.1 * r.normal()) : undefined,
-      stride: pair(o.stride ?? 1), pads: pads(o.pad), dilation: pair(o.dilation ?? 1), group,
-      act: o.act ?? 'none',
+      stride: pair(o.stride ?? 1), pads: pads(o.pad), dilation: pair(o.dilation ?? 1), group, act,
     }, outC);
   }
 
@@ -110,12 +112,14 @@ export class GraphBuilder {
   }
 
   activation(x: string, act: Activation): string {
+    oneOf('activation', act, ACTIVATIONS);
     if (act === 'none') return x;
     const name = this.fresh(act);
     return this.add({ op: 'activation', name, inputs: [x], output: name, act }, this.channelsOf(x));
   }
 
   sum(a: string, b: string, act: Activation = 'none'): string {
+    oneOf('sum act', act, ACTIVATIONS);
     const name = this.fresh('add');
     return this.add({ op: 'add', name, inputs: [a, b], output: name, act }, this.channelsOf(a));
   }
@@ -126,6 +130,7 @@ export class GraphBuilder {
   }
 
   pool(x: string, mode: 'max' | 'avg', o: PoolOptions): string {
+    oneOf('pool mode', mode, ['max', 'avg']);
     const name = this.fresh(`${mode}pool`);
     return this.add({
       op: 'pool', name, inputs: [x], output: name, mode,
@@ -135,6 +140,7 @@ export class GraphBuilder {
   }
 
   globalPool(x: string, mode: 'avg' | 'max' = 'avg'): string {
+    oneOf('globalPool mode', mode, ['avg', 'max']);
     const name = this.fresh(`global${mode}pool`);
     return this.add({ op: 'globalpool', name, inputs: [x], output: name, mode }, this.channelsOf(x));
   }
@@ -147,13 +153,14 @@ export class GraphBuilder {
   /** `gain` scales the He-normal weights; `biasMean` centres the random bias. */
   fc(x: string, outK: number, o: { bias?: boolean; act?: Activation; gain?: number; biasMean?: number } = {}): string {
     const k = this.channelsOf(x);
+    const act = oneOf('fc act', o.act, ACTIVATIONS, 'none');
     const std = (o.gain ?? 1) * Math.sqrt(2 / k);
     const name = this.fresh('fc');
     return this.add({
       op: 'fc', name, inputs: [x], output: name,
       weight: this.param([outK, k], (r) => r.normal() * std),
       bias: (o.bias ?? true) ? this.param([outK], (r) => (o.biasMean ?? 0) + 0.1 * r.normal()) : undefined,
-      act: o.act ?? 'none',
+      act,
     }, outK);
   }
 
@@ -171,16 +178,19 @@ export class GraphBuilder {
     squeeze?: 'avg' | 'max'; act?: Activation; gate?: Activation; bias?: boolean; as?: 'fc' | 'conv';
   } = {}): string {
     const c = this.channelsOf(x);
+    const squeeze = oneOf('squeezeExcite squeeze', o.squeeze, ['avg', 'max'], 'avg');
+    const act = oneOf('squeezeExcite act', o.act, ACTIVATIONS, 'relu');
+    const gate = oneOf('squeezeExcite gate', o.gate, ACTIVATIONS, 'sigmoid');
+    const as = oneOf('squeezeExcite as', o.as, ['fc', 'conv'], 'fc');
     const bias = o.bias ?? true;
-    const linear = (t: string, outK: number, gain = 1, biasMean = 0) => (o.as === 'conv'
+    const linear = (t: string, outK: number, gain = 1, biasMean = 0) => (as === 'conv'
       ? this.conv(t, outK, { kernel: 1, bias, gain, biasMean })
       : this.fc(t, outK, { bias, gain, biasMean }));
-    let s = this.globalPool(x, o.squeeze ?? 'avg');
-    if (o.as !== 'conv') s = this.flatten(s);
-    s = this.activation(linear(s, hidden), o.act ?? 'relu');
+    let s = this.globalPool(x, squeeze);
+    if (as !== 'conv') s = this.flatten(s);
+    s = this.activation(linear(s, hidden), act);
     // An unbounded gate (relu) would let random weights scale every block by a factor that grows
     // with its input, and deep random nets overflow (SE-ResNet-152 reached inf): start it near 1.
-    const gate = o.gate ?? 'sigmoid';
     const unbounded = gate === 'relu' || gate === 'none';
     s = linear(s, c, unbounded ? 0.002 : 1, unbounded ? 1 : 0);
     s = this.activation(s, gate);

@@ -8,6 +8,11 @@ export type Activation =
 export const ACTIVATIONS: readonly Activation[] =
   ['none', 'relu', 'relu6', 'sigmoid', 'hardsigmoid', 'silu', 'hardswish', 'tanh'];
 
+/** Every op type of the IR (the op table has one entry each). */
+export const OP_TYPES = [
+  'conv', 'batchnorm', 'activation', 'add', 'mul', 'binary', 'pool', 'globalpool', 'flatten', 'reshape', 'fc', 'softmax', 'se',
+] as const;
+
 /** A parameter tensor. `data` is absent in a structure-only graph (counting needs shapes only). */
 export interface Param {
   shape: number[];
@@ -115,9 +120,28 @@ export interface AddNode extends NodeBase {
   act: Activation;
 }
 
-/** x [N, C, H, W] times s [N, C] or [N, C, 1, 1], broadcast over H and W: the SE scale. */
+/**
+ * x [N, C, H, W] times s [N, C] or [N, C, 1, 1], s[n, c] scaling channel c of image n: the SE
+ * scale. Not numpy broadcasting ([N, C] would align with [H, W] there): that is 'binary'.
+ */
 export interface MulNode extends NodeBase {
   op: 'mul';
+}
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+
+export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div'];
+
+/**
+ * a (op) b with ONNX (numpy) broadcasting: shapes aligned on the right, each dimension equal or 1;
+ * then `act`. Each operand is a computed tensor (in `inputs`, in order) or a constant: with
+ * `constant`, `inputs` holds the one computed operand and the constant stands at `constant.at`.
+ */
+export interface BinaryNode extends NodeBase {
+  op: 'binary';
+  kind: BinaryOp;
+  constant?: { at: 0 | 1; value: Param };
+  act: Activation;
 }
 
 export interface PoolNode extends NodeBase {
@@ -177,7 +201,7 @@ export interface SeNode extends NodeBase {
 }
 
 export type Node =
-  | ConvNode | BatchNormNode | ActivationNode | AddNode | MulNode | PoolNode | GlobalPoolNode
+  | ConvNode | BatchNormNode | ActivationNode | AddNode | MulNode | BinaryNode | PoolNode | GlobalPoolNode
   | FlattenNode | ReshapeNode | FcNode | SoftmaxNode | SeNode;
 
 export type OpType = Node['op'];

@@ -1,5 +1,6 @@
 import { GraphError } from '../errors.js';
-import { valueCount, type Graph, type InputDims, type Node, type Param } from './ir.js';
+import { describe, isFloat32Array } from '../options.js';
+import { ACTIVATIONS, BINARY_OPS, OP_TYPES, valueCount, type Graph, type InputDims, type Node, type Param } from './ir.js';
 
 export type Shape = number[];
 
@@ -26,6 +27,12 @@ function expectRank(node: Node, shape: Shape, rank: number, what = 'input'): voi
 
 function expectParam(node: Node, param: Param | undefined, shape: Shape, what: string): void {
   if (!param) return;
+  if (typeof param !== 'object' || !Array.isArray(param.shape)) fail(node, `${what} must be a { shape, data } parameter, got ${describe(param)}`);
+  // data is read through a getter for lazy parameters: look at it only when it is a plain field.
+  const own = Object.getOwnPropertyDescriptor(param, 'data');
+  if (own && 'value' in own && own.value !== undefined && !isFloat32Array(own.value)) {
+    fail(node, `${what} data must be a Float32Array, got ${describe(own.value)}`);
+  }
   if (param.shape.join() !== shape.join()) {
     fail(node, `${what} has shape [${param.shape}], expected [${shape}]`);
   }
@@ -35,8 +42,48 @@ function expectParam(node: Node, param: Param | undefined, shape: Shape, what: s
   }
 }
 
+/** A node's string fields hold one of their accepted values (hand-made graphs have no type checks). */
+function checkChoices(node: Node): void {
+  const choice = (field: string, value: unknown, accepted: readonly string[]) => {
+    if (!accepted.includes(value as string)) fail(node, `${field} must be one of ${accepted.join(', ')}; got ${JSON.stringify(value)}`);
+  };
+  if (!OP_TYPES.includes(node.op)) {
+    throw new GraphError(`node '${node.name}': unknown op ${JSON.stringify(node.op)}; ops: ${OP_TYPES.join(', ')}`);
+  }
+  if ('act' in node) choice('act', node.act, ACTIVATIONS);
+  switch (node.op) {
+    case 'pool': choice('mode', node.mode, ['max', 'avg']); break;
+    case 'globalpool': choice('mode', node.mode, ['avg', 'max']); break;
+    case 'binary': choice('kind', node.kind, BINARY_OPS); break;
+    case 'se':
+      choice('squeeze', node.squeeze, ['avg', 'max']);
+      choice('gate', node.gate, ACTIVATIONS);
+      choice('residualAct', node.residualAct, ['none', 'relu']);
+      break;
+  }
+}
+
+/** numpy's broadcast of two shapes (aligned on the right, each dimension equal or 1), or undefined. */
+export function broadcastShapes(a: Shape, b: Shape): Shape | undefined {
+  const rank = Math.max(a.length, b.length);
+  const out: Shape = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1, db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) return undefined;
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** The shapes of a binary node's operands, in order (the constant at its place). */
+export function binaryOperands(node: Extract<Node, { op: 'binary' }>, ins: Shape[]): [Shape, Shape] {
+  if (!node.constant) return [ins[0], ins[1]];
+  return node.constant.at === 0 ? [node.constant.value.shape, ins[0]] : [ins[0], node.constant.value.shape];
+}
+
 /** The output shape of one node, given its inputs' shapes; throws GraphError naming the node. */
 export function inferNode(node: Node, ins: Shape[]): Shape {
+  checkChoices(node);
   const [x] = ins;
   switch (node.op) {
     case 'conv': {
@@ -73,6 +120,20 @@ export function inferNode(node: Node, ins: Shape[]): Shape {
       const ok = (s.length === 2 || (s.length === 4 && s[2] === 1 && s[3] === 1)) && s[0] === x[0] && s[1] === x[1];
       if (!ok) fail(node, `scale [${s}] does not broadcast over [${x}] by channel`);
       return x;
+    }
+    case 'binary': {
+      const expected = node.constant ? 1 : 2;
+      if (ins.length !== expected) fail(node, `takes ${expected} computed input${expected > 1 ? 's' : ''}${node.constant ? ' and a constant' : ''}, got ${ins.length}`);
+      if (node.constant) {
+        if (node.constant.at !== 0 && node.constant.at !== 1) fail(node, `constant.at must be 0 or 1, got ${node.constant.at}`);
+        expectParam(node, node.constant.value, node.constant.value.shape, 'constant');
+      }
+      const [a, b] = binaryOperands(node, ins);
+      const out = broadcastShapes(a, b);
+      if (!out) fail(node, `shapes [${a}] and [${b}] do not broadcast`);
+      // Memory layouts exist for ranks up to 4 (rank 4 is NHWC, the rest row-major).
+      if (out.length > 4) fail(node, `broadcast result [${out}] has rank ${out.length}; at most 4 is supported`);
+      return out;
     }
     case 'pool': {
       expectRank(node, x, 4);

@@ -2,6 +2,7 @@
 // ResNet-50, SE-ResNet-50/101/152, SE-ResNeXt-50/101 (32x4d), and the paper's ablations
 // (reduction ratio, SE placement, squeeze, gate) as options.
 import { OptionError } from '../errors.js';
+import { oneOf } from '../options.js';
 import { GraphBuilder, type BuilderOptions } from '../graph/builder.js';
 import type { Activation, Graph } from '../graph/ir.js';
 
@@ -53,14 +54,6 @@ export interface ResNetConfig extends ResNetOptions {
 
 const EXPANSION = 4;
 const SE_KEYS = ['reduction', 'placement', 'squeeze', 'gate', 'fcBias'] as const;
-
-function oneOf<T extends string>(key: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (!allowed.includes(value)) {
-    throw new OptionError(`${key} must be one of ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
 
 function positiveInt(key: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;

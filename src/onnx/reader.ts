@@ -2,7 +2,7 @@
 // size while reading, so that broadcasts can be told apart and the Shape/Gather/Unsqueeze/Concat
 // chains PyTorch writes for `x.view(n, c, 1, 1)` fold into constants; the batch stays symbolic.
 import { OnnxError } from '../errors.js';
-import { lazyParam, type Activation, type Graph, type Node, type Param } from '../graph/ir.js';
+import { lazyParam, type Activation, type BinaryOp, type Graph, type Node, type Param } from '../graph/ir.js';
 import { inferNode, type Shape } from '../graph/shapes.js';
 import { ModelProto, DATA_TYPE_NAMES, type AttributeMsg, type GraphMsg, type ModelMsg, type NodeMsg } from './schema.js';
 import { readTensor, type Constant } from './tensors.js';
@@ -181,45 +181,10 @@ const CONVERTERS: Record<string, Converter> = {
     if (lo === 0 && (hi === undefined || hi === Infinity)) return activation('relu')(ctx, node, where);
     throw new OnnxError(`${where}: Clip to [${lo ?? '-inf'}, ${hi ?? 'inf'}] is not supported (only ReLU6 [0, 6] and [0, inf))`);
   },
-  Mul(ctx, node, where) {
-    const a = tensorIn(ctx, node, 0, where), b = tensorIn(ctx, node, 1, where);
-    const out = outName(node, where);
-    // x * sigmoid(x) is SiLU, x * hardsigmoid(x) is hard-swish (how PyTorch exports them).
-    for (const [x, g] of [[a, b], [b, a]]) {
-      const gate = ctx.activations.get(g.name);
-      const fused = gate?.input === x.name ? { sigmoid: 'silu', hardsigmoid: 'hardswish' }[gate.act as 'sigmoid'] : undefined;
-      if (fused) {
-        emit(ctx, { op: 'activation', name: node.name || out, inputs: [x.name], output: out, act: fused as Activation }, where);
-        return;
-      }
-    }
-    // The SE scale: one side is [N, C, H, W], the other [N, C] or [N, C, 1, 1].
-    const isScale = (s: Shape, x: Shape) => x.length === 4 && s[0] === x[0] && s[1] === x[1] && s.slice(2).every((d) => d === 1) && s.length <= 4;
-    const [x, s] = isScale(b.shape, a.shape) ? [a, b] : isScale(a.shape, b.shape) ? [b, a] : [undefined, undefined];
-    if (!x || !s) throw new OnnxError(`${where}: Mul of [${a.shape}] and [${b.shape}] is not supported (only x * sigmoid(x), x * hardsigmoid(x) and a per-channel scale)`);
-    let scale = s.name;
-    if (s.shape.length === 4) {
-      scale = `${out}/scale`;
-      emit(ctx, { op: 'flatten', name: scale, inputs: [s.name], output: scale }, where);
-    }
-    emit(ctx, { op: 'mul', name: node.name || out, inputs: [x.name, scale], output: out }, where);
-  },
-  Add(ctx, node, where) {
-    const a = input(ctx, node, 0, where), b = input(ctx, node, 1, where);
-    const out = outName(node, where);
-    // MatMul + Add (a bias): fold the constant into the FC before it.
-    for (const [t, c] of [[a, b], [b, a]]) {
-      const prev = t.kind === 'tensor' ? ctx.nodes.find((n) => n.output === t.name) : undefined;
-      // Only when this Add is the MatMul's one reader: the bias goes into the FC's own output.
-      const only = t.kind === 'tensor' && node.input?.includes(t.name) && ctx.uses.get(t.name) === 1;
-      if (c.kind === 'const' && prev?.op === 'fc' && only && !prev.bias && c.c.type === 'float' && c.c.values.length === prev.weight.shape[0]) {
-        prev.bias = { shape: [c.c.values.length], data: c.c.values as Float32Array };
-        return alias(ctx, node, t, where);
-      }
-    }
-    if (a.kind !== 'tensor' || b.kind !== 'tensor') throw new OnnxError(`${where}: Add of a tensor and a constant is only supported as the bias of a MatMul that nothing else reads`);
-    emit(ctx, { op: 'add', name: node.name || out, inputs: [a.name, b.name], output: out, act: 'none' }, where);
-  },
+  Add: binary('add'),
+  Sub: binary('sub'),
+  Mul: binary('mul'),
+  Div: binary('div'),
   MaxPool: (ctx, node, where) => pool(ctx, node, where, 'max'),
   AveragePool: (ctx, node, where) => pool(ctx, node, where, 'avg'),
   GlobalAveragePool: (ctx, node, where) => globalPool(ctx, node, where, 'avg'),
@@ -281,7 +246,7 @@ const CONVERTERS: Record<string, Converter> = {
     let bias: Param | undefined;
     if (node.input?.[2]) {
       const c = constIn(ctx, node, 2, where, 'float');
-      if (c.values.length !== o && c.values.length !== 1) throw new OnnxError(`${where}: bias of ${c.values.length} values does not broadcast to ${o} outputs`);
+      if (!rowBroadcast(c.dims, o)) throw new OnnxError(`${where}: bias of dims [${c.dims}] does not broadcast to [N, ${o}] independently of the batch`);
       bias = { shape: [o], data: Float32Array.from({ length: o }, (_, i) => beta * c.values[c.values.length === 1 ? 0 : i]) };
     }
     const out = outName(node, where);
@@ -341,6 +306,79 @@ const CONVERTERS: Record<string, Converter> = {
     throw new OnnxError(`${where}: Cast to ${DATA_TYPE_NAMES[to] ?? to} is not supported`);
   },
 };
+
+/** Whether constant dims broadcast against [N, k] to [N, k] without depending on N: [], [k'], [1, k'] with k' in {1, k}. */
+const rowBroadcast = (dims: number[], k: number) =>
+  dims.length <= 2 && (dims.length < 2 || dims[0] === 1) && [undefined, 1, k].includes(dims.at(-1));
+
+/**
+ * Add, Sub, Mul, Div. Forms the engine runs faster are matched on full shapes first: x * sigmoid(x)
+ * (SiLU), x * hardsigmoid(x) (hard-swish), the SE scale x [N, C, H, W] * s [N, C, 1, 1], a
+ * MatMul's bias, a residual sum of two tensors of one shape. Anything else runs as a 'binary'
+ * node with ONNX's (numpy) broadcasting: shapes aligned on the right, so that an [N, C] gate
+ * times [N, C, H, W] scales along W, as onnxruntime and PyTorch do, not by channel.
+ */
+function binary(kind: BinaryOp): Converter {
+  return (ctx, node, where) => {
+    const a = input(ctx, node, 0, where), b = input(ctx, node, 1, where);
+    const out = outName(node, where);
+    const name = node.name || out;
+    if (a.kind === 'const' && b.kind === 'const') return alias(ctx, node, { kind: 'const', c: foldConstants(a.c, b.c, kind, where) }, where);
+    if (kind === 'mul' && a.kind === 'tensor' && b.kind === 'tensor') {
+      for (const [x, g] of [[a, b], [b, a]]) {
+        const gate = ctx.activations.get(g.name);
+        const fused = gate?.input === x.name ? { sigmoid: 'silu', hardsigmoid: 'hardswish' }[gate.act as 'sigmoid'] : undefined;
+        if (fused) return emit(ctx, { op: 'activation', name, inputs: [x.name], output: out, act: fused as Activation }, where);
+      }
+      // Both are computed, so dimension 0 of each is the batch (a symbolic one stays equal).
+      const isScale = (s: Shape, x: Shape) => x.length === 4 && s.length === 4 && s[0] === x[0] && s[1] === x[1] && s[2] === 1 && s[3] === 1;
+      const [x, s] = isScale(b.shape, a.shape) ? [a, b] : isScale(a.shape, b.shape) ? [b, a] : [];
+      if (x && s && x.shape.join() !== s.shape.join()) {
+        const scale = `${out}/scale`;
+        emit(ctx, { op: 'flatten', name: scale, inputs: [s.name], output: scale }, where);
+        return emit(ctx, { op: 'mul', name, inputs: [x.name, scale], output: out }, where);
+      }
+    }
+    if (kind === 'add') {
+      // MatMul + Add (a bias): the constant goes into the FC before it, when this Add is that
+      // FC's one reader and the constant broadcasts along the rows only.
+      for (const [t, c] of [[a, b], [b, a]]) {
+        const prev = t.kind === 'tensor' ? ctx.nodes.find((n) => n.output === t.name) : undefined;
+        const only = t.kind === 'tensor' && ctx.uses.get(t.name) === 1;
+        if (c.kind === 'const' && prev?.op === 'fc' && only && !prev.bias && c.c.type === 'float' && c.c.values.length === prev.weight.shape[0] && rowBroadcast(c.c.dims, prev.weight.shape[0])) {
+          prev.bias = { shape: [c.c.values.length], data: c.c.values as Float32Array };
+          return alias(ctx, node, t, where);
+        }
+      }
+      if (a.kind === 'tensor' && b.kind === 'tensor' && a.shape.join() === b.shape.join()) {
+        return emit(ctx, { op: 'add', name, inputs: [a.name, b.name], output: out, act: 'none' }, where);
+      }
+    }
+    const at = a.kind === 'const' ? 0 : b.kind === 'const' ? 1 : undefined;
+    if (at === undefined) {
+      return emit(ctx, { op: 'binary', name, kind, inputs: [(a as { name: string }).name, (b as { name: string }).name], output: out, act: 'none' }, where);
+    }
+    const c = constIn(ctx, node, at, where, 'float');
+    const t = tensorIn(ctx, node, 1 - at, where);
+    emit(ctx, { op: 'binary', name, kind, inputs: [t.name], constant: { at: at as 0 | 1, value: param(c) }, output: out, act: 'none' }, where);
+  };
+}
+
+/** A binary op on two constants (shape arithmetic), folded while reading: one side a single value or both of one shape. */
+function foldConstants(a: Constant, b: Constant, kind: BinaryOp, where: string): Constant {
+  const n = Math.max(a.values.length, b.values.length);
+  const same = a.dims.join() === b.dims.join();
+  if (!same && a.values.length !== 1 && b.values.length !== 1) throw new OnnxError(`${where}: ${kind} of constants of dims [${a.dims}] and [${b.dims}] is not supported (only one of one value, or both of one shape)`);
+  if (a.type !== b.type) throw new OnnxError(`${where}: ${kind} of a float and an integer constant`);
+  const at = (c: Constant, i: number) => c.values[c.values.length === 1 ? 0 : i];
+  const dims = a.values.length >= b.values.length ? a.dims : b.dims;
+  const values = Array.from({ length: n }, (_, i) => {
+    const x = at(a, i), y = at(b, i);
+    const v = kind === 'add' ? x + y : kind === 'sub' ? x - y : kind === 'mul' ? x * y : x / y;
+    return a.type === 'int' ? Math.trunc(v) : v;
+  });
+  return a.type === 'int' ? { dims, values, type: 'int' } : { dims, values: Float32Array.from(values), type: 'float' };
+}
 
 function pool(ctx: Context, node: NodeMsg, where: string, mode: 'max' | 'avg'): void {
   const x = tensorIn(ctx, node, 0, where);

@@ -177,6 +177,13 @@ export function saveOnnx(graph: Graph, options: SaveOptions = {}): Uint8Array {
         add(n.name, 'Mul', [x, rank.get(s) === 2 ? unsqueeze(n.name, s) : s], n.output);
         break;
       }
+      case 'binary': {
+        const operands = [...n.inputs];
+        if (n.constant) operands.splice(n.constant.at, 0, weight(n.name, 'constant', n.constant.value));
+        const opType = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div' }[n.kind];
+        activation(n.name, add(n.name, opType, operands, preAct(n)), n.act, n.output);
+        break;
+      }
       case 'pool': {
         const attrs = [attrInts('kernel_shape', n.kernel), attrInts('strides', n.stride), attrInts('pads', n.pads), attrInt('ceil_mode', n.ceilMode ? 1 : 0)];
         if (n.mode === 'avg') attrs.push(attrInt('count_include_pad', n.countIncludePad ? 1 : 0));

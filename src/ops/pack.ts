@@ -86,3 +86,27 @@ export function depthwiseBlock(weight: ParamSource, bias: Float32Array | undefin
     },
   };
 }
+
+/**
+ * A constant operand in the memory layout a computed tensor of `shape` has (rank 4: NHWC, other
+ * ranks row-major), so kernels read it with the same strides. `shape` may have leading 1s the
+ * constant's own shape lacks (numpy broadcasting aligns on the right).
+ */
+export function tensorBlock(source: ParamSource, shape: number[]): PackedBlock {
+  const length = shape.reduce((a, b) => a * b, 1);
+  return {
+    length,
+    scratchBytes: 0,
+    write({ memory, offset }) {
+      const values = source.values ?? decodeFloats(source.bytes!);
+      const out = new Float32Array(memory.buffer, offset, length);
+      if (shape.length !== 4) return out.set(values);
+      const [n, c, h, w] = shape, hw = h * w;
+      for (let i = 0; i < n; i++) {
+        for (let ch = 0; ch < c; ch++) {
+          for (let p = 0; p < hw; p++) out[(i * hw + p) * c + ch] = values[(i * c + ch) * hw + p];
+        }
+      }
+    },
+  };
+}

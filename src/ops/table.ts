@@ -2,10 +2,10 @@
 // workspace), which weights it packs and how it calls its kernel. The planner, the executor, the
 // tests and the bench all go through this one table.
 import { paramSource, type Node, type OpType, type Param, type ParamSource } from '../graph/ir.js';
-import { numel, type Shape } from '../graph/shapes.js';
-import { POOL_MODE, type Kernels } from '../wasm/abi.js';
+import { binaryOperands, broadcastShapes, numel, type Shape } from '../graph/shapes.js';
+import { BINARY_OP, POOL_MODE, type Kernels } from '../wasm/abi.js';
 import { ACT_CODE } from './activation.js';
-import { convBlock, depthwiseBlock, type PackedBlock } from './pack.js';
+import { convBlock, depthwiseBlock, tensorBlock, type PackedBlock } from './pack.js';
 
 /** Byte offsets an op's call is bound to (decided by the planner). */
 export interface Bindings {
@@ -124,6 +124,54 @@ const mul: OpSpec<Extract<Node, { op: 'mul' }>> = {
   },
 };
 
+/** `shape` with leading 1s up to `rank` (numpy broadcasting aligns shapes on the right). */
+const expand = (shape: Shape, rank: number): Shape => [...Array(rank - shape.length).fill(1), ...shape];
+
+/** Strides in floats of each logical axis in memory: NHWC for rank 4, row-major for the rest. */
+function memoryStrides(shape: Shape): number[] {
+  if (shape.length === 4) {
+    const [, c, h, w] = shape;
+    return [h * w * c, 1, w * c, c];
+  }
+  const strides: number[] = [];
+  for (let i = shape.length - 1, acc = 1; i >= 0; acc *= shape[i--]) strides[i] = acc;
+  return strides;
+}
+
+/** The logical axes of a rank-r tensor in memory order, padded in front to 4 with -1 (size 1). */
+const memoryOrder = (rank: number): number[] =>
+  (rank === 4 ? [0, 2, 3, 1] : [...Array(4 - rank).fill(-1), ...Array.from({ length: rank }, (_, i) => i)]);
+
+type BinaryNode = Extract<Node, { op: 'binary' }>;
+const binaryOut = (n: BinaryNode, ins: Shape[]): Shape => broadcastShapes(...binaryOperands(n, ins))!;
+
+// a (op) b with numpy broadcasting: binary_f32 walks the output in memory order, each operand
+// with its own strides (0 along broadcast axes). A constant operand is packed in the layout a
+// computed tensor of its shape, expanded to the output's rank, has.
+const binary: OpSpec<BinaryNode> = {
+  inPlace: [0, 1],
+  pack(n, ins) {
+    if (!n.constant) return [];
+    return [tensorBlock(weight(n.constant.value), expand(n.constant.value.shape, binaryOut(n, ins).length))];
+  },
+  bind(n, k, b, ins, out) {
+    const rank = out.length, order = memoryOrder(rank);
+    const operands = binaryOperands(n, ins).map((s, i) => {
+      const constant = n.constant?.at === i;
+      const shape = expand(s, rank);
+      const own = constant ? memoryStrides(shape) : memoryStrides(s);
+      // Axes the operand lacks (added in front) or has as 1 where the output does not: stride 0.
+      const strides = shape.map((d, axis) => (d === 1 && out[axis] !== 1 ? 0 : constant ? own[axis] : own[axis - (rank - s.length)] ?? 0));
+      const pointer = constant ? b.weights[0] : b.inputs[n.constant && n.constant.at < i ? 0 : i];
+      return { pointer, strides: order.map((axis) => (axis < 0 ? 0 : strides[axis])) };
+    });
+    const dims = order.map((axis) => (axis < 0 ? 1 : out[axis]));
+    const [a, c] = operands;
+    return k.binary_f32.bind(null, a.pointer, c.pointer, b.output, BINARY_OP[n.kind], ACT_CODE[n.act],
+      dims[0], dims[1], dims[2], dims[3], ...a.strides as [number, number, number, number], ...c.strides as [number, number, number, number]);
+  },
+};
+
 const pool: OpSpec<Extract<Node, { op: 'pool' }>> = {
   bind(n, k, b, [x], out) {
     const [batch, inH, inW, c] = nhwc(x);
@@ -191,7 +239,7 @@ const se: OpSpec<Extract<Node, { op: 'se' }>> = {
 };
 
 export const OPS: { [K in OpType]: OpSpec<Extract<Node, { op: K }>> } = {
-  conv, fc, batchnorm, activation, add, mul, pool, globalpool, flatten, reshape, softmax, se,
+  conv, fc, batchnorm, activation, add, mul, binary, pool, globalpool, flatten, reshape, softmax, se,
 };
 
 export function opSpec(node: Node): OpSpec {

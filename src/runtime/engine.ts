@@ -1,4 +1,5 @@
-import { DisposedError, OptionError } from '../errors.js';
+import { DisposedError, GraphError, OptionError } from '../errors.js';
+import { describe, oneOf } from '../options.js';
 import type { Graph, InputDims } from '../graph/ir.js';
 import { loadKernels, simdSupported, type Backend, type WasmSource } from '../wasm/load.js';
 import type { Kernels } from '../wasm/abi.js';
@@ -16,7 +17,7 @@ export interface EngineOptions {
   wasm?: WasmSource | { simd?: WasmSource; scalar?: WasmSource };
 }
 
-const BACKENDS = ['auto', 'simd', 'scalar'];
+const BACKENDS = ['auto', 'simd', 'scalar'] as const;
 
 function isPerBackend(w: EngineOptions['wasm']): w is { simd?: WasmSource; scalar?: WasmSource } {
   return typeof w === 'object' && w !== null && !(w instanceof WebAssembly.Module) && !(w instanceof URL)
@@ -33,6 +34,10 @@ export class Engine {
   /** Plans, packs and binds `graph` for input [batch, C, height, width]. */
   compile(graph: Graph, dims: Partial<InputDims> = {}, options: CompileOptions = {}): Session {
     if (this.disposed) throw new DisposedError('engine');
+    checkGraph(graph);
+    for (const [what, v] of [['dims', dims], ['options', options]] as const) {
+      if (v === null || typeof v !== 'object') throw new OptionError(`compile ${what} must be an object, got ${describe(v)}`);
+    }
     const full: InputDims = { batch: dims.batch ?? 1, height: dims.height ?? 224, width: dims.width ?? 224 };
     for (const [k, v] of Object.entries(full)) {
       if (!Number.isInteger(v) || v < 1 || v > 65536) throw new OptionError(`${k} must be an integer from 1 to 65536, got ${v}`);
@@ -58,11 +63,21 @@ export class Engine {
   }
 }
 
+/** The parts of a Graph every later step relies on, checked before anything reads them. */
+function checkGraph(graph: Graph): void {
+  const ok = graph !== null && typeof graph === 'object' && Array.isArray(graph.nodes) && typeof graph.output === 'string'
+    && graph.input !== null && typeof graph.input === 'object' && typeof graph.input.name === 'string' && Number.isInteger(graph.input.channels);
+  if (!ok) throw new GraphError(`compile expects a Graph ({ name, input: { name, channels }, output, nodes }) from buildModel, loadOnnx or GraphBuilder; got ${describe(graph)}`);
+  graph.nodes.forEach((n, i) => {
+    if (n === null || typeof n !== 'object' || !Array.isArray(n.inputs) || typeof n.output !== 'string') {
+      throw new GraphError(`graph '${graph.name}' node #${i} is not a node ({ op, name, inputs, output, ... })`);
+    }
+  });
+}
+
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
-  const requested = options.backend ?? 'auto';
-  if (!BACKENDS.includes(requested)) {
-    throw new OptionError(`backend must be one of ${BACKENDS.join(', ')}, got '${requested}'`);
-  }
+  if (options === null || typeof options !== 'object') throw new OptionError(`createEngine options must be an object, got ${describe(options)}`);
+  const requested = oneOf('backend', options.backend, BACKENDS, 'auto');
   const backend: Backend = requested === 'auto' ? (simdSupported() ? 'simd' : 'scalar') : requested;
   if (backend === 'simd' && !simdSupported()) throw new OptionError('backend simd requested, but this runtime has no WebAssembly SIMD');
   const source = isPerBackend(options.wasm) ? options.wasm[backend] : options.wasm;

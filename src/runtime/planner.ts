@@ -62,7 +62,9 @@ export function planMemory(graph: Graph, shapes: Map<string, Shape>): MemoryPlan
     for (const k of spec.inPlace ?? []) {
       if (output !== undefined || k >= inputs.length) break;
       const b = buffers[inputs[k]];
-      if (b.last === i && b.bytes === alignUp(bytesOf(node.output))) output = b.id;
+      // Same shape, not only the same size: a broadcast operand of the output's size may be laid
+      // out differently (rank 3 row-major against rank 4 NHWC).
+      if (b.last === i && ins[k].join() === out.join()) output = b.id;
     }
     output ??= newBuffer(bytesOf(node.output), i, i);
     tensorBuffer.set(node.output, output);

@@ -5,6 +5,7 @@ import { optimize } from '../graph/passes/index.js';
 import { inferShapes, numel, type Shape } from '../graph/shapes.js';
 import { opSpec, writesMeans } from '../ops/table.js';
 import type { Kernels } from '../wasm/abi.js';
+import { describe, isFloat32Array } from '../options.js';
 import type { LinearMemory } from './memory.js';
 import { planMemory, type MemoryPlan } from './planner.js';
 
@@ -188,10 +189,7 @@ export class Session {
 
   private load(input: Float32Array): void {
     if (this.disposed) throw new DisposedError('session');
-    if (!(input instanceof Float32Array)) {
-      const got = input === null ? 'null' : (input as object)?.constructor?.name ?? typeof input;
-      throw new InputError(`input must be a Float32Array (NCHW float32), got ${got}`);
-    }
+    if (!isFloat32Array(input)) throw new InputError(`input must be a Float32Array (NCHW float32), got ${describe(input)}`);
     const expected = numel(this.inputShape);
     if (input.length !== expected) {
       throw new InputError(`input has ${input.length} values, expected ${expected} for shape [${this.inputShape}] (NCHW)`);

@@ -3,6 +3,8 @@
 
 export interface Kernels {
   heap_base(): number;
+  /** 1 in the SIMD build, 0 in the scalar one. */
+  build_simd(): number;
   conv2d_f32(
     input: number, output: number, weights: number, zero: number,
     batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
@@ -26,13 +28,21 @@ export interface Kernels {
   add_f32(a: number, b: number, out: number, len: number, act: number): void;
   activation_f32(x: number, out: number, len: number, act: number): void;
   softmax_f32(x: number, out: number, rows: number, cols: number): void;
+  binary_f32(
+    a: number, b: number, out: number, op: number, act: number,
+    n0: number, n1: number, n2: number, n3: number,
+    a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number,
+  ): void;
   pack_conv_panel_f32(src: number, bias: number, scale: number, dst: number, n: number, inCg: number, taps: number): void;
 }
 
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
-  'heap_base', 'conv2d_f32', 'conv2d_dw_f32', 'pool2d_f32', 'global_pool_f32', 'scale_f32',
-  'add_f32', 'activation_f32', 'softmax_f32', 'pack_conv_panel_f32',
+  'heap_base', 'build_simd', 'conv2d_f32', 'conv2d_dw_f32', 'pool2d_f32', 'global_pool_f32', 'scale_f32',
+  'add_f32', 'activation_f32', 'softmax_f32', 'binary_f32', 'pack_conv_panel_f32',
 ];
 
 /** Pool modes of pool2d_f32 and global_pool_f32 (assembly/kernels/pool.ts). */
 export const POOL_MODE = { max: 0, avg: 1, avgIncludePad: 2 } as const;
+
+/** Operations of binary_f32 (assembly/kernels/eltwise.ts). */
+export const BINARY_OP = { add: 0, sub: 1, mul: 2, div: 3 } as const;

@@ -77,5 +77,8 @@ export async function loadKernels(backend: Backend, source?: WasmSource): Promis
   const exports = instance.exports as Record<string, unknown>;
   const missing = KERNEL_NAMES.filter((k) => typeof exports[k] !== 'function');
   if (missing.length) throw new WasmError(`the ${backend} build lacks the exports ${missing.join(', ')}`);
+  // A module handed in as one build may be the other (both have the same exports): ask it.
+  const built: Backend = (exports.build_simd as () => number)() ? 'simd' : 'scalar';
+  if (built !== backend) throw new WasmError(`the module given as the ${backend} build is the ${built} build`);
   return { kernels: exports as unknown as Kernels, memory };
 }

@@ -4,7 +4,7 @@
 // (no op table, no planner, no passes): a test that compares the engine with it can fail.
 import type { Graph, Node, Param } from '../../src/graph/ir.js';
 import {
-  activationRef, addRef, batchNormRef, conv2dRef, globalPoolRef, linearRef, pool2dRef, scaleRef,
+  activationRef, addRef, batchNormRef, binaryRef, conv2dRef, globalPoolRef, linearRef, pool2dRef, scaleRef,
   softmaxRef, type Data, type RefTensor,
 } from './kernels.js';
 
@@ -37,6 +37,12 @@ export function runNode(node: Node, ins: RefTensor[]): RefTensor {
       return addRef(x.data, ins[1].data, x.shape, node.act);
     case 'mul':
       return scaleRef(x.data, x.shape, ins[1].data);
+    case 'binary': {
+      const operands = [...ins];
+      if (node.constant) operands.splice(node.constant.at, 0, { data: Float64Array.from(need(node.constant.value, node, 'constant')), shape: node.constant.value.shape });
+      const [a, b] = operands;
+      return binaryRef(a.data, a.shape, b.data, b.shape, node.kind, node.act);
+    }
     case 'pool':
       return pool2dRef(x.data, x.shape, {
         mode: node.mode, kernel: node.kernel, stride: node.stride, pads: node.pads,

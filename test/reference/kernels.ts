@@ -61,6 +61,33 @@ export function activate(x: number, act: Activation): number {
 }
 
 /** Element-wise activation of a tensor of any shape. */
+/**
+ * a (op) b with numpy broadcasting, then act, in row-major (NCHW) order: for every output index,
+ * each operand's element is found by clamping that index to the operand's own dims.
+ */
+export function binaryRef(a: Data, aShape: readonly number[], b: Data, bShape: readonly number[],
+  op: 'add' | 'sub' | 'mul' | 'div', act: Activation = 'none'): RefTensor {
+  expectLength(a, aShape, 'binary a');
+  expectLength(b, bShape, 'binary b');
+  const rank = Math.max(aShape.length, bShape.length);
+  const pad = (s: readonly number[]) => [...Array(rank - s.length).fill(1), ...s];
+  const pa = pad(aShape), pb = pad(bShape);
+  const shape = pa.map((d, i) => {
+    if (d !== pb[i] && d !== 1 && pb[i] !== 1) throw new Error(`reference: [${aShape}] and [${bShape}] do not broadcast`);
+    return Math.max(d, pb[i]);
+  });
+  const data = new Float64Array(product(shape));
+  const index = new Array<number>(rank).fill(0);
+  const flat = (dims: number[]) => dims.reduce((acc, d, i) => acc * d + (d === 1 ? 0 : index[i]), 0);
+  for (let o = 0; o < data.length; o++) {
+    for (let i = rank - 1, r = o; i >= 0; i--) { index[i] = r % shape[i]; r = Math.floor(r / shape[i]); }
+    const x = a[flat(pa)], y = b[flat(pb)];
+    const v = op === 'add' ? x + y : op === 'sub' ? x - y : op === 'mul' ? x * y : x / y;
+    data[o] = activate(v, act);
+  }
+  return { data, shape };
+}
+
 export function activationRef(x: Data, shape: readonly number[], act: Activation): RefTensor {
   expectLength(x, shape, 'activation');
   const data = new Float64Array(x.length);
