@@ -1,6 +1,6 @@
 // senet-wasm: Squeeze-and-Excitation networks on WebAssembly SIMD.
 export { createEngine, Engine, type EngineOptions } from './runtime/engine.js';
-export { Session, type SessionStats, type CompileOptions } from './runtime/session.js';
+export { Session, type SessionStats, type CompileOptions, type Excitation, type RunOptions } from './runtime/session.js';
 export { simdSupported, type Backend, type WasmSource } from './wasm/load.js';
 export { GraphBuilder } from './graph/builder.js';
 export { complexity, type Complexity } from './graph/complexity.js';

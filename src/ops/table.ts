@@ -31,6 +31,8 @@ export interface OpSpec<T extends Node = Node> {
   zeroFloats?(node: T, ins: Shape[]): number;
   /** Weights in the kernels' layouts, written into wasm memory once at compile time. */
   pack?(node: T, ins: Shape[]): PackedBlock[];
+  /** se: where its gates [N, C] are in memory right after its call (in its workspace). */
+  gates?(node: T, b: Bindings, ins: Shape[]): { offset: number; shape: [number, number] };
   /** The kernel call, bound to its offsets and sizes. */
   bind(node: T, k: Kernels, b: Bindings, ins: Shape[], out: Shape): () => void;
 }
@@ -220,6 +222,7 @@ const se: OpSpec<Extract<Node, { op: 'se' }>> = {
       convBlock(weight(n.fc2.weight), data(n.fc2.bias), c, hidden, 1, 1, 1),
     ];
   },
+  gates: (n, b, [x]) => ({ offset: b.workspace + 4 * x[0] * (x[1] + n.fc1.weight.shape[0]), shape: [x[0], x[1]] }),
   bind(n, k, b, [x]) {
     const [batch, h, w, c] = nhwc(x);
     const hidden = n.fc1.weight.shape[0];

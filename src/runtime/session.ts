@@ -1,4 +1,4 @@
-import { DisposedError, GraphError, InputError } from '../errors.js';
+import { DisposedError, GraphError, InputError, OptionError } from '../errors.js';
 import { complexity } from '../graph/complexity.js';
 import { valueCount, type Graph, type InputDims, type Node, type Param } from '../graph/ir.js';
 import { optimize } from '../graph/passes/index.js';
@@ -26,6 +26,22 @@ export interface StepTime {
   op: Node['op'];
   ms: number;
   macs: number;
+}
+
+/** One SE block's excitation in a run: the gate values the paper's figures of excitations are drawn from. */
+export interface Excitation {
+  /** The fused SE node's name (its scale's name in the graph as given, + '_se'). */
+  name: string;
+  /** The stage label, where the graph has one (built-in models: conv2_x ... conv5_x). */
+  stage?: string;
+  /** [N, C]: gates[n * C + c] scales channel c of image n. */
+  shape: [number, number];
+  gates: Float32Array;
+}
+
+export interface RunOptions {
+  /** Also return every fused SE block's gates, in depth (plan) order. */
+  excitations?: boolean;
 }
 
 export interface CompileOptions {
@@ -91,6 +107,8 @@ export class Session {
   readonly graph: Graph;
   readonly plan: MemoryPlan;
   private readonly calls: (() => void)[];
+  /** Where each fused SE step leaves its gates, by step index. */
+  private readonly gateReads: Map<number, { name: string; stage?: string; offset: number; shape: [number, number] }>;
   private readonly region: number;
   private readonly inputOffset: number;
   private readonly outputOffset: number;
@@ -144,6 +162,11 @@ export class Session {
         zero,
         ...(squeezes.has(s.node) && { [s.node.op === 'se' ? 'squeezed' : 'means']: squeezes.get(s.node)!.offset }),
       }, ins(s.node), shapes.get(s.node.output)!));
+      this.gateReads = new Map();
+      plan.steps.forEach((s, i) => {
+        const where = opSpec(s.node).gates?.(s.node, { inputs: s.inputs.map(at), output: at(s.output), weights: [], workspace: s.workspace === undefined ? 0 : at(s.workspace), zero }, ins(s.node));
+        if (where) this.gateReads.set(i, { name: s.node.name, stage: s.node.stage, ...where });
+      });
       this.inputOffset = at(plan.tensorBuffer.get(graph.input.name)!);
       this.outputOffset = at(plan.tensorBuffer.get(graph.output)!);
     } catch (e) {
@@ -157,11 +180,33 @@ export class Session {
     this.stats = { params: counted.params, macs: counted.macs, weightBytes, arenaBytes: plan.arenaBytes };
   }
 
-  /** Runs the graph on an NCHW float32 input of `inputShape`; returns the output (NCHW). */
-  run(input: Float32Array): Float32Array {
+  /**
+   * Runs the graph on an NCHW float32 input of `inputShape`; returns the output (NCHW), or with
+   * `{ excitations: true }` the output and every fused SE block's gates.
+   */
+  run(input: Float32Array): Float32Array;
+  run(input: Float32Array, options: RunOptions & { excitations: true }): { output: Float32Array; excitations: Excitation[] };
+  run(input: Float32Array, options?: RunOptions): Float32Array | { output: Float32Array; excitations: Excitation[] };
+  run(input: Float32Array, options: RunOptions = {}): Float32Array | { output: Float32Array; excitations: Excitation[] } {
+    if (options === null || typeof options !== 'object') throw new OptionError(`run options must be an object, got ${describe(options)}`);
+    if (options.excitations !== undefined && typeof options.excitations !== 'boolean') {
+      throw new OptionError(`run option excitations must be true or false, got ${describe(options.excitations)}`);
+    }
     this.load(input);
-    for (const call of this.calls) call();
-    return this.read();
+    if (!options.excitations) {
+      for (const call of this.calls) call();
+      return this.read();
+    }
+    const excitations: Excitation[] = [];
+    this.calls.forEach((call, i) => {
+      call();
+      const g = this.gateReads.get(i);
+      if (!g) return;
+      // Copied now: the workspace holding them is reused by later steps.
+      const at = g.offset / 4;
+      excitations.push({ name: g.name, stage: g.stage, shape: g.shape, gates: this.mem.f32().slice(at, at + g.shape[0] * g.shape[1]) });
+    });
+    return { output: this.read(), excitations };
   }
 
   /**
