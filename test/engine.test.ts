@@ -158,6 +158,36 @@ describe('bad arguments are typed errors', () => {
   });
 });
 
+describe('an ONNX file that fixes its input size', () => {
+  test('compiles at its size by default; another fixed size is an InputError naming both shapes, as onnxruntime refuses it', async () => {
+    const { loadOnnx } = await import('../src/onnx/reader.js');
+    const graph = loadOnnx(new Uint8Array(readFileSync(new URL('../models/fashion-mnist-se-resnet.onnx', import.meta.url))), { name: 'fm.onnx' });
+    expect(graph.source?.inputShape).toEqual(['batch', 1, 28, 28]);
+    const engine = await createEngine();
+    const session = engine.compile(graph, { batch: 3 }); // the batch is dynamic in this file
+    expect(session.inputShape).toEqual([3, 1, 28, 28]);
+    expect(() => engine.compile(graph, { height: 600, width: 800 })).toThrow(InputError);
+    expect(() => engine.compile(graph, { height: 600, width: 800 })).toThrow(/fm\.onnx fixes its input to \[batch,1,28,28\]; asked for \[1,1,600,800\]/);
+    const fixedBatch = loadOnnx(new Uint8Array(readFileSync(new URL('./fixtures/onnx/tiny_se_resnet_64px.onnx', import.meta.url))), { name: 'tiny.onnx' });
+    expect(() => engine.compile(fixedBatch, { batch: 2 })).toThrow(/tiny\.onnx fixes its input to \[1,3,64,64\]; asked for \[2,3,64,64\]/);
+    engine.dispose();
+  });
+});
+
+describe('session.profile', () => {
+  test('a round count that is not a positive integer is an OptionError', async () => {
+    const engine = await createEngine();
+    const session = engine.compile(smallNet(), { height: 16, width: 16 });
+    const x = input(3 * 16 * 16);
+    for (const runs of [0, -1, 1.5, NaN, '3']) {
+      expect(() => session.profile(x, runs as never)).toThrow(OptionError);
+    }
+    expect(() => session.profile(x, 0)).toThrow(/profile runs must be an integer from 1 to 1000000, got 0/);
+    expect(session.profile(x, 1).steps.every((s) => s.ms >= 0)).toBe(true);
+    engine.dispose();
+  });
+});
+
 describe.each(['simd', 'scalar'] as const)('session (%s build)', (backend) => {
   let engine: Engine;
   afterEach(() => engine?.dispose());

@@ -1,4 +1,4 @@
-import { DisposedError, GraphError, OptionError } from '../errors.js';
+import { DisposedError, GraphError, InputError, OptionError } from '../errors.js';
 import { describe, oneOf } from '../options.js';
 import type { Graph, InputDims } from '../graph/ir.js';
 import { loadKernels, simdSupported, type Backend, type WasmSource } from '../wasm/load.js';
@@ -38,9 +38,16 @@ export class Engine {
     for (const [what, v] of [['dims', dims], ['options', options]] as const) {
       if (v === null || typeof v !== 'object') throw new OptionError(`compile ${what} must be an object, got ${describe(v)}`);
     }
-    const full: InputDims = { batch: dims.batch ?? 1, height: dims.height ?? 224, width: dims.width ?? 224 };
+    // An ONNX file that fixes a dimension is compiled at that size unless told otherwise.
+    const fixed = graph.source?.inputShape.map((d) => (typeof d === 'number' && d > 0 ? d : undefined)) ?? [];
+    const full: InputDims = { batch: dims.batch ?? fixed[0] ?? 1, height: dims.height ?? fixed[2] ?? 224, width: dims.width ?? fixed[3] ?? 224 };
     for (const [k, v] of Object.entries(full)) {
       if (!Number.isInteger(v) || v < 1 || v > 65536) throw new OptionError(`${k} must be an integer from 1 to 65536, got ${v}`);
+    }
+    const asked = [full.batch, graph.input.channels, full.height, full.width];
+    if (fixed.some((d, i) => d !== undefined && d !== asked[i])) {
+      // As onnxruntime: a fixed dimension is part of the model (a 28x28 classifier on a 600x800 image is an error).
+      throw new InputError(`${graph.source!.file} fixes its input to [${graph.source!.inputShape}]; asked for [${asked}] (export with dynamic axes to run other sizes)`);
     }
     const session = new Session(this.mem, this.kernels, graph, full, options, (s) => this.sessions.delete(s));
     this.sessions.add(session);

@@ -214,6 +214,7 @@ export class Session {
    * each, in plan order, with its multiply-accumulates; and the output of the last run.
    */
   profile(input: Float32Array, runs = 10): { steps: StepTime[]; output: Float32Array } {
+    if (!Number.isInteger(runs) || runs < 1 || runs > 1e6) throw new OptionError(`profile runs must be an integer from 1 to 1000000, got ${runs}`);
     const times = this.calls.map(() => [] as number[]);
     for (let r = 0; r < runs; r++) {
       // Every round from the input: the arena reuses the input's bytes once it is dead.
