@@ -17,7 +17,7 @@ import { Random } from '../src/graph/random.js';
 import { buildModel } from '../src/models/index.js';
 import { buildResNet } from '../src/models/resnet.js';
 import { loadOnnx } from '../src/onnx/reader.js';
-import { ModelProto, type ModelMsg } from '../src/onnx/schema.js';
+import { decodeModel, type ModelMsg } from '../src/onnx/schema.js';
 import { saveOnnx, type SaveOptions } from '../src/onnx/writer.js';
 import { createEngine, type Engine } from '../src/runtime/engine.js';
 import { maxAbs, relDiff } from '../src/cli/bench.js';
@@ -39,9 +39,7 @@ async function runOrt(bytes: Uint8Array, x: Float32Array, d: InputDims, channels
   }
 }
 
-function decode(bytes: Uint8Array): ModelMsg {
-  return ModelProto.toObject(ModelProto.decode(bytes), { longs: Number, bytes: Uint8Array as never, defaults: false }) as ModelMsg;
-}
+const decode: (bytes: Uint8Array) => ModelMsg = decodeModel;
 
 function histogram(m: ModelMsg): Record<string, number> {
   const h: Record<string, number> = {};

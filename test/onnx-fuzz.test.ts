@@ -16,7 +16,7 @@ import type { InputDims } from '../src/graph/ir.js';
 import { Random } from '../src/graph/random.js';
 import { numel } from '../src/graph/shapes.js';
 import { loadOnnx } from '../src/onnx/reader.js';
-import { ModelProto } from '../src/onnx/schema.js';
+import { decodeModel, encodeModel } from '../src/onnx/schema.js';
 import { createEngine, type Engine } from '../src/runtime/engine.js';
 import type { Backend } from '../src/wasm/load.js';
 
@@ -40,8 +40,7 @@ interface Fixture {
 
 const fixtures: Fixture[] = NAMES.map((name) => {
   const bytes = new Uint8Array(readFileSync(new URL(`${name}.onnx`, FIXTURES)));
-  const graph = (ModelProto.toObject(ModelProto.decode(bytes)) as { graph: { node: unknown[] } }).graph;
-  const nodesEnd = ModelProto.encode(ModelProto.fromObject({ graph: { node: graph.node } })).finish().length;
+  const nodesEnd = encodeModel({ graph: { node: decodeModel(bytes).graph!.node } }).length;
   return { name, bytes, nodesEnd, inputPath: new URL(`${name}.input.npy`, FIXTURES).pathname };
 });
 
@@ -160,7 +159,7 @@ function mutateFields(model: Obj, r: Random): string {
   }
 }
 
-const decodedFixtures = fixtures.map((f) => ModelProto.toObject(ModelProto.decode(f.bytes), { longs: Number }));
+const decodedFixtures = fixtures.map((f) => decodeModel(f.bytes));
 
 function fieldVariant(i: number): { fixture: Fixture; changes: string[]; bytes: Uint8Array } {
   const r = new Random(SEED + 1 + i * 104729);
@@ -168,7 +167,7 @@ function fieldVariant(i: number): { fixture: Fixture; changes: string[]; bytes: 
   const model = structuredClone(decodedFixtures[k]);
   const changes: string[] = [];
   for (let n = int(r, 1, 3); n > 0; n--) changes.push(mutateFields(model, r));
-  return { fixture: fixtures[k], changes, bytes: ModelProto.encode(ModelProto.fromObject(model)).finish() };
+  return { fixture: fixtures[k], changes, bytes: encodeModel(model) };
 }
 
 type Outcome = 'ran' | 'skipped (over 1e9 MACs)' | `${string} at ${'load' | 'compile' | 'run'}`;

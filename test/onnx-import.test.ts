@@ -11,7 +11,7 @@ import type { Graph, Node, OpType, SeNode } from '../src/graph/ir.js';
 import { Random } from '../src/graph/random.js';
 import { parseNpy } from '../src/io/npy.js';
 import { loadOnnx, MAX_OPSET, MIN_OPSET, SUPPORTED_OPS } from '../src/onnx/reader.js';
-import { ModelProto } from '../src/onnx/schema.js';
+import { decodeModel, encodeModel } from '../src/onnx/schema.js';
 import { createEngine, type Engine } from '../src/runtime/engine.js';
 import type { Backend } from '../src/wasm/load.js';
 
@@ -93,9 +93,9 @@ const randomInput = (dims: number[], seed: number, scale = 1) => new Random(seed
 type Obj = any;
 
 function edit(bytes: Uint8Array, change: (model: Obj) => void): Uint8Array {
-  const model = ModelProto.toObject(ModelProto.decode(bytes), { longs: Number });
+  const model: Obj = decodeModel(bytes);
   change(model);
-  return ModelProto.encode(ModelProto.fromObject(model)).finish();
+  return encodeModel(model);
 }
 
 /** The bytes of a protobuf `bytes` field as a fresh, aligned copy. */
@@ -182,7 +182,7 @@ class OnnxGraph {
   }
 }
 
-const encode = (model: Obj) => ModelProto.encode(ModelProto.fromObject(model)).finish();
+const encode = (model: Obj) => encodeModel(model);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -776,7 +776,7 @@ describe('bad files', () => {
     // protobuf writers (protobufjs here, and the exporter of the PyTorch fixtures: MaxPool's
     // ceil_mode) write `{name: 'axis', type: INT}` with no `i` for 0; onnxruntime reads 0.
     const softmax = tinyModel((g) => { g.op('Softmax', [g.op('Flatten', [g.op('GlobalAveragePool', ['x'])], { axis: 1 })], { axis: 0 }, 'sm'); });
-    const decoded = ModelProto.toObject(ModelProto.decode(softmax)) as Obj;
+    const decoded = decodeModel(softmax) as Obj;
     expect(decoded.graph.node.at(-1).attribute[0]).toEqual({ name: 'axis', type: 2 });
     expect(loadError(softmax).message).toMatch(/node 'sm' \(Softmax, opset 13\): Softmax over axis 0 of \[2,8\] is not supported/);
     const flatten = tinyModel((g) => { g.op('Flatten', [g.op('GlobalAveragePool', ['x'])], { axis: 0 }, 'fl'); });

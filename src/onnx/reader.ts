@@ -4,7 +4,7 @@
 import { OnnxError } from '../errors.js';
 import { lazyParam, type Activation, type BinaryOp, type Graph, type Node, type Param } from '../graph/ir.js';
 import { inferNode, type Shape } from '../graph/shapes.js';
-import { ModelProto, DATA_TYPE_NAMES, type AttributeMsg, type GraphMsg, type ModelMsg, type NodeMsg } from './schema.js';
+import { decodeModel, DATA_TYPE_NAMES, type AttributeMsg, type GraphMsg, type ModelMsg, type NodeMsg } from './schema.js';
 import { readTensor, type Constant } from './tensors.js';
 
 export const MIN_OPSET = 11;
@@ -420,7 +420,7 @@ function live(nodes: Node[], output: string): Node[] {
 
 function decode(bytes: Uint8Array, file: string): ModelMsg {
   try {
-    return ModelProto.toObject(ModelProto.decode(bytes), { longs: Number, bytes: Uint8Array as never, defaults: false }) as ModelMsg;
+    return decodeModel(bytes);
   } catch (e) {
     throw new OnnxError(`${file}: not a readable ONNX file (${(e as Error).message})`);
   }

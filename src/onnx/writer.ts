@@ -9,7 +9,7 @@ import { GraphError, OptionError } from '../errors.js';
 import type { Activation, Graph, Node, Param } from '../graph/ir.js';
 import { inferShapes } from '../graph/shapes.js';
 import { MAX_OPSET, MIN_OPSET } from './reader.js';
-import { DATA_TYPE, ModelProto } from './schema.js';
+import { DATA_TYPE, encodeModel } from './schema.js';
 
 export interface SaveOptions {
   /** Default-domain opset, 11 to 17 (what `loadOnnx` reads). Default 13. */
@@ -245,7 +245,7 @@ export function saveOnnx(graph: Graph, options: SaveOptions = {}): Uint8Array {
       output: [{ name: graph.output, type: { tensorType: { elemType: DATA_TYPE.FLOAT, shape: { dim: outputDims(graph, o, rank) } } } }],
     },
   };
-  return ModelProto.encode(ModelProto.fromObject(model)).finish();
+  return encodeModel(model);
 }
 
 /**
