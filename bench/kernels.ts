@@ -85,7 +85,7 @@ for (const c of CASES.filter((x) => `${x.kernel} ${x.label}`.includes(FILTER))) 
     const release = () => [x, y, wp, zero].forEach((p) => mem.release(p));
     const run = c.kernel === 'conv2d_dw_f32'
       ? () => kernels.conv2d_dw_f32(x, y, wp, 1, c.hw, c.hw, c.inC, out, out, c.k, c.k, c.stride, c.stride, pad, pad, 1, 1, act)
-      : () => kernels.conv2d_f32(x, y, wp, zero, 1, c.hw, c.hw, c.inC, out, out, c.outC, c.k, c.k, c.stride, c.stride, pad, pad, 1, 1, c.group, act, 0);
+      : () => kernels.conv2d_f32(x, y, wp, zero, 1, c.hw, c.hw, c.inC, out, out, c.outC, c.k, c.k, c.stride, c.stride, pad, pad, 1, 1, c.group, act, 0, c.outC);
     return { run, release };
   });
   // Small shapes repeat inside a timed sample so that one sample lasts about 1 ms or more.

@@ -266,6 +266,26 @@ describe('small graphs', () => {
     plain.dispose();
   });
 
+  test('concat, channel shuffle and broadcast binary ops (constants on either side) round-trip through onnxruntime', async () => {
+    const b = new GraphBuilder('cat-shuffle', 'x', 4, { seed: 31 });
+    const a = b.conv('x', 6, { kernel: 1, act: 'relu' });
+    const c = b.pool('x', 'max', { kernel: 3, stride: 1, pad: 1 });
+    const shuffled = b.channelShuffle(b.concat([a, c, 'x']), 7);
+    const y = b.conv(shuffled, 8, { kernel: 3, pad: 1 });
+    const rng = new Random(3);
+    const k = (shape: number[]) => ({ shape, data: rng.fill(shape.reduce((p, q) => p * q, 1), (r) => r.normal() + 2) });
+    const nodes = [...b.nodes,
+      { op: 'binary', name: 'sub', kind: 'sub', act: 'none', inputs: [y], output: 'sub', constant: { at: 0, value: k([8, 1, 1]) } },
+      { op: 'binary', name: 'div', kind: 'div', act: 'relu', inputs: ['sub'], output: 'div', constant: { at: 1, value: k([23]) } },
+      { op: 'binary', name: 'mul', kind: 'mul', act: 'none', inputs: ['div', y], output: 'mul' },
+    ] as Node[];
+    const g: Graph = { ...b.build(y), nodes, output: 'mul' };
+    // The [23] constant fixes the width: the file says so (a dynamic width would not broadcast).
+    const { m } = await agree(g, { height: dims.height, width: dims.width });
+    const h = histogram(m);
+    expect([h.Concat, h.Transpose, h.Sub, h.Div, h.Mul]).toEqual([1, 1, 1, 1, 1]);
+  });
+
   test.each([11, 12, 14, 17])('opset %i', async (opset) => {
     const g = everyOp(opset);
     const { m } = await agree(g, { opset });

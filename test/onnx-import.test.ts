@@ -358,6 +358,45 @@ const flatFc = (g: OnnxGraph, pooled: string, gate = 'Sigmoid') =>
 
 const CASES: Case[] = [
   {
+    name: 'Concat of computed tensors along the channels: conv, conv after conv, MaxPool, the graph input, a tensor read twice',
+    make: () => {
+      const g = new OnnxGraph();
+      const a = conv(g, 'x', 1, 4);
+      const b = g.op('Conv', [conv(g, 'x', 1), g.weight([6, C, 3, 3]), g.weight([6], 0.1)], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] });
+      const p = g.op('MaxPool', ['x'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] });
+      const cat = g.op('Concat', [a, b, p, 'x', a], { axis: 1 });
+      g.op('Relu', [g.op('Conv', [cat, g.weight([C, 4 + 6 + C + C + 4, 1, 1]), g.weight([C], 0.1)], { kernel_shape: [1, 1] })]);
+      return g.build(X);
+    },
+    ops: { concat: 1 },
+  },
+  {
+    name: 'Concat along axis -3 of [N, C, H, W], and of two [N, K] vectors along axis -1',
+    make: () => {
+      const g = new OnnxGraph();
+      const cat = g.op('Concat', [conv(g, 'x', 1, 3), g.op('Sigmoid', ['x'])], { axis: -3 });
+      const f = g.op('Flatten', [g.op('GlobalAveragePool', [cat])], { axis: 1 });
+      g.op('Concat', [gemm(g, f, 3 + C, 5), f], { axis: -1 });
+      return g.build(X);
+    },
+    ops: { concat: 2 },
+  },
+  {
+    name: "ShuffleNet's channel shuffle with a symbolic batch: Reshape [n, g, C/g, H, W] (from Shape), Transpose [0, 2, 1, 3, 4], Reshape [n, -1, H, W]",
+    make: () => {
+      const g = new OnnxGraph();
+      const y = conv(g, 'x', 1);
+      const n = g.op('Unsqueeze', [g.op('Gather', [g.op('Shape', [y]), g.init([], [0], DT.INT64)], { axis: 0 }), g.init([1], [0], DT.INT64)]);
+      const grouped = g.op('Reshape', [y, g.op('Concat', [n, g.init([4], [2, C / 2, 6, 5], DT.INT64)], { axis: 0 })]);
+      const swapped = g.op('Transpose', [grouped], { perm: [0, 2, 1, 3, 4] });
+      const back = g.op('Reshape', [swapped, g.op('Concat', [n, g.init([3], [-1, 6, 5], DT.INT64)], { axis: 0 })]);
+      conv(g, back, 1);
+      return g.build(['N', C, 6, 5]);
+    },
+    ops: { shuffle: 1, conv: 2 },
+    check: (graph) => expect(nodesOf(graph, 'shuffle')[0].groups).toBe(2),
+  },
+  {
     name: 'y * g with y [1, 8, 8, 8] and a gate g [1, 8] from a Linear (no reshape): ONNX broadcasts g along W, not per channel',
     make: () => {
       const g = new OnnxGraph();

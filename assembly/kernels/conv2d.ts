@@ -15,7 +15,9 @@ const BLOCK_M: i32 = 128;
  * columns are output channels, K runs over the taps and the group's input channels. Padding taps
  * read `zero` instead of the input, so no im2col buffer is built.
  *
- * input:   [batch, inH, inW, inC] f32; output: [batch, outH, outW, outC] f32 (no aliasing).
+ * input:   [batch, inH, inW, inC] f32; output: [batch, outH, outW, outC] f32 (no aliasing), its
+ *          pixels outStride floats apart (outC when dense; more when writing a channel slice
+ *          of a concatenation's output in place).
  * weights: packed by the host (src/ops/pack.ts): for each group, for each panel of 8 output
  *          channels of that group: 8 biases, then for each tap (kh, kw) and each input channel of
  *          the group 8 weights; columns past the group's last output channel hold zeros.
@@ -33,7 +35,7 @@ export function conv2d_f32(
   input: usize, output: usize, weights: usize, zero: usize,
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
   kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32, dilH: i32, dilW: i32,
-  groups: i32, act: i32, means: usize,
+  groups: i32, act: i32, means: usize, outStride: i32,
 ): void {
   const cinG = inC / groups;
   const coutG = outC / groups;
@@ -42,7 +44,7 @@ export function conv2d_f32(
   const plane = outH * outW;
   const m = batch * plane;
   const imgBytes = <usize>(inH * inW * inC) << 2;
-  const rowBytes = <usize>outC << 2;
+  const rowBytes = <usize>outStride << 2;
   // A 1x1 conv with stride 1 and no padding is a plain GEMM: GEMM row r is input pixel r, read
   // without the tile's divisions, bounds tests and tap addressing (GFLOP/s: K = 16: 16 -> 24,
   // K = 24: 19 -> 29, K = 64: 29 -> 33).
@@ -96,7 +98,7 @@ export function conv2d_f32(
           // vertically are one K run each.
           const wideRows = rowRuns && min(min(iw0, iw1), min(iw2, iw3)) >= 0 &&
             max(max(iw0, iw1), max(iw2, iw3)) + kW <= tapW;
-          const out0 = outP + (<usize>(m0 * outC) << 2);
+          const out0 = outP + <usize>m0 * rowBytes;
           if (pairs) {
             // The odd last group pairs with itself: computed twice, stored once.
             const gB = min(g + 1, groups - 1);
@@ -160,7 +162,7 @@ export function conv2d_f32(
         }
       }
     }
-    if (means) sumRows(output, means, mb, me, plane, outC);
+    if (means) sumRows(output, means, mb, me, plane, outC, rowBytes);
   }
   if (means) {
     const inv: f32 = 1.0 / <f32>plane;
@@ -171,13 +173,13 @@ export function conv2d_f32(
   }
 }
 
-// Adds output rows [mb, me) (pixels, batch folded in) to their image's channel sums.
-function sumRows(output: usize, sums: usize, mb: i32, me: i32, plane: i32, c: i32): void {
-  const rowBytes = <usize>c << 2;
+// Adds output rows [mb, me) (pixels, batch folded in, rowBytes apart) to their image's channel sums.
+function sumRows(output: usize, sums: usize, mb: i32, me: i32, plane: i32, c: i32, rowBytes: usize): void {
+  const sumBytes = <usize>c << 2;
   let n = mb / plane, next = (n + 1) * plane; // the image of row mb, and where the next starts
   for (let r = mb; r < me; r++) {
     if (r == next) { n++; next += plane; }
-    const row = output + <usize>r * rowBytes, sum = sums + <usize>n * rowBytes;
+    const row = output + <usize>r * rowBytes, sum = sums + <usize>n * sumBytes;
     let ch = 0;
     if (ASC_FEATURE_SIMD) {
       for (; ch + 4 <= c; ch += 4) {

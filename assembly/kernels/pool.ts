@@ -6,7 +6,8 @@ export const POOL_AVG: i32 = 1; // divisor: the taps inside the image
 export const POOL_AVG_INCLUDE_PAD: i32 = 2; // divisor: the taps inside the padded image
 
 /**
- * Max or average pooling. input: [batch, inH, inW, C]; output: [batch, outH, outW, C].
+ * Max or average pooling. input: [batch, inH, inW, C]; output: [batch, outH, outW, C], its pixels
+ * outStride floats apart (C when dense; more when writing a slice of a concatenation in place).
  * The host picks outH/outW (floor or ceil mode); windows may run past the padding on the
  * bottom/right in ceil mode, and those taps never count. padB and padR bound the padded image
  * for POOL_AVG_INCLUDE_PAD, as PyTorch and ONNX define it.
@@ -15,9 +16,9 @@ export function pool2d_f32(
   input: usize, output: usize,
   batch: i32, inH: i32, inW: i32, c: i32, outH: i32, outW: i32,
   kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32, padB: i32, padR: i32,
-  mode: i32,
+  mode: i32, outStride: i32,
 ): void {
-  const pixBytes = <usize>c << 2;
+  const pixBytes = <usize>c << 2, outPixBytes = <usize>outStride << 2;
   const rowBytes = <usize>inW * pixBytes;
   let out = output;
   for (let n = 0; n < batch; n++) {
@@ -35,7 +36,7 @@ export function pool2d_f32(
         const first = img + <usize>h0 * rowBytes + <usize>w0 * pixBytes;
         if (mode == POOL_MAX) poolPixel(first, out, c, rowBytes, h1 - h0, w1 - w0, 1, true);
         else poolPixel(first, out, c, rowBytes, h1 - h0, w1 - w0, inv, false);
-        out += pixBytes;
+        out += outPixBytes;
       }
     }
   }

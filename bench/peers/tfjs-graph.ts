@@ -264,6 +264,16 @@ export function compileTfjsGraph(tf: TfModule, source: Graph, dims: InputDims): 
         });
         break;
       }
+      case 'concat': {
+        const axis = outShape.length === 4 ? 3 : 1; // channels last in TF.js
+        steps.push((env) => env.set(node.output, tf.concat(node.inputs.map((t) => env.get(t)!), axis)));
+        break;
+      }
+      case 'shuffle': {
+        const [n, c, h, w] = xShape, g = node.groups;
+        steps.push((env) => env.set(node.output, tf.reshape(tf.transpose(tf.reshape(env.get(a)!, [n, h, w, g, c / g]), [0, 1, 2, 4, 3]), [n, h, w, c])));
+        break;
+      }
       default:
         throw new GraphError(`tfjs-graph: node '${(node as Node).name}': op '${(node as Node).op}' is not supported`);
     }

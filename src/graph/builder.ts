@@ -150,6 +150,18 @@ export class GraphBuilder {
     return this.add({ op: 'flatten', name, inputs: [x], output: name }, this.channelsOf(x));
   }
 
+  /** Joins tensors along the channels (Inception's branches, ShuffleNet's stride-2 units). */
+  concat(inputs: string[]): string {
+    const name = this.fresh('concat');
+    return this.add({ op: 'concat', name, inputs: [...inputs], output: name }, inputs.reduce((c, t) => c + this.channelsOf(t), 0));
+  }
+
+  /** ShuffleNet's channel shuffle: channels as [groups, C / groups], transposed. */
+  channelShuffle(x: string, groups: number): string {
+    const name = this.fresh('shuffle');
+    return this.add({ op: 'shuffle', name, inputs: [x], output: name, groups }, this.channelsOf(x));
+  }
+
   /** `gain` scales the He-normal weights; `biasMean` centres the random bias. */
   fc(x: string, outK: number, o: { bias?: boolean; act?: Activation; gain?: number; biasMean?: number } = {}): string {
     const k = this.channelsOf(x);

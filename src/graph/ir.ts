@@ -11,6 +11,7 @@ export const ACTIVATIONS: readonly Activation[] =
 /** Every op type of the IR (the op table has one entry each). */
 export const OP_TYPES = [
   'conv', 'batchnorm', 'activation', 'add', 'mul', 'binary', 'pool', 'globalpool', 'flatten', 'reshape', 'fc', 'softmax', 'se',
+  'concat', 'shuffle',
 ] as const;
 
 /** A parameter tensor. `data` is absent in a structure-only graph (counting needs shapes only). */
@@ -200,9 +201,23 @@ export interface SeNode extends NodeBase {
   residualAct: 'none' | 'relu';
 }
 
+/** Inputs joined along the channels ([N, C_i, H, W] -> [N, sum C_i, H, W], or [N, K_i] -> [N, sum K_i]). */
+export interface ConcatNode extends NodeBase {
+  op: 'concat';
+}
+
+/**
+ * ShuffleNet's channel shuffle of [N, C, H, W]: view as [N, groups, C / groups, H, W], swap
+ * those two dimensions, view as [N, C, H, W] again.
+ */
+export interface ShuffleNode extends NodeBase {
+  op: 'shuffle';
+  groups: number;
+}
+
 export type Node =
   | ConvNode | BatchNormNode | ActivationNode | AddNode | MulNode | BinaryNode | PoolNode | GlobalPoolNode
-  | FlattenNode | ReshapeNode | FcNode | SoftmaxNode | SeNode;
+  | FlattenNode | ReshapeNode | FcNode | SoftmaxNode | SeNode | ConcatNode | ShuffleNode;
 
 export type OpType = Node['op'];
 

@@ -135,6 +135,21 @@ export function inferNode(node: Node, ins: Shape[]): Shape {
       if (out.length > 4) fail(node, `broadcast result [${out}] has rank ${out.length}; at most 4 is supported`);
       return out;
     }
+    case 'concat': {
+      if (ins.length < 1) fail(node, 'takes at least one input');
+      const rank = x.length;
+      if (rank !== 2 && rank !== 4) fail(node, `joins [N, C, H, W] or [N, K] tensors along the channels, got [${x}]`);
+      for (const s of ins) {
+        if (s.length !== rank || s[0] !== x[0] || s.slice(2).join() !== x.slice(2).join()) {
+          fail(node, `inputs [${ins.map((t) => `[${t}]`).join(', ')}] differ outside the channels`);
+        }
+      }
+      return [x[0], ins.reduce((c, s) => c + s[1], 0), ...x.slice(2)];
+    }
+    case 'shuffle':
+      expectRank(node, x, 4);
+      if (!Number.isInteger(node.groups) || node.groups < 1 || x[1] % node.groups) fail(node, `groups ${node.groups} must divide the ${x[1]} channels`);
+      return x;
     case 'pool': {
       expectRank(node, x, 4);
       const [kH, kW] = node.kernel;

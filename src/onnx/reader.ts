@@ -13,7 +13,12 @@ export const MAX_OPSET = 17;
 /** Stands for the batch size in folded shape values: it stays whatever the session compiles for. */
 const BATCH = -1e9;
 
-type Value = { kind: 'tensor'; name: string; shape: Shape } | { kind: 'const'; c: Constant };
+/**
+ * A tensor, a constant, or a step of ShuffleNet's channel shuffle (x viewed as [N, g, C / g, H, W],
+ * then those two swapped), which only the Reshape that ends the shuffle may read.
+ */
+type Value = { kind: 'tensor'; name: string; shape: Shape } | { kind: 'const'; c: Constant }
+  | { kind: 'shuffle'; step: 'grouped' | 'swapped'; x: { name: string; shape: Shape }; groups: number; shape: Shape };
 
 interface Context {
   file: string;
@@ -45,11 +50,15 @@ const attrString = (n: NodeMsg, name: string) => {
   return s ? new TextDecoder().decode(s) : undefined;
 };
 
-function input(ctx: Context, node: NodeMsg, i: number, where: string): Value {
+/** Input i: a tensor or a constant; a channel shuffle's view only where `views` allows it (Reshape, Transpose, Identity). */
+function input(ctx: Context, node: NodeMsg, i: number, where: string, views: true): Value;
+function input(ctx: Context, node: NodeMsg, i: number, where: string): Exclude<Value, { kind: 'shuffle' }>;
+function input(ctx: Context, node: NodeMsg, i: number, where: string, views = false): Value {
   const name = node.input?.[i];
   if (!name) throw new OnnxError(`${where}: input ${i} is missing`);
   const v = ctx.values.get(name);
   if (!v) throw new OnnxError(`${where}: input '${name}' is neither a graph input, an initializer nor an earlier node's output`);
+  if (v.kind === 'shuffle' && !views) throw new OnnxError(`${where}: input ${i} ('${name}') is a 5-D view of a feature map; senet-wasm runs those only as a channel shuffle (Reshape to [N, g, C / g, H, W], Transpose perm [0, 2, 1, 3, 4], Reshape back)`);
   return v;
 }
 
@@ -205,7 +214,22 @@ const CONVERTERS: Record<string, Converter> = {
     reshapeTo(ctx, node, x, [BATCH, x.shape.slice(1).reduce((p, d) => p * d, 1)], where);
   },
   Reshape(ctx, node, where) {
-    reshapeTo(ctx, node, tensorIn(ctx, node, 0, where), constIn(ctx, node, 1, where, 'int').values as number[], where);
+    const v = input(ctx, node, 0, where, true);
+    const target = constIn(ctx, node, 1, where, 'int').values as number[];
+    if (v.kind === 'shuffle') return endShuffle(ctx, node, v, target, where);
+    const x = tensorIn(ctx, node, 0, where);
+    const grouped = groupedView(x.shape, target);
+    if (grouped) return alias(ctx, node, { kind: 'shuffle', step: 'grouped', x, groups: grouped[1], shape: grouped }, where);
+    reshapeTo(ctx, node, x, target, where);
+  },
+  Transpose(ctx, node, where) {
+    const v = input(ctx, node, 0, where, true);
+    const perm = attrInts(node, 'perm');
+    if (v.kind !== 'shuffle' || v.step !== 'grouped' || perm?.join() !== [0, 2, 1, 3, 4].slice(0, v.shape.length).join()) {
+      throw new OnnxError(`${where}: Transpose is only supported as the middle of a channel shuffle (perm [0, 2, 1, 3, 4] of a [N, g, C / g, H, W] view)`);
+    }
+    const [n, g, per, ...space] = v.shape;
+    alias(ctx, node, { ...v, step: 'swapped', shape: [n, per, g, ...space] }, where);
   },
   Squeeze(ctx, node, where) {
     const v = input(ctx, node, 0, where);
@@ -269,8 +293,8 @@ const CONVERTERS: Record<string, Converter> = {
     const out = outName(node, where);
     emit(ctx, { op: 'softmax', name: node.name || out, inputs: [x.name], output: out }, where);
   },
-  Identity: (ctx, node, where) => alias(ctx, node, input(ctx, node, 0, where), where),
-  Dropout: (ctx, node, where) => alias(ctx, node, input(ctx, node, 0, where), where),
+  Identity: (ctx, node, where) => alias(ctx, node, input(ctx, node, 0, where, true), where),
+  Dropout: (ctx, node, where) => alias(ctx, node, input(ctx, node, 0, where, true), where),
   Constant(ctx, node, where) {
     const a = node.attribute?.[0];
     if (a?.name === 'value' && a.t) return alias(ctx, node, { kind: 'const', c: readTensor(a.t, where) }, where);
@@ -295,8 +319,19 @@ const CONVERTERS: Record<string, Converter> = {
     alias(ctx, node, intConst(values, idx.dims), where);
   },
   Concat(ctx, node, where) {
-    const parts = (node.input ?? []).map((_, i) => constIn(ctx, node, i, where, 'int'));
-    alias(ctx, node, intConst(parts.flatMap((p) => p.values as number[])), where);
+    const count = node.input?.length ?? 0;
+    if (count === 0) throw new OnnxError(`${where}: Concat has no inputs`);
+    if (input(ctx, node, 0, where).kind === 'const') {
+      // Shape arithmetic (x.view(n, c, 1, 1) and the like), folded while reading.
+      const parts = (node.input ?? []).map((_, i) => constIn(ctx, node, i, where, 'int'));
+      return alias(ctx, node, intConst(parts.flatMap((p) => p.values as number[])), where);
+    }
+    const parts = (node.input ?? []).map((_, i) => tensorIn(ctx, node, i, where));
+    const rank = parts[0].shape.length;
+    const axis = attrInt(node, 'axis', 1);
+    if (axis !== 1 && axis !== 1 - rank) throw new OnnxError(`${where}: Concat along axis ${axis} of [${parts[0].shape}] is not supported (only along the channels, axis 1)`);
+    const out = outName(node, where);
+    emit(ctx, { op: 'concat', name: node.name || out, inputs: parts.map((p) => p.name), output: out }, where);
   },
   Cast(ctx, node, where) {
     const c = constIn(ctx, node, 0, where);
@@ -378,6 +413,34 @@ function foldConstants(a: Constant, b: Constant, kind: BinaryOp, where: string):
     return a.type === 'int' ? Math.trunc(v) : v;
   });
   return a.type === 'int' ? { dims, values, type: 'int' } : { dims, values: Float32Array.from(values), type: 'float' };
+}
+
+/**
+ * The target of a Reshape of [N, C, H, W] to [N, g, C / g, H, W] or [N, g, C / g, H * W] (the first
+ * step of a channel shuffle, as PyTorch and our writer spell it), resolved.
+ */
+function groupedView(x: Shape, target: number[]): Shape | undefined {
+  if (x.length !== 4 || (target.length !== 5 && target.length !== 4)) return undefined;
+  const [n, c, h, w] = x;
+  const dims = target.map((d, i) => (d === BATCH || (i === 0 && d === 0) ? n : d));
+  const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const resolved = dims.map((d) => (d === -1 ? (n * c * h * w) / known : d));
+  const [rn, g, per, ...space] = resolved;
+  const sameSpace = space.length === 2 ? space[0] === h && space[1] === w : space[0] === h * w;
+  return rn === n && g * per === c && sameSpace && Number.isInteger(g) && g > 1 && per > 1 ? resolved : undefined;
+}
+
+/** The Reshape that ends a channel shuffle: back to the shape of the map it started from. */
+function endShuffle(ctx: Context, node: NodeMsg, v: Extract<Value, { kind: 'shuffle' }>, target: number[], where: string): void {
+  const [n, c, h, w] = v.x.shape;
+  const dims = target.map((d, i) => (d === BATCH || (i === 0 && d === 0) ? n : d));
+  const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const resolved = dims.map((d) => (d === -1 ? (n * c * h * w) / known : d));
+  if (v.step !== 'swapped' || resolved.join() !== v.x.shape.join()) {
+    throw new OnnxError(`${where}: a Reshape of the [${v.shape}] view to [${target}] is not a channel shuffle (expected Transpose perm [0, 2, 1, 3, 4] then a Reshape back to [${v.x.shape}])`);
+  }
+  const out = outName(node, where);
+  emit(ctx, { op: 'shuffle', name: node.name || out, inputs: [v.x.name], output: out, groups: v.groups }, where);
 }
 
 function pool(ctx: Context, node: NodeMsg, where: string, mode: 'max' | 'avg'): void {
@@ -492,7 +555,7 @@ export function loadOnnx(bytes: Uint8Array, options: LoadOptions = {}): Graph {
 
   const outName = g.output![0].name;
   const out = ctx.values.get(outName);
-  if (out?.kind !== 'tensor') throw new OnnxError(`${file}: output '${outName}' is ${out ? 'a constant' : 'not produced by any node'}`);
+  if (out?.kind !== 'tensor') throw new OnnxError(`${file}: output '${outName}' is ${!out ? 'not produced by any node' : out.kind === 'const' ? 'a constant' : 'a 5-D view inside a channel shuffle'}`);
   const output = out.name;
   if (!ctx.nodes.some((n) => n.output === output)) throw new OnnxError(`${file}: output '${outName}' is the graph input`);
   const nodes = live(ctx.nodes, output);

@@ -55,10 +55,38 @@ function ranks(graph: Graph): Map<string, number> {
     const r = rank.get(n.inputs[0]);
     if (r === undefined) throw new GraphError(`node '${n.name}' (${n.op}): input '${n.inputs[0]}' is not produced by any earlier node`);
     const out = n.op === 'flatten' || n.op === 'fc' ? 2 : n.op === 'reshape' ? 1 + n.shape.length
-      : n.op === 'conv' || n.op === 'pool' || n.op === 'globalpool' || n.op === 'batchnorm' ? 4 : r;
+      : n.op === 'conv' || n.op === 'pool' || n.op === 'globalpool' || n.op === 'batchnorm' ? 4
+        : n.op === 'binary' ? Math.max(r, n.constant ? n.constant.value.shape.length : rank.get(n.inputs[1]) ?? r) : r;
     rank.set(n.output, out);
   }
   return rank;
+}
+
+/**
+ * Dimension 1 of every tensor where it does not depend on the input size (for the ops whose ONNX
+ * form spells it out: the channel shuffle); undefined where a broadcast leaves it open.
+ */
+function channelCounts(graph: Graph, rank: Map<string, number>): Map<string, number | undefined> {
+  const c = new Map<string, number | undefined>([[graph.input.name, graph.input.channels]]);
+  for (const n of graph.nodes) {
+    const first = c.get(n.inputs[0]);
+    switch (n.op) {
+      case 'conv': case 'fc': c.set(n.output, n.weight.shape[0]); break;
+      case 'reshape': c.set(n.output, n.shape[0]); break;
+      case 'concat': c.set(n.output, n.inputs.reduce<number | undefined>((sum, t) => (sum === undefined || c.get(t) === undefined ? undefined : sum + c.get(t)!), 0)); break;
+      case 'binary': {
+        // Dimension 1 of the output, aligned on the right with each operand's dimensions.
+        const out = rank.get(n.output)!;
+        const dims = (shape: (number | undefined)[]) => shape[1 - (out - shape.length)] ?? 1;
+        const sides = n.inputs.map((t) => (rank.get(t) === out ? c.get(t) : undefined));
+        if (n.constant) sides.splice(n.constant.at, 0, dims(n.constant.value.shape));
+        c.set(n.output, sides.some((d) => d === undefined) ? undefined : Math.max(...(sides as number[])));
+        break;
+      }
+      default: c.set(n.output, first);
+    }
+  }
+  return c;
 }
 
 function checkOptions(o: SaveOptions) {
@@ -80,6 +108,7 @@ export function saveOnnx(graph: Graph, options: SaveOptions = {}): Uint8Array {
   const o = checkOptions(options);
   const { opset } = o;
   const rank = ranks(graph);
+  const channels = channelCounts(graph, rank);
 
   // Every IR tensor keeps its name; everything we add gets a fresh one.
   const tensorNames = new Set<string>([graph.input.name, ...graph.nodes.map((n) => n.output)]);
@@ -182,6 +211,19 @@ export function saveOnnx(graph: Graph, options: SaveOptions = {}): Uint8Array {
         if (n.constant) operands.splice(n.constant.at, 0, weight(n.name, 'constant', n.constant.value));
         const opType = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div' }[n.kind];
         activation(n.name, add(n.name, opType, operands, preAct(n)), n.act, n.output);
+        break;
+      }
+      case 'concat':
+        add(n.name, 'Concat', n.inputs, n.output, [attrInt('axis', 1)]);
+        break;
+      case 'shuffle': {
+        // [N, C, H, W] viewed as [N, g, C / g, H * W], the middle two swapped, then back to x's shape.
+        const [x] = n.inputs;
+        const c = channels.get(x);
+        if (c === undefined) throw new GraphError(`node '${n.name}' (shuffle): its input's channel count depends on the input size; export with a fixed height and width`);
+        const grouped = add(`${n.name}/group`, 'Reshape', [x, int64s('shape', [0, n.groups, c / n.groups, -1])], tensor(`${n.name}/group`));
+        const swapped = add(`${n.name}/transpose`, 'Transpose', [grouped], tensor(`${n.name}/transpose`), [attrInts('perm', [0, 2, 1, 3])]);
+        add(n.name, 'Reshape', [swapped, add(`${n.name}/shape`, 'Shape', [x], tensor(`${n.name}/shape`))], n.output);
         break;
       }
       case 'pool': {

@@ -18,6 +18,13 @@ export interface Bindings {
   means?: number;
   /** se: its squeeze is already there (written by the conv that produced its input). */
   squeezed?: number;
+  /**
+   * The output is one channel slice of a concatenation's output, written in place: its pixels
+   * are this many floats apart (absent: dense, the output's own channel count).
+   */
+  outputStride?: number;
+  /** concat: the inputs whose producers already wrote them into their slices (nothing to copy). */
+  written?: boolean[];
 }
 
 export interface OpSpec<T extends Node = Node> {
@@ -29,6 +36,8 @@ export interface OpSpec<T extends Node = Node> {
   workspace?(node: T, ins: Shape[], out: Shape): number;
   /** Zero floats the call may read in place of padding. */
   zeroFloats?(node: T, ins: Shape[]): number;
+  /** Whether the kernel can write its output as a channel slice of a wider tensor (Bindings.outputStride). */
+  stridedOutput?(node: T): boolean;
   /** Weights in the kernels' layouts, written into wasm memory once at compile time. */
   pack?(node: T, ins: Shape[]): PackedBlock[];
   /** se: where its gates [N, C] are in memory right after its call (in its workspace). */
@@ -54,6 +63,7 @@ export const writesMeans = (node: Node): boolean => node.op === 'conv' && !isDep
 
 const conv: OpSpec<Extract<Node, { op: 'conv' }>> = {
   zeroFloats: (n) => n.weight.shape[1],
+  stridedOutput: (n) => !isDepthwise(n),
   pack(n) {
     const [outC, inCg, kH, kW] = n.weight.shape;
     return [isDepthwise(n)
@@ -71,7 +81,7 @@ const conv: OpSpec<Extract<Node, { op: 'conv' }>> = {
         batch, inH, inW, inC, outH, outW, kH, kW, sH, sW, pT, pL, dH, dW, act);
     }
     return k.conv2d_f32.bind(null, b.inputs[0], b.output, b.weights[0], b.zero,
-      batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, pT, pL, dH, dW, n.group, act, b.means ?? 0);
+      batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, pT, pL, dH, dW, n.group, act, b.means ?? 0, b.outputStride ?? outC);
   },
 };
 
@@ -84,7 +94,7 @@ const fc: OpSpec<Extract<Node, { op: 'fc' }>> = {
   bind(n, k, b, [x], out) {
     const act = ACT_CODE[n.act];
     return k.conv2d_f32.bind(null, b.inputs[0], b.output, b.weights[0], b.zero,
-      x[0], 1, 1, x[1], 1, 1, out[1], 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0);
+      x[0], 1, 1, x[1], 1, 1, out[1], 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0, out[1]);
   },
 };
 
@@ -175,13 +185,14 @@ const binary: OpSpec<BinaryNode> = {
 };
 
 const pool: OpSpec<Extract<Node, { op: 'pool' }>> = {
+  stridedOutput: () => true,
   bind(n, k, b, [x], out) {
     const [batch, inH, inW, c] = nhwc(x);
     const [, outH, outW] = nhwc(out);
     const mode = n.mode === 'max' ? POOL_MODE.max : n.countIncludePad ? POOL_MODE.avgIncludePad : POOL_MODE.avg;
     const [pT, pL, pB, pR] = n.pads;
     return k.pool2d_f32.bind(null, b.inputs[0], b.output, batch, inH, inW, c, outH, outW,
-      n.kernel[0], n.kernel[1], n.stride[0], n.stride[1], pT, pL, pB, pR, mode);
+      n.kernel[0], n.kernel[1], n.stride[0], n.stride[1], pT, pL, pB, pR, mode, b.outputStride ?? c);
   },
 };
 
@@ -232,17 +243,39 @@ const se: OpSpec<Extract<Node, { op: 'se' }>> = {
       ? k.global_pool_f32.bind(null, b.inputs[0], z, batch, h * w, c, POOL_MODE[n.squeeze])
       : () => {};
     const fc1 = k.conv2d_f32.bind(null, z, hid, b.weights[0], b.zero,
-      batch, 1, 1, c, 1, 1, hidden, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.act], 0);
+      batch, 1, 1, c, 1, 1, hidden, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.act], 0, hidden);
     const fc2 = k.conv2d_f32.bind(null, hid, s, b.weights[1], b.zero,
-      batch, 1, 1, hidden, 1, 1, c, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.gate], 0);
+      batch, 1, 1, hidden, 1, 1, c, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.gate], 0, c);
     const scale = k.scale_f32.bind(null, b.inputs[0], s, b.inputs[1] ?? 0, b.output,
       batch, h * w, c, n.residualAct === 'relu' ? 1 : 0);
     return () => { squeeze(); fc1(); fc2(); scale(); };
   },
 };
 
+// Each input into its channel slice of every pixel ([N, K] vectors: one pixel an image), unless
+// its producer already wrote it there (the planner's choice: Bindings.written).
+const concat: OpSpec<Extract<Node, { op: 'concat' }>> = {
+  bind(_n, k, b, ins, out) {
+    const pixels = numel(out) / out[1];
+    let offset = 0;
+    const copies = ins.map((s, i) => {
+      const at = offset;
+      offset += s[1];
+      return b.written?.[i] ? undefined : k.copy2d_f32.bind(null, b.inputs[i], b.output + 4 * at, pixels, s[1], s[1], out[1]);
+    }).filter((c): c is () => void => c !== undefined);
+    return () => { for (const c of copies) c(); };
+  },
+};
+
+const shuffle: OpSpec<Extract<Node, { op: 'shuffle' }>> = {
+  bind(n, k, b, [x]) {
+    const [batch, h, w, c] = nhwc(x);
+    return k.channel_shuffle_f32.bind(null, b.inputs[0], b.output, batch * h * w, n.groups, c / n.groups);
+  },
+};
+
 export const OPS: { [K in OpType]: OpSpec<Extract<Node, { op: K }>> } = {
-  conv, fc, batchnorm, activation, add, mul, binary, pool, globalpool, flatten, reshape, softmax, se,
+  conv, fc, batchnorm, activation, add, mul, binary, pool, globalpool, flatten, reshape, softmax, se, concat, shuffle,
 };
 
 export function opSpec(node: Node): OpSpec {

@@ -19,6 +19,10 @@ export interface PlanStep {
   inputs: number[]; // buffer ids
   output: number;
   workspace?: number;
+  /** The output is a channel slice of a concatenation's buffer: where it starts, pixels how many floats apart. */
+  outputSlice?: { byteOffset: number; stride: number };
+  /** concat: the inputs already written into their slices by their producers. */
+  written?: boolean[];
 }
 
 export interface MemoryPlan {
@@ -29,14 +33,40 @@ export interface MemoryPlan {
 }
 
 /**
+ * The inputs of each concatenation that their producers can write straight into their channel
+ * slice of its output (no copy): 4-D, produced by an op whose kernel writes a strided output, read
+ * by nothing but this concatenation, and listed once. Tensor -> the concat and its channel offset.
+ */
+export function concatSlices(graph: Graph, shapes: Map<string, Shape>): Map<string, { concat: Node; channel: number }> {
+  const readers = new Map<string, number>([[graph.output, 1]]);
+  for (const n of graph.nodes) for (const t of n.inputs) readers.set(t, (readers.get(t) ?? 0) + 1);
+  const producer = new Map(graph.nodes.map((n) => [n.output, n]));
+  const slices = new Map<string, { concat: Node; channel: number }>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'concat') continue;
+    let channel = 0;
+    for (const t of node.inputs) {
+      const p = producer.get(t), shape = shapes.get(t)!;
+      if (p && shape.length === 4 && readers.get(t) === 1 && opSpec(p).stridedOutput?.(p as never)) slices.set(t, { concat: node, channel });
+      channel += shape[1];
+    }
+  }
+  return slices;
+}
+
+/**
  * Gives every tensor a buffer and every buffer an arena offset. A tensor shares its input's
- * buffer when the op is an alias (flatten) or may work in place and that input dies at this step;
- * offsets are assigned greedily, largest buffer first, to the lowest gap free for its whole life.
+ * buffer when the op is an alias (flatten) or may work in place and that input dies at this step,
+ * or is written into its slice of a concatenation (concatSlices); offsets are assigned greedily,
+ * largest buffer first, to the lowest gap free for its whole life.
  */
 export function planMemory(graph: Graph, shapes: Map<string, Shape>): MemoryPlan {
   const lastRead = new Map<string, number>();
   graph.nodes.forEach((n, i) => n.inputs.forEach((t) => lastRead.set(t, i)));
   lastRead.set(graph.output, graph.nodes.length);
+  const slices = concatSlices(graph, shapes);
+  /** A concatenation's output buffer, made when its first slice is written. */
+  const concatBuffer = new Map<Node, number>();
 
   const buffers: ArenaBuffer[] = [];
   const tensorBuffer = new Map<string, number>();
@@ -58,6 +88,16 @@ export function planMemory(graph: Graph, shapes: Map<string, Shape>): MemoryPlan
     const ins = node.inputs.map((t) => shapes.get(t)!);
     const out = shapes.get(node.output)!;
     let output: number | undefined;
+    let outputSlice: PlanStep['outputSlice'];
+    const slice = slices.get(node.output);
+    if (slice) {
+      const whole = shapes.get(slice.concat.output)!;
+      output = concatBuffer.get(slice.concat) ?? newBuffer(4 * numel(whole), i, i);
+      concatBuffer.set(slice.concat, output);
+      outputSlice = { byteOffset: 4 * slice.channel, stride: whole[1] };
+    } else if (node.op === 'concat') {
+      output = concatBuffer.get(node);
+    }
     if (spec.alias) output = inputs[0];
     for (const k of spec.inPlace ?? []) {
       if (output !== undefined || k >= inputs.length) break;
@@ -70,7 +110,10 @@ export function planMemory(graph: Graph, shapes: Map<string, Shape>): MemoryPlan
     tensorBuffer.set(node.output, output);
     extend(output, node.output);
     const ws = spec.workspace?.(node as never, ins, out) ?? 0;
-    return { node, inputs, output, workspace: ws > 0 ? newBuffer(ws, i, i) : undefined };
+    return {
+      node, inputs, output, workspace: ws > 0 ? newBuffer(ws, i, i) : undefined, outputSlice,
+      ...(node.op === 'concat' && { written: node.inputs.map((t) => slices.get(t)?.concat === node) }),
+    };
   });
 
   // Greedy by size (as TFLite's arena planner): each buffer takes the lowest gap that no buffer

@@ -156,7 +156,9 @@ export class Session {
       const at = (buffer: number) => arena + plan.buffers[buffer].offset;
       this.calls = plan.steps.map((s, i) => opSpec(s.node).bind(s.node, kernels, {
         inputs: s.inputs.map(at),
-        output: at(s.output),
+        output: at(s.output) + (s.outputSlice?.byteOffset ?? 0),
+        outputStride: s.outputSlice?.stride,
+        written: s.written,
         weights: weightOffsets[i],
         workspace: s.workspace === undefined ? 0 : at(s.workspace),
         zero,

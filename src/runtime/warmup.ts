@@ -19,14 +19,14 @@ export function warmUp(k: Kernels, mem: LinearMemory): void {
     const x = region, y = x + map, z = y + map, w = z + map, zero = w + weights;
     for (let r = 0; r < ROUNDS; r++) {
       const act = r % 8; // every activation epilogue
-      k.conv2d_f32(x, y, w, zero, 1, H, H, C, H, H, C, 3, 3, 1, 1, 1, 1, 1, 1, 1, act, 0);
-      k.conv2d_f32(x, y, w, zero, 1, H, H, C, H / 2, H / 2, C, 3, 3, 2, 2, 1, 1, 1, 1, 4, act, 0);
-      k.conv2d_f32(x, y, w, zero, 1, H, H, C, H, H, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, z); // with the squeeze
-      k.conv2d_f32(x, y, w, zero, 1, 1, 1, C, 1, 1, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0);
+      k.conv2d_f32(x, y, w, zero, 1, H, H, C, H, H, C, 3, 3, 1, 1, 1, 1, 1, 1, 1, act, 0, C);
+      k.conv2d_f32(x, y, w, zero, 1, H, H, C, H / 2, H / 2, C, 3, 3, 2, 2, 1, 1, 1, 1, 4, act, 0, C);
+      k.conv2d_f32(x, y, w, zero, 1, H, H, C, H, H, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, z, C); // with the squeeze
+      k.conv2d_f32(x, y, w, zero, 1, 1, 1, C, 1, 1, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0, C);
       k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 3, 3, 1, 1, 1, 1, 1, 1, act);
       k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 5, 5, 1, 1, 2, 2, 1, 1, act);
       k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 1, 1, 1, 1, 0, 0, 1, 1, act);
-      k.pool2d_f32(x, y, 1, H, H, C, H / 2, H / 2, 3, 3, 2, 2, 1, 1, 1, 1, r % 3);
+      k.pool2d_f32(x, y, 1, H, H, C, H / 2, H / 2, 3, 3, 2, 2, 1, 1, 1, 1, r % 3, C);
       k.global_pool_f32(x, z, 1, H * H, C, r % 2);
       k.scale_f32(x, z, y, y, 1, H * H, C, r % 2);
       k.add_f32(x, y, y, H * H * C, act);

@@ -9,7 +9,7 @@ export interface Kernels {
     input: number, output: number, weights: number, zero: number,
     batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
     kH: number, kW: number, strideH: number, strideW: number, padT: number, padL: number,
-    dilH: number, dilW: number, groups: number, act: number, means: number,
+    dilH: number, dilW: number, groups: number, act: number, means: number, outStride: number,
   ): void;
   conv2d_dw_f32(
     input: number, output: number, weights: number,
@@ -21,7 +21,7 @@ export interface Kernels {
     input: number, output: number,
     batch: number, inH: number, inW: number, c: number, outH: number, outW: number,
     kH: number, kW: number, strideH: number, strideW: number,
-    padT: number, padL: number, padB: number, padR: number, mode: number,
+    padT: number, padL: number, padB: number, padR: number, mode: number, outStride: number,
   ): void;
   global_pool_f32(input: number, output: number, batch: number, hw: number, c: number, mode: number): void;
   scale_f32(x: number, s: number, residual: number, out: number, batch: number, hw: number, c: number, relu: number): void;
@@ -33,12 +33,14 @@ export interface Kernels {
     n0: number, n1: number, n2: number, n3: number,
     a0: number, a1: number, a2: number, a3: number, b0: number, b1: number, b2: number, b3: number,
   ): void;
+  copy2d_f32(src: number, dst: number, rows: number, width: number, srcStride: number, dstStride: number): void;
+  channel_shuffle_f32(src: number, dst: number, pixels: number, groups: number, perGroup: number): void;
   pack_conv_panel_f32(src: number, bias: number, scale: number, dst: number, n: number, inCg: number, taps: number): void;
 }
 
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'heap_base', 'build_simd', 'conv2d_f32', 'conv2d_dw_f32', 'pool2d_f32', 'global_pool_f32', 'scale_f32',
-  'add_f32', 'activation_f32', 'softmax_f32', 'binary_f32', 'pack_conv_panel_f32',
+  'add_f32', 'activation_f32', 'softmax_f32', 'binary_f32', 'copy2d_f32', 'channel_shuffle_f32', 'pack_conv_panel_f32',
 ];
 
 /** Pool modes of pool2d_f32 and global_pool_f32 (assembly/kernels/pool.ts). */

@@ -6,7 +6,7 @@ import { convBlock, PANEL } from '../../src/ops/pack.js';
 import { ACT_CODE } from '../../src/ops/activation.js';
 import { ACTIVATIONS, type Activation } from '../../src/graph/ir.js';
 import { conv2dRef, linearRef, nchwToNhwc, nhwcToNchw } from '../reference/kernels.js';
-import { BACKENDS, KernelBench, Random, expectClose, normal } from './harness.js';
+import { BACKENDS, KernelBench, Random, expectClose, normal, readStrided } from './harness.js';
 
 interface ConvCase {
   name: string;
@@ -139,7 +139,7 @@ for (const act of ACTIVATIONS) {
   CASES.push(conv({ n: 2, c: 6, h: 3, w: 3, o: 6, group: 3, act, gain: 4 }, 'act grouped'));
 }
 
-function runConv(b: KernelBench, cs: ConvCase, seed: number): void {
+function runConv(b: KernelBench, cs: ConvCase, seed: number, gap = 0): void {
   const rng = new Random(seed);
   const { n, c, h, w, o, k: [kH, kW], stride, pads, dil, group, act } = cs;
   const cg = c / group;
@@ -154,14 +154,15 @@ function runConv(b: KernelBench, cs: ConvCase, seed: number): void {
   const xp = b.input('input', nchwToNhwc(x, xShape));
   const wp = b.packed('weights', convBlock({ values: weight }, bias, o, cg, kH, kW, group));
   const zp = b.input('zero', new Float32Array(cg)); // exactly inC / groups zeros, then NaN guard
-  const yp = b.output('output', n * o * oH * oW);
+  // gap > 0: the output is one slice of a wider tensor (a concatenation written in place).
+  const yp = b.output('output', n * oH * oW * (o + gap));
   const mp = b.output('means', n * o); // every case also asks for the channel means (the SE squeeze)
   b.kernels.conv2d_f32(
     xp, yp, wp, zp, n, h, w, c, oH, oW, o, kH, kW, stride[0], stride[1], pads[0], pads[1], dil[0], dil[1],
-    group, ACT_CODE[act], mp,
+    group, ACT_CODE[act], mp, o + gap,
   );
   b.check();
-  const got = nhwcToNchw(b.read(yp, n * o * oH * oW), ref.shape);
+  const got = nhwcToNchw(readStrided(b, yp, n * oH * oW, o, o + gap, `${b.backend} ${cs.name}`), ref.shape);
   expectClose(got, ref.data, `${b.backend} ${cs.name}`, ref.shape);
   const plane = oH * oW;
   const means = Float64Array.from({ length: n * o }, (_, i) => {
@@ -181,6 +182,11 @@ describe.each(BACKENDS)('conv2d_f32 (%s)', (backend) => {
     runConv(bench, cs, 1000 + cs.i);
   });
 
+  // Every fourth case again, writing a channel slice of a wider output (pixel stride o + 3 or o + 8).
+  it.each(CASES.filter((_, i) => i % 4 === 0).map((cs, i) => ({ ...cs, i })))('strided output: $name', (cs) => {
+    runConv(bench, cs, 5000 + cs.i, cs.i % 2 ? 3 : 8);
+  });
+
   it('fc through conv2d_f32 equals linearRef', () => {
     const rng = new Random(7);
     const [n, k, o] = [3, 37, 21];
@@ -192,7 +198,7 @@ describe.each(BACKENDS)('conv2d_f32 (%s)', (backend) => {
     const wp = bench.packed('weights', convBlock({ values: weight }, bias, o, k, 1, 1, 1));
     const zp = bench.input('zero', new Float32Array(k));
     const yp = bench.output('output', n * o);
-    bench.kernels.conv2d_f32(xp, yp, wp, zp, n, 1, 1, k, 1, 1, o, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE.hardswish, 0);
+    bench.kernels.conv2d_f32(xp, yp, wp, zp, n, 1, 1, k, 1, 1, o, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE.hardswish, 0, o);
     bench.check();
     expectClose(bench.read(yp, n * o), ref.data, `${backend} fc`, ref.shape);
   });

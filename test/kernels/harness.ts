@@ -200,6 +200,23 @@ function unravel(i: number, shape: readonly number[]): number[] {
   return idx;
 }
 
+/**
+ * Reads a strided output: pixels `stride` floats apart, `c` values each; the floats between
+ * (another branch's channels of a concatenation) must still hold the sentinel.
+ */
+export function readStrided(b: KernelBench, ptr: number, pixels: number, c: number, stride: number, label: string): Float32Array {
+  const all = b.read(ptr, pixels * stride);
+  const bits = new Uint32Array(all.buffer);
+  const dense = new Float32Array(pixels * c);
+  for (let p = 0; p < pixels; p++) {
+    dense.set(all.subarray(p * stride, p * stride + c), p * c);
+    for (let i = c; i < stride; i++) {
+      if (bits[p * stride + i] !== SENTINEL) throw new Error(`${label}: wrote float ${i} of pixel ${p}, outside its ${c} channels`);
+    }
+  }
+  return dense;
+}
+
 /** Standard normal values times `scale`, from a seeded generator. */
 export function normal(rng: Random, n: number, scale = 1): Float32Array {
   return rng.fill(n, (r) => r.normal() * scale);

@@ -4,7 +4,7 @@
 import { afterEach, beforeAll, describe, it } from 'vitest';
 import { POOL_MODE } from '../../src/wasm/abi.js';
 import { globalPoolRef, nchwToNhwc, nhwcToNchw, pool2dRef } from '../reference/kernels.js';
-import { BACKENDS, KernelBench, Random, expectClose, normal } from './harness.js';
+import { BACKENDS, KernelBench, Random, expectClose, normal, readStrided } from './harness.js';
 
 type Mode = keyof typeof POOL_MODE;
 const MODES: Mode[] = ['max', 'avg', 'avgIncludePad'];
@@ -73,7 +73,7 @@ for (const [g, note] of GEOMETRIES) {
   }
 }
 
-function runPool(b: KernelBench, cs: PoolCase, seed: number): void {
+function runPool(b: KernelBench, cs: PoolCase, seed: number, gap = 0): void {
   const rng = new Random(seed);
   const { n, c, h, w, k, stride, pads, ceil, mode } = cs;
   const xShape = [n, c, h, w];
@@ -84,10 +84,10 @@ function runPool(b: KernelBench, cs: PoolCase, seed: number): void {
   });
   const [, , oH, oW] = ref.shape;
   const xp = b.input('input', nchwToNhwc(x, xShape));
-  const yp = b.output('output', n * c * oH * oW);
-  b.kernels.pool2d_f32(xp, yp, n, h, w, c, oH, oW, k[0], k[1], stride[0], stride[1], pads[0], pads[1], pads[2], pads[3], POOL_MODE[mode]);
+  const yp = b.output('output', n * oH * oW * (c + gap)); // gap > 0: a slice of a concatenation
+  b.kernels.pool2d_f32(xp, yp, n, h, w, c, oH, oW, k[0], k[1], stride[0], stride[1], pads[0], pads[1], pads[2], pads[3], POOL_MODE[mode], c + gap);
   b.check();
-  const got = nhwcToNchw(b.read(yp, n * c * oH * oW), ref.shape);
+  const got = nhwcToNchw(readStrided(b, yp, n * oH * oW, c, c + gap, `${b.backend} ${cs.name}`), ref.shape);
   expectClose(got, ref.data, `${b.backend} ${cs.name} -> ${oH}x${oW}`, ref.shape);
 }
 
@@ -125,6 +125,10 @@ describe.each(BACKENDS)('pool2d_f32 (%s)', (backend) => {
 
   it.each(CASES.map((cs, i) => ({ ...cs, i })))('$name', (cs) => {
     runPool(bench, cs, 3000 + cs.i);
+  });
+
+  it.each(CASES.filter((_, i) => i % 3 === 0).map((cs, i) => ({ ...cs, i })))('strided output: $name', (cs) => {
+    runPool(bench, cs, 6000 + cs.i, cs.i % 2 ? 5 : 32);
   });
 });
 

@@ -4,7 +4,7 @@
 // (no op table, no planner, no passes): a test that compares the engine with it can fail.
 import type { Graph, Node, Param } from '../../src/graph/ir.js';
 import {
-  activationRef, addRef, batchNormRef, binaryRef, conv2dRef, globalPoolRef, linearRef, pool2dRef, scaleRef,
+  activationRef, addRef, batchNormRef, binaryRef, channelShuffleRef, concatRef, conv2dRef, globalPoolRef, linearRef, pool2dRef, scaleRef,
   softmaxRef, type Data, type RefTensor,
 } from './kernels.js';
 
@@ -43,6 +43,10 @@ export function runNode(node: Node, ins: RefTensor[]): RefTensor {
       const [a, b] = operands;
       return binaryRef(a.data, a.shape, b.data, b.shape, node.kind, node.act);
     }
+    case 'concat':
+      return concatRef(ins);
+    case 'shuffle':
+      return channelShuffleRef(x.data, x.shape, node.groups);
     case 'pool':
       return pool2dRef(x.data, x.shape, {
         mode: node.mode, kernel: node.kernel, stride: node.stride, pads: node.pads,

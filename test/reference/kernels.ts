@@ -88,6 +88,38 @@ export function binaryRef(a: Data, aShape: readonly number[], b: Data, bShape: r
   return { data, shape };
 }
 
+/** Inputs joined along dimension 1 (NCHW channels, or the features of [N, K]). */
+export function concatRef(ins: { data: Data; shape: readonly number[] }[]): RefTensor {
+  const [n] = ins[0].shape;
+  const inner = product(ins[0].shape.slice(2));
+  const shape = [n, ins.reduce((c, t) => c + t.shape[1], 0), ...ins[0].shape.slice(2)];
+  const data = new Float64Array(product(shape));
+  let at = 0;
+  for (let b = 0; b < n; b++) {
+    for (const t of ins) {
+      const per = t.shape[1] * inner;
+      for (let i = 0; i < per; i++) data[at++] = t.data[b * per + i];
+    }
+  }
+  return { data, shape };
+}
+
+/** ShuffleNet's channel shuffle: output channel a * groups + b is input channel b * (C / groups) + a. */
+export function channelShuffleRef(x: Data, shape: readonly number[], groups: number): RefTensor {
+  const [n, c, h, w] = shape;
+  const per = c / groups, hw = h * w;
+  const data = new Float64Array(x.length);
+  for (let img = 0; img < n; img++) {
+    for (let b = 0; b < groups; b++) {
+      for (let a = 0; a < per; a++) {
+        const from = (img * c + b * per + a) * hw, to = (img * c + a * groups + b) * hw;
+        for (let p = 0; p < hw; p++) data[to + p] = x[from + p];
+      }
+    }
+  }
+  return { data, shape: [...shape] };
+}
+
 export function activationRef(x: Data, shape: readonly number[], act: Activation): RefTensor {
   expectLength(x, shape, 'activation');
   const data = new Float64Array(x.length);
