@@ -36,20 +36,15 @@ if (stale(targets.map((t) => `build/peak-${t}.wasm`), ['bench/peak/peak.ts', 'be
   for (const target of targets) await compile(['--config', 'bench/peak/asconfig.json', '--target', target]);
 }
 
-const entries = { index: 'src/index.ts', cli: 'src/cli/main.ts', bench: 'bench/run.ts', 'bench-kernels': 'bench/kernels.ts', 'parity-224': 'bench/parity-224.ts', 'cold-start': 'bench/cold-start.ts' };
-const bundles = Object.keys(entries).map((e) => `dist/${e}.js`);
+// Node: the library's Node entry, the CLI and the benches; packages stay external (npm installs them).
+const nodeEntries = { node: 'src/node.ts', cli: 'src/cli/main.ts', bench: 'bench/run.ts', 'bench-kernels': 'bench/kernels.ts', 'parity-224': 'bench/parity-224.ts', 'cold-start': 'bench/cold-start.ts' };
+const bundles = ['web', ...Object.keys(nodeEntries)].map((e) => `dist/${e}.js`);
 if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) => f.replace('build/', 'dist/')), ['build'])) {
   mkdirSync('dist', { recursive: true });
-  await esbuild.build({
-    entryPoints: entries,
-    outdir: 'dist',
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
-    logLevel: 'warning',
-  });
+  const common = { bundle: true, format: 'esm', sourcemap: true, logLevel: 'warning' };
+  await esbuild.build({ ...common, entryPoints: nodeEntries, outdir: 'dist', platform: 'node', target: 'node20', packages: 'external' });
+  // Web (browsers, workers, edge runtimes): the platform-free core with its packages inside (a page
+  // has no module resolver), minified: what a page loads.
+  await esbuild.build({ ...common, entryPoints: { web: 'src/index.ts' }, outdir: 'dist', platform: 'browser', target: 'es2022', minify: true });
   for (const f of wasmFiles) copyFileSync(f, f.replace('build/', 'dist/'));
 }

@@ -11,7 +11,7 @@ import { OptionError, SenetError } from '../errors.js';
 import { complexity } from '../graph/complexity.js';
 import type { Graph, InputDims } from '../graph/ir.js';
 import { Random } from '../graph/random.js';
-import { createEngine } from '../runtime/engine.js';
+import { createEngine } from '../node.js';
 import type { Backend } from '../wasm/load.js';
 
 export const PEERS = ['onnxruntime-web', 'tfjs-wasm'] as const;
