@@ -3,7 +3,7 @@
 // rebuild only what changed.
 import asc from 'assemblyscript/asc';
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const newest = (dirs) => {
@@ -36,13 +36,16 @@ if (stale(targets.map((t) => `build/peak-${t}.wasm`), ['bench/peak/peak.ts', 'be
   for (const target of targets) await compile(['--config', 'bench/peak/asconfig.json', '--target', target]);
 }
 
-// Node: the library's Node entry, the CLI and the benches; packages stay external (npm installs them).
-const nodeEntries = { node: 'src/node.ts', cli: 'src/cli/main.ts', bench: 'bench/run.ts', 'bench-kernels': 'bench/kernels.ts', 'parity-224': 'bench/parity-224.ts', 'cold-start': 'bench/cold-start.ts' };
+// Node: the library's Node entry, the CLI, the bench peers the CLI loads at run time, and the benches;
+// packages stay external (npm installs them). Split into shared chunks beside the entries, so that
+// the CLI and the peers it loads share one copy of the core (its error classes among them).
+const nodeEntries = { node: 'src/node.ts', cli: 'src/cli/main.ts', 'bench-peers': 'bench/peers/index.ts', bench: 'bench/run.ts', 'bench-kernels': 'bench/kernels.ts', 'parity-224': 'bench/parity-224.ts', 'cold-start': 'bench/cold-start.ts' };
 const bundles = ['web', ...Object.keys(nodeEntries)].map((e) => `dist/${e}.js`);
 if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) => f.replace('build/', 'dist/')), ['build'])) {
   mkdirSync('dist', { recursive: true });
   const common = { bundle: true, format: 'esm', sourcemap: true, logLevel: 'warning' };
-  await esbuild.build({ ...common, entryPoints: nodeEntries, outdir: 'dist', platform: 'node', target: 'node20', packages: 'external' });
+  for (const f of readdirSync('dist')) if (f.startsWith('chunk-')) rmSync(join('dist', f));
+  await esbuild.build({ ...common, entryPoints: nodeEntries, outdir: 'dist', platform: 'node', target: 'node20', packages: 'external', splitting: true });
   // Web (browsers, workers, edge runtimes): the platform-free core with its packages inside (a page
   // has no module resolver), minified: what a page loads.
   await esbuild.build({ ...common, entryPoints: { web: 'src/index.ts' }, outdir: 'dist', platform: 'browser', target: 'es2022', minify: true });
