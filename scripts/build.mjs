@@ -5,6 +5,7 @@ import asc from 'assemblyscript/asc';
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 
 const newest = (dirs) => {
   let t = 0;
@@ -45,9 +46,20 @@ if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) 
   mkdirSync('dist', { recursive: true });
   const common = { bundle: true, format: 'esm', sourcemap: true, logLevel: 'warning' };
   for (const f of readdirSync('dist')) if (f.startsWith('chunk-')) rmSync(join('dist', f));
-  await esbuild.build({ ...common, entryPoints: nodeEntries, outdir: 'dist', platform: 'node', target: 'node20', packages: 'external', splitting: true });
+  // ignoreAnnotations: package.json's "sideEffects" describes dist/ for the package's users; here it
+  // would let esbuild drop a bare `import '../src/node.js'`, which sets the Node platform.
+  await esbuild.build({
+    ...common, entryPoints: nodeEntries, outdir: 'dist', platform: 'node', target: 'node20', packages: 'external', splitting: true, ignoreAnnotations: true,
+  });
   // Web (browsers, workers, edge runtimes): the platform-free core with its packages inside (a page
   // has no module resolver), minified: what a page loads.
-  await esbuild.build({ ...common, entryPoints: { web: 'src/index.ts' }, outdir: 'dist', platform: 'browser', target: 'es2022', minify: true });
+  // No source map: it would be most of the package, and bundlers that take this file in make their own.
+  await esbuild.build({ ...common, entryPoints: { web: 'src/index.ts' }, outdir: 'dist', platform: 'browser', target: 'es2022', minify: true, sourcemap: false });
   for (const f of wasmFiles) copyFileSync(f, f.replace('build/', 'dist/'));
+}
+// Declarations of the public API (both entries export the same one); `types: []` in that config
+// also checks that the core needs no Node types.
+if (stale(['dist/types/index.d.ts'], ['src', 'tsconfig.json', 'tsconfig.types.json'])) {
+  const { status } = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.types.json'], { stdio: 'inherit' });
+  if (status !== 0) process.exit(1);
 }
