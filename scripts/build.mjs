@@ -52,14 +52,15 @@ if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) 
     ...common, entryPoints: nodeEntries, outdir: 'dist', platform: 'node', target: 'node20', packages: 'external', splitting: true, ignoreAnnotations: true,
   });
   // Web (browsers, workers, edge runtimes): the platform-free core with its packages inside (a page
-  // has no module resolver), minified: what a page loads.
-  // No source map: it would be most of the package, and bundlers that take this file in make their own.
+  // has no module resolver), minified: what a page loads. No source map: it would be most of the
+  // package, and bundlers that take this file in make their own.
   await esbuild.build({ ...common, entryPoints: { web: 'src/index.ts' }, outdir: 'dist', platform: 'browser', target: 'es2022', minify: true, sourcemap: false });
   for (const f of wasmFiles) copyFileSync(f, f.replace('build/', 'dist/'));
 }
 // Declarations of the public API (both entries export the same one); `types: []` in that config
 // also checks that the core needs no Node types.
 if (stale(['dist/types/index.d.ts'], ['src', 'tsconfig.json', 'tsconfig.types.json'])) {
+  rmSync('dist/types', { recursive: true, force: true }); // no declarations of deleted sources in the package
   const { status } = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.types.json'], { stdio: 'inherit' });
   if (status !== 0) process.exit(1);
 }
