@@ -15,7 +15,7 @@ import { Random } from '../src/graph/random.js';
 import { buildModel } from '../src/models/index.js';
 import { loadOnnx } from '../src/onnx/reader.js';
 import { saveOnnx } from '../src/onnx/writer.js';
-import { createEngine } from '../src/runtime/engine.js';
+import { createEngine } from '../src/node.js';
 import type { Backend } from '../src/wasm/load.js';
 
 const { values } = parseArgs({

@@ -7,6 +7,7 @@
 // in this same run; each kernel's SIMD figure is also given as a share of it.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import '../src/node.js'; // the Node platform: loadKernels reads the builds beside this bundle with node:fs
 import { convBlock, depthwiseBlock } from '../src/ops/pack.js';
 import { ACT_CODE } from '../src/ops/activation.js';
 import type { Activation } from '../src/graph/ir.js';

@@ -9,7 +9,7 @@ import { maxAbs, median, relDiff } from '../src/cli/bench.js';
 import { Random } from '../src/graph/random.js';
 import { buildModel } from '../src/models/index.js';
 import { saveOnnx } from '../src/onnx/writer.js';
-import { createEngine } from '../src/runtime/engine.js';
+import { createEngine } from '../src/node.js';
 import type { Backend } from '../src/wasm/load.js';
 
 const { values } = parseArgs({

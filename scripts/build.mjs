@@ -3,8 +3,9 @@
 // rebuild only what changed.
 import asc from 'assemblyscript/asc';
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 
 const newest = (dirs) => {
   let t = 0;
@@ -36,20 +37,30 @@ if (stale(targets.map((t) => `build/peak-${t}.wasm`), ['bench/peak/peak.ts', 'be
   for (const target of targets) await compile(['--config', 'bench/peak/asconfig.json', '--target', target]);
 }
 
-const entries = { index: 'src/index.ts', cli: 'src/cli/main.ts', bench: 'bench/run.ts', 'bench-kernels': 'bench/kernels.ts', 'parity-224': 'bench/parity-224.ts', 'cold-start': 'bench/cold-start.ts' };
-const bundles = Object.keys(entries).map((e) => `dist/${e}.js`);
+// Node: the library's Node entry, the CLI, the bench peers the CLI loads at run time, and the benches;
+// packages stay external (npm installs them). Split into shared chunks beside the entries, so that
+// the CLI and the peers it loads share one copy of the core (its error classes among them).
+const nodeEntries = { node: 'src/node.ts', cli: 'src/cli/main.ts', 'bench-peers': 'bench/peers/index.ts', bench: 'bench/run.ts', 'bench-kernels': 'bench/kernels.ts', 'parity-224': 'bench/parity-224.ts', 'cold-start': 'bench/cold-start.ts' };
+const bundles = ['web', ...Object.keys(nodeEntries)].map((e) => `dist/${e}.js`);
 if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) => f.replace('build/', 'dist/')), ['build'])) {
   mkdirSync('dist', { recursive: true });
+  const common = { bundle: true, format: 'esm', sourcemap: true, logLevel: 'warning' };
+  for (const f of readdirSync('dist')) if (f.startsWith('chunk-')) rmSync(join('dist', f));
+  // ignoreAnnotations: package.json's "sideEffects" describes dist/ for the package's users; here it
+  // would let esbuild drop a bare `import '../src/node.js'`, which sets the Node platform.
   await esbuild.build({
-    entryPoints: entries,
-    outdir: 'dist',
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
-    logLevel: 'warning',
+    ...common, entryPoints: nodeEntries, outdir: 'dist', platform: 'node', target: 'node20', packages: 'external', splitting: true, ignoreAnnotations: true,
   });
+  // Web (browsers, workers, edge runtimes): the platform-free core with its packages inside (a page
+  // has no module resolver), minified: what a page loads. No source map: it would be most of the
+  // package, and bundlers that take this file in make their own.
+  await esbuild.build({ ...common, entryPoints: { web: 'src/index.ts' }, outdir: 'dist', platform: 'browser', target: 'es2022', minify: true, sourcemap: false });
   for (const f of wasmFiles) copyFileSync(f, f.replace('build/', 'dist/'));
+}
+// Declarations of the public API (both entries export the same one); `types: []` in that config
+// also checks that the core needs no Node types.
+if (stale(['dist/types/index.d.ts'], ['src', 'tsconfig.json', 'tsconfig.types.json'])) {
+  rmSync('dist/types', { recursive: true, force: true }); // no declarations of deleted sources in the package
+  const { status } = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.types.json'], { stdio: 'inherit' });
+  if (status !== 0) process.exit(1);
 }

@@ -3,13 +3,14 @@
 // asymmetric-pad convs, BatchNorm folding, every activation, ceil-mode and padded pools, the SE
 // chain in its FC and 1x1-conv forms) runs in all four engines; their outputs must agree and the
 // report must have the shape `bench --json` prints. The CLI bundle (built by `npm test` first)
-// loads the peers on demand with `--vs`.
+// loads the peers on demand with `--vs`, from dist/bench-peers.js.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import { OptionError } from '../src/errors.js';
 import { GraphBuilder } from '../src/graph/builder.js';
 import type { Graph } from '../src/graph/ir.js';
+import { createPeerRunner } from '../bench/peers/index.js';
 import {
   AGREEMENT_TOLERANCE, benchGraph, benchJson, formatBench, OutputMismatchError, parsePeers, PEERS,
 } from '../src/cli/bench.js';
@@ -40,7 +41,9 @@ function tinySeNet(): Graph {
 
 describe('benchGraph with peers', () => {
   test('all four engines agree on a small SE net; the report and its JSON have the expected shape', async () => {
-    const report = await benchGraph(tinySeNet(), { backends: ['simd', 'scalar'], peers: [...PEERS], runs: 2, warmup: 1, size: 32, batch: 2, peakGflops: 40 });
+    const report = await benchGraph(tinySeNet(), {
+      backends: ['simd', 'scalar'], peers: [...PEERS], peerRunner: createPeerRunner, runs: 2, warmup: 1, size: 32, batch: 2, peakGflops: 40,
+    });
     expect(report.reference).toBe('senet-simd');
     expect(report.macs).toBeGreaterThan(0);
     expect(report.results.map((r) => r.engine)).toEqual(['senet-simd', 'senet-scalar', 'onnxruntime-web', 'tfjs-wasm']);

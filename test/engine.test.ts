@@ -24,10 +24,20 @@ describe('createEngine', () => {
     expect((await createEngine()).backend).toBe('simd');
   });
 
-  test("'auto' falls back to scalar where SIMD does not validate", async () => {
+  test("'auto' falls back to scalar where SIMD does not validate, and that engine runs", async () => {
+    const net = smallNet();
+    const x = input(3 * 16 * 16);
+    const scalar = (await createEngine({ backend: 'scalar' })).compile(net, { height: 16, width: 16 }).run(x);
+    const simd = (await createEngine({ backend: 'simd' })).compile(net, { height: 16, width: 16 }).run(x);
+    // A runtime without SIMD: the v128 probe does not validate (loading a build does not call validate).
     const spy = vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
     try {
-      expect((await createEngine()).backend).toBe('scalar');
+      const engine = await createEngine();
+      expect(engine.backend).toBe('scalar');
+      const out = engine.compile(net, { height: 16, width: 16 }).run(x);
+      expect(out).toEqual(scalar);
+      for (let i = 0; i < out.length; i++) expect(out[i]).toBeCloseTo(simd[i], 4);
+      expect(spy).toHaveBeenCalled();
       await expect(createEngine({ backend: 'simd' })).rejects.toThrow(OptionError);
     } finally {
       spy.mockRestore();

@@ -1,12 +1,13 @@
 // Run by test/no-codegen.test.ts under `node --disallow-code-generation-from-strings` (what edge
 // runtimes and CSPs without 'unsafe-eval' impose): ONNX import and export through the built bundle.
 // Reads jobs as JSON on stdin, writes the outputs as JSON on stdout.
-import { buildModel, createEngine, loadOnnx, saveOnnx } from '../dist/index.js';
+// The web entry: what pages and edge runtimes load, its dependencies bundled in.
+import { buildModel, createEngine, loadOnnx, saveOnnx } from '../dist/web.js';
 import { readFileSync } from 'node:fs';
 
 const floats = (base64) => { const b = Buffer.from(base64, 'base64'); return new Float32Array(b.buffer, b.byteOffset, b.length / 4); };
 const { fixtures, builtIn } = JSON.parse(readFileSync(0, 'utf8'));
-const engine = await createEngine({ backend: 'simd' });
+const engine = await createEngine({ backend: 'simd', wasm: readFileSync(new URL('../dist/senet-simd.wasm', import.meta.url)) });
 const run = (graph, [batch, , height, width], input) => {
   const session = engine.compile(graph, { batch, height, width });
   try {

@@ -7,11 +7,12 @@
 //
 // The peers are devDependencies: their modules (bench/peers/) import the packages with dynamic
 // `import()` only when asked for, so the CLI works without them and says what is missing.
+import { existsSync } from 'node:fs';
 import { OptionError, SenetError } from '../errors.js';
 import { complexity } from '../graph/complexity.js';
 import type { Graph, InputDims } from '../graph/ir.js';
 import { Random } from '../graph/random.js';
-import { createEngine } from '../runtime/engine.js';
+import { createEngine } from '../node.js';
 import type { Backend } from '../wasm/load.js';
 
 export const PEERS = ['onnxruntime-web', 'tfjs-wasm'] as const;
@@ -58,6 +59,8 @@ export interface BenchOptions {
   backends: Backend[];
   /** Peer engines to run beside the senet-wasm builds (devDependencies, loaded on demand). */
   peers?: Peer[];
+  /** Makes the peers' runners; default: the bundled bench peers beside the CLI. */
+  peerRunner?: PeerRunnerFactory;
   runs: number;
   /** Untimed runs of each engine before timing (the first gives the compared output). Default 1, 2 with peers. */
   warmup?: number;
@@ -108,15 +111,29 @@ export function relDiff(a: ArrayLike<number>, ref: ArrayLike<number>): number {
   return m === 0 ? 0 : scale > 0 ? m / scale : Infinity;
 }
 
-async function peerRunner(peer: Peer, graph: Graph, dims: InputDims): Promise<BenchRunner> {
-  // Relative paths with literal strings: esbuild bundles these modules into the CLI; the
-  // packages themselves are imported inside them, at run time only.
-  if (peer === 'onnxruntime-web') return (await import('../../bench/peers/ort-web.js')).createOrtWebRunner(graph, dims);
-  return (await import('../../bench/peers/tfjs-graph.js')).createTfjsRunner(graph, dims);
-}
+/** Makes a peer's runner: bench/peers/index.ts. */
+export type PeerRunnerFactory = (peer: Peer, graph: Graph, dims: InputDims) => Promise<BenchRunner>;
 
-/** The engines for one graph: senet-wasm builds first, then peers; `dispose` frees them all. */
-export async function createRunners(graph: Graph, dims: InputDims, backends: Backend[], peers: Peer[] = []): Promise<BenchRunner[]> {
+// The peers are bench code (bench/peers/, bundled as dist/bench-peers.js beside the CLI by
+// scripts/build.mjs), which the package does not ship: imported by a path computed at run time,
+// so esbuild leaves it out of the CLI bundle, and only when a peer is asked for.
+const PEERS_BUNDLE = new URL('./bench-peers.js', import.meta.url);
+
+const bundledPeerRunner: PeerRunnerFactory = async (peer, graph, dims) => {
+  if (!existsSync(PEERS_BUNDLE)) {
+    throw new OptionError(`--vs ${peer}: the peer engines are bench code, not in the installed package; run the bench from a `
+      + 'source checkout of senet-wasm, where npm ci installs onnxruntime-web, @tensorflow/tfjs-core and @tensorflow/tfjs-backend-wasm');
+  }
+  const { createPeerRunner } = await import(PEERS_BUNDLE.href) as { createPeerRunner: PeerRunnerFactory };
+  return createPeerRunner(peer, graph, dims);
+};
+
+/**
+ * The engines for one graph: senet-wasm builds first, then peers (made by `peerRunner`, default:
+ * dist/bench-peers.js beside this bundle); `dispose` frees them all.
+ */
+export async function createRunners(graph: Graph, dims: InputDims, backends: Backend[], peers: Peer[] = [],
+  peerRunner = bundledPeerRunner): Promise<BenchRunner[]> {
   const runners: BenchRunner[] = [];
   try {
     for (const backend of backends) {
@@ -175,7 +192,7 @@ export async function benchGraph(graph: Graph, o: BenchOptions): Promise<BenchRe
   const peers = o.peers ?? [];
   const tolerance = o.tolerance ?? AGREEMENT_TOLERANCE;
   const macs = complexity(graph, dims).macs; // also checks the graph at this size
-  const runners = await createRunners(graph, dims, o.backends, peers);
+  const runners = await createRunners(graph, dims, o.backends, peers, o.peerRunner);
   try {
     if (!runners.length) throw new OptionError('nothing to bench: no senet-wasm build and no peer');
 

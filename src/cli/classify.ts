@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { InputError, SenetError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { readImage, toTensor, type Preprocess } from '../io/image.js';
-import { createEngine } from '../runtime/engine.js';
+import { createEngine } from '../node.js';
 import type { Backend } from '../wasm/load.js';
 
 /** What a model's JSON (written beside its .onnx by its training script) tells about its input and classes. */

@@ -7,7 +7,7 @@ import { InputError, OptionError, SenetError } from '../errors.js';
 import { formatNpy, parseNpy } from '../io/npy.js';
 import { readBytes } from '../io/read.js';
 import { buildModel, listModels, type ModelOptions } from '../models/index.js';
-import { createEngine } from '../runtime/engine.js';
+import { createEngine } from '../node.js';
 import { loadOnnx } from '../onnx/reader.js';
 import { saveOnnx } from '../onnx/writer.js';
 import { complexity } from '../graph/complexity.js';

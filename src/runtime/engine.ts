@@ -1,6 +1,7 @@
 import { DisposedError, GraphError, InputError, OptionError } from '../errors.js';
 import { describe, oneOf } from '../options.js';
 import type { Graph, InputDims } from '../graph/ir.js';
+import { isResponse } from '../platform.js';
 import { loadKernels, simdSupported, type Backend, type WasmSource } from '../wasm/load.js';
 import type { Kernels } from '../wasm/abi.js';
 import { LinearMemory } from './memory.js';
@@ -21,7 +22,7 @@ const BACKENDS = ['auto', 'simd', 'scalar'] as const;
 
 function isPerBackend(w: EngineOptions['wasm']): w is { simd?: WasmSource; scalar?: WasmSource } {
   return typeof w === 'object' && w !== null && !(w instanceof WebAssembly.Module) && !(w instanceof URL)
-    && !ArrayBuffer.isView(w) && !(w instanceof ArrayBuffer) && !(typeof Response !== 'undefined' && w instanceof Response);
+    && !ArrayBuffer.isView(w) && !(w instanceof ArrayBuffer) && !isResponse(w);
 }
 
 /** One wasm instance and its memory; compiles graphs into sessions that share that memory. */

@@ -1,10 +1,11 @@
 import { WasmError } from '../errors.js';
+import { currentPlatform, isResponse, openSource, type Source } from '../platform.js';
 import { KERNEL_NAMES, type Kernels } from './abi.js';
 
 export type Backend = 'simd' | 'scalar';
 
 /** Where a build comes from: bytes, a fetch Response, a URL, or a precompiled Module (edge runtimes). */
-export type WasmSource = BufferSource | Response | URL | WebAssembly.Module;
+export type WasmSource = Source | WebAssembly.Module;
 
 // The smallest module that uses a v128 instruction: (func (result v128) i32.const 0 i8x16.splat).
 const SIMD_PROBE = new Uint8Array([
@@ -25,32 +26,12 @@ export function simdSupported(): boolean {
 
 async function toModule(source: WasmSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
-  if (source instanceof URL) {
-    if (source.protocol === 'file:') {
-      const { readFile } = await import('node:fs/promises');
-      return WebAssembly.compile(await readFile(source));
-    }
-    source = await fetch(source);
-  }
-  if (typeof Response !== 'undefined' && source instanceof Response) {
-    if (!source.ok) throw new WasmError(`fetching ${source.url} failed: HTTP ${source.status}`);
-    // compileStreaming insists on the application/wasm content type; bytes work with any server.
-    return source.headers.get('content-type')?.startsWith('application/wasm')
-      ? WebAssembly.compileStreaming(source)
-      : WebAssembly.compile(await source.arrayBuffer());
-  }
-  return WebAssembly.compile(source as BufferSource);
-}
-
-/** Default location of a build: beside the bundle (dist/) or in build/ of a source checkout. */
-async function defaultSource(backend: Backend): Promise<URL> {
-  const file = `senet-${backend}.wasm`;
-  const candidates = [new URL(`./${file}`, import.meta.url), new URL(`../../build/${file}`, import.meta.url)];
-  if (candidates[0].protocol !== 'file:') return candidates[0];
-  const { existsSync } = await import('node:fs');
-  const found = candidates.find((u) => existsSync(u));
-  if (!found) throw new WasmError(`${file} not found beside the bundle or in build/: run 'npm run build'`);
-  return found;
+  const opened = await openSource(source, (message) => new WasmError(message));
+  if (!isResponse(opened)) return WebAssembly.compile(opened);
+  // compileStreaming insists on the application/wasm content type; bytes work with any server.
+  return opened.headers.get('content-type')?.startsWith('application/wasm')
+    ? WebAssembly.compileStreaming(opened)
+    : WebAssembly.compile(await opened.arrayBuffer());
 }
 
 export interface LoadedKernels {
@@ -58,11 +39,14 @@ export interface LoadedKernels {
   memory: WebAssembly.Memory;
 }
 
-/** Instantiates one build with a fresh memory that the host owns (the module imports it). */
+/**
+ * Instantiates one build with a fresh memory that the host owns (the module imports it). Without
+ * `source`, the build is where the platform says (beside the bundle).
+ */
 export async function loadKernels(backend: Backend, source?: WasmSource): Promise<LoadedKernels> {
   let module: WebAssembly.Module;
   try {
-    module = await toModule(source ?? (await defaultSource(backend)));
+    module = await toModule(source ?? currentPlatform().wasmUrl(backend));
   } catch (e) {
     if (e instanceof WasmError) throw e;
     throw new WasmError(`cannot compile the ${backend} build: ${(e as Error).message}`);

@@ -1,0 +1,53 @@
+// What the platform-free core needs from the runtime it runs in, set once by an entry: where the
+// wasm builds are when createEngine is given none, and how `file:` URLs are read. The default is
+// the web one (every URL is fetched); the Node entry (src/node.ts) replaces it, because Node's
+// fetch does not take file: URLs.
+import type { Backend } from './wasm/load.js';
+
+export interface Platform {
+  /** Where a build is when createEngine is given none. */
+  wasmUrl(backend: Backend): URL;
+  /** Reads a `file:` URL; without it, every URL is fetched. */
+  readFile?(url: URL): Promise<Uint8Array<ArrayBuffer>>;
+}
+
+// Literal `new URL('./name.wasm', import.meta.url)`: the form bundlers (webpack 5, Vite, Parcel)
+// recognise and emit as an asset; in dist/web.js it is the file beside the bundle. Evaluated only
+// when no build is given, so runtimes without import.meta.url work when they pass `wasm`.
+const web: Platform = {
+  wasmUrl: (backend) => (backend === 'simd'
+    ? new URL('./senet-simd.wasm', import.meta.url)
+    : new URL('./senet-scalar.wasm', import.meta.url)),
+};
+
+let platform = web;
+
+export function setPlatform(p: Platform): void {
+  platform = p;
+}
+
+export const currentPlatform = (): Platform => platform;
+
+/** Bytes, a fetch Response, or a URL to fetch (or, under Node, read) them from. */
+export type Source = BufferSource | Response | URL;
+
+export const isResponse = (x: unknown): x is Response => typeof Response !== 'undefined' && x instanceof Response;
+
+/**
+ * A source's content as bytes or an ok Response: URLs are fetched, or read by the platform when
+ * they are file: URLs. A failed read or fetch and a Response that is not ok end in `fail(message)`.
+ */
+export async function openSource(source: Source, fail: (message: string) => Error): Promise<BufferSource | Response> {
+  let opened: BufferSource | Response;
+  if (source instanceof URL) {
+    try {
+      opened = source.protocol === 'file:' && platform.readFile ? await platform.readFile(source) : await fetch(source);
+    } catch (e) {
+      throw fail(`cannot read ${source.href}: ${(e as Error).message}`);
+    }
+  } else {
+    opened = source;
+  }
+  if (isResponse(opened) && !opened.ok) throw fail(`fetching ${opened.url || 'the Response'} failed: HTTP ${opened.status}`);
+  return opened;
+}

@@ -1,0 +1,176 @@
+// The package as users get it: `npm pack` of this tree (built by `npm test` first), linted by publint
+// and @arethetypeswrong/cli, then installed into a temporary project and used there by plain `node`
+// through each entry: the Node entry, the web entry (as a worker resolves it), the CLI.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildModel } from '../src/models/index.js';
+import { loadOnnx } from '../src/onnx/reader.js';
+import { createEngine } from '../src/runtime/engine.js';
+import type { Backend } from '../src/wasm/load.js';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const exec = promisify(execFile);
+
+/** Runs a command to its end: exit code and output, whether it fails or not. */
+async function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    return { code: 0, ...(await exec(cmd, args, { cwd, maxBuffer: 1 << 26 })) };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+// The same model and input in the tree and in the installed package.
+const SIZE = 64;
+const INPUT = `Float32Array.from({ length: 3 * ${SIZE} * ${SIZE} }, (_, i) => Math.sin(i * 0.01))`;
+const MODEL = `buildModel('mobilenet-v3-small', { seed: 0 })`;
+const input = new Function(`return ${INPUT}`)() as Float32Array;
+
+async function inTree(backend: Backend): Promise<number[]> {
+  const engine = await createEngine({ backend });
+  return Array.from(engine.compile(buildModel('mobilenet-v3-small', { seed: 0 }), { height: SIZE, width: SIZE }).run(input));
+}
+
+const scripts = {
+  // Plain Node: the "node" condition, its wasm read from beside the bundle.
+  'node.mjs': `
+    const { buildModel, createEngine } = await import('senet-wasm');
+    const engine = await createEngine();
+    const out = engine.compile(${MODEL}, { height: ${SIZE}, width: ${SIZE} }).run(${INPUT});
+    console.log(JSON.stringify({ entry: import.meta.resolve('senet-wasm'), backend: engine.backend, out: Array.from(out) }));`,
+  // A runtime without WebAssembly SIMD (loaded with --import before the package).
+  'no-simd.mjs': 'WebAssembly.validate = () => false;',
+  // The web entry as a worker resolves it (--conditions=worker): its wasm fetched from beside the
+  // bundle, a precompiled Module from the package's wasm subpath (what edge runtimes import), and an
+  // ONNX model from a Response. Node's fetch takes no file: URLs, so fetch is a browser's here.
+  'web.mjs': `
+    import { readFile } from 'node:fs/promises';
+    const fetched = [];
+    globalThis.fetch = async (url) => {
+      fetched.push(String(url));
+      return new Response(await readFile(new URL(url)), { headers: { 'content-type': 'application/wasm' } });
+    };
+    const { buildModel, createEngine, loadOnnxFrom } = await import('senet-wasm');
+    const engine = await createEngine({ backend: 'simd' });
+    const out = engine.compile(${MODEL}, { height: ${SIZE}, width: ${SIZE} }).run(${INPUT});
+    const module = await WebAssembly.compile(await readFile(new URL(import.meta.resolve('senet-wasm/senet-simd.wasm'))));
+    const fromModule = (await createEngine({ wasm: module })).compile(${MODEL}, { height: ${SIZE}, width: ${SIZE} }).run(${INPUT});
+    const onnx = await readFile(new URL('./node_modules/senet-wasm/models/fashion-mnist-se-resnet.onnx', import.meta.url));
+    const graph = await loadOnnxFrom(new Response(onnx));
+    const logits = engine.compile(graph, { height: 28, width: 28 }).run(new Float32Array(28 * 28).fill(0.5));
+    console.log(JSON.stringify({ entry: import.meta.resolve('senet-wasm'), fetched, out: Array.from(out),
+      fromModule: Array.from(fromModule), logits: Array.from(logits) }));`,
+};
+
+let dir: string;
+let project: string;
+let tarball: string;
+let packed: string[];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'senet-package-'));
+  const pack = await run('npm', ['pack', '--json', '--pack-destination', dir], root);
+  expect(pack.code, pack.stderr).toBe(0);
+  const [info] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
+  tarball = join(dir, info.filename);
+  packed = info.files.map((f) => f.path);
+
+  // Installed by hand, offline: the tarball unpacked into node_modules/senet-wasm, and only the
+  // dependencies package.json declares linked from this checkout (a missing one then fails).
+  project = join(dir, 'project');
+  const installed = join(project, 'node_modules', 'senet-wasm');
+  mkdirSync(installed, { recursive: true });
+  const untar = await run('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1'], dir);
+  expect(untar.code, untar.stderr).toBe(0);
+  for (const dep of Object.keys(pkg.dependencies)) {
+    const link = join(project, 'node_modules', dep);
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(join(root, 'node_modules', dep), link, 'dir');
+  }
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  for (const [name, text] of Object.entries(scripts)) writeFileSync(join(project, name), text);
+}, 60_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the packed package', () => {
+  test('publint reports nothing, not even a suggestion', async () => {
+    const bytes = readFileSync(tarball);
+    const { messages } = await publint({ pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) }, strict: true });
+    expect(messages.map((m) => formatMessage(m, pkg, { color: false }))).toEqual([]);
+  });
+
+  test('attw reports nothing (ESM-only profile)', async () => {
+    // --profile esm-only: the package is ESM only, so a CommonJS require() of it reaching ESM
+    // (node16-cjs) and node10 resolution, which predates "exports", are what that means, not faults.
+    // The wasm subpaths are assets, not modules TypeScript types: each bundler types its own wasm
+    // imports (a WebAssembly.Module in workerd, a URL string with Vite's ?url).
+    const attw = join(root, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js');
+    const { code, stdout, stderr } = await run('node', [attw, tarball, '--profile', 'esm-only', '--format', 'ascii',
+      '--exclude-entrypoints', './senet-simd.wasm', './senet-scalar.wasm'], dir);
+    expect(code, stdout + stderr).toBe(0);
+  });
+
+  test('holds the entries, both wasm builds and the types, and no bench code', () => {
+    for (const f of ['dist/web.js', 'dist/node.js', 'dist/cli.js', 'dist/senet-simd.wasm', 'dist/senet-scalar.wasm', 'dist/types/index.d.ts']) {
+      expect(packed).toContain(f);
+    }
+    expect(packed.filter((f) => /bench/.test(f))).toEqual([]);
+  });
+});
+
+describe('installed into a project', () => {
+  test("plain node imports the Node entry and runs a built-in model as the tree does", async () => {
+    const { code, stdout, stderr } = await run('node', ['node.mjs'], project);
+    expect(code, stderr).toBe(0);
+    const r = JSON.parse(stdout);
+    expect(r.entry).toMatch(/node_modules\/senet-wasm\/dist\/node\.js$/);
+    expect(r.backend).toBe('simd');
+    expect(r.out).toEqual(await inTree('simd'));
+  });
+
+  test("without SIMD, 'auto' runs the package's scalar build and matches the tree's", async () => {
+    const { code, stdout, stderr } = await run('node', ['--import', './no-simd.mjs', 'node.mjs'], project);
+    expect(code, stderr).toBe(0);
+    const r = JSON.parse(stdout);
+    expect(r.backend).toBe('scalar');
+    expect(r.out).toEqual(await inTree('scalar'));
+  });
+
+  test('a worker gets the web entry: wasm fetched from beside it or given as a Module, ONNX from a Response', async () => {
+    const { code, stdout, stderr } = await run('node', ['--conditions=worker', 'web.mjs'], project);
+    expect(code, stderr).toBe(0);
+    const r = JSON.parse(stdout);
+    expect(r.entry).toMatch(/node_modules\/senet-wasm\/dist\/web\.js$/);
+    expect(r.fetched).toEqual([new URL('node_modules/senet-wasm/dist/senet-simd.wasm', `file://${project}/`).href]);
+    const expected = await inTree('simd');
+    expect(r.out).toEqual(expected);
+    expect(r.fromModule).toEqual(expected);
+    const engine = await createEngine({ backend: 'simd' });
+    const graph = loadOnnx(readFileSync(join(root, 'models', 'fashion-mnist-se-resnet.onnx')));
+    expect(r.logits).toEqual(Array.from(engine.compile(graph, { height: 28, width: 28 }).run(new Float32Array(28 * 28).fill(0.5))));
+  });
+
+  test('the CLI classifies a bundled sample; bench --vs says in one line where the peers are', async () => {
+    const cli = join(project, 'node_modules', 'senet-wasm', 'dist', 'cli.js');
+    const sample = join(project, 'node_modules', 'senet-wasm', 'samples', 'fashion-mnist', '8-bag.png');
+    const classify = await run('node', [cli, 'classify', sample, '--json'], project);
+    expect(classify.code, classify.stderr).toBe(0);
+    expect(JSON.parse(classify.stdout)[0].label).toBe('Bag');
+
+    const bench = await run('node', [cli, 'bench', 'mobilenet-v3-small', '--size', '32', '--runs', '1', '--vs', 'onnxruntime-web', '--json'], project);
+    expect(bench.code).toBe(1);
+    expect(bench.stdout).toBe('');
+    expect(bench.stderr).toBe('senet-wasm: --vs onnxruntime-web: the peer engines are bench code, not in the installed package; run the bench '
+      + 'from a source checkout of senet-wasm, where npm ci installs onnxruntime-web, @tensorflow/tfjs-core and @tensorflow/tfjs-backend-wasm\n');
+  });
+});
