@@ -1,32 +1,43 @@
 // Decoding and encoding of ONNX models with the static code in onnx-subset.js (generated from
 // onnx-subset.proto by `npm run gen:onnx`), plus the plain shapes the reader and writer use.
-import protobuf from 'protobufjs/minimal.js';
-import { onnx } from './onnx-subset.js';
+import { PbfReader, PbfWriter } from 'pbf';
+import { readModelProto, writeModelProto } from './onnx-subset.js';
 
 /**
- * Decodes an ONNX file into plain objects: fields absent from the file are undefined, int64 are
- * numbers, and bytes fields (raw_data) are views into `bytes`, not copies. Throws protobufjs's
- * errors on a malformed file.
+ * Decodes an ONNX file into plain objects: fields absent from the file (or holding proto3's zero
+ * defaults, which writers leave off the wire) are undefined, int64 are numbers, and bytes fields
+ * (raw_data) are views into `bytes`, not copies. Throws on a malformed file.
  */
 export function decodeModel(bytes: Uint8Array): ModelMsg {
-  return plain(onnx.ModelProto.decode(bytes)) as ModelMsg;
+  const pbf = new PbfReader(bytes);
+  const model = readModelProto(pbf);
+  // pbf reads past the end of a truncated message without a bounds check: the position tells.
+  if (pbf.pos !== bytes.length) throw new Error(`truncated or malformed: read to byte ${pbf.pos} of ${bytes.length}`);
+  return plain(model) as ModelMsg;
 }
 
-export function encodeModel(model: onnx.ModelProto.$Properties): Uint8Array {
-  return onnx.ModelProto.encode(model).finish();
+export function encodeModel(model: ModelMsg): Uint8Array {
+  const pbf = new PbfWriter();
+  writeModelProto(model, pbf);
+  return pbf.finish();
 }
 
-// toObject's shape without its generated code: decoded messages keep defaults on their prototype
-// (the reader must see a dim_param dimension's dim_value as undefined, not 0) and int64 as long.js
-// Longs (protobufjs/minimal's choice whenever long is installed, and it is its dependency). Longs
-// become numbers here rather than through `protobuf.util.Long = null`, which would change
-// protobufjs for every other library in the app.
+/** Oneof fields of our subset: pbf names the member that was set (Dimension: dimValue or dimParam). */
+const ONEOFS = new Set(['dimension']);
+
+// pbf fills every field with its default; the reader asks "present?" as protobuf's own
+// implementations answer it: a default counts as absent, except a oneof's chosen member (a
+// dimension given as dim_value 0 is not a dim_param).
 function plain(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(plain);
   if (typeof v !== 'object' || v === null || v instanceof Uint8Array) return v;
-  if (protobuf.util.Long && v instanceof protobuf.util.Long) return protobuf.util.LongBits.from(v).toNumber();
+  const chosen = Object.entries(v).find(([k]) => ONEOFS.has(k))?.[1];
   const o: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (!Array.isArray(x) || x.length > 0) o[k] = plain(x);
+  for (const [k, x] of Object.entries(v)) {
+    if (ONEOFS.has(k)) continue;
+    const unset = x === undefined || x === 0 || x === '' || (Array.isArray(x) && x.length === 0);
+    if (!unset || k === chosen) o[k] = plain(x);
+  }
   return o;
 }
 
