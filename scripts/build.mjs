@@ -41,11 +41,11 @@ if (stale(targets.map((t) => `build/peak-${t}.wasm`), ['bench/peak/peak.ts', 'be
 // packages stay external (npm installs them). Split into shared chunks beside the entries, so that
 // the CLI and the peers it loads share one copy of the core (its error classes among them).
 const nodeEntries = { node: 'src/node.ts', cli: 'src/cli/main.ts', 'bench-peers': 'bench/peers/index.ts', bench: 'bench/run.ts', 'bench-kernels': 'bench/kernels.ts', 'parity-224': 'bench/parity-224.ts', 'cold-start': 'bench/cold-start.ts' };
-const bundles = ['web', ...Object.keys(nodeEntries)].map((e) => `dist/${e}.js`);
+const bundles = ['web', 'image', ...Object.keys(nodeEntries)].map((e) => `dist/${e}.js`);
 if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) => f.replace('build/', 'dist/')), ['build'])) {
   mkdirSync('dist', { recursive: true });
   const common = { bundle: true, format: 'esm', sourcemap: true, logLevel: 'warning' };
-  for (const f of readdirSync('dist')) if (f.startsWith('chunk-')) rmSync(join('dist', f));
+  for (const f of readdirSync('dist')) if (/^(chunk|web)-[A-Z0-9]+\.js/.test(f)) rmSync(join('dist', f));
   // ignoreAnnotations: package.json's "sideEffects" describes dist/ for the package's users; here it
   // would let esbuild drop a bare `import '../src/node.js'`, which sets the Node platform.
   await esbuild.build({
@@ -54,12 +54,18 @@ if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) 
   // Web (browsers, workers, edge runtimes): the platform-free core with its packages inside (a page
   // has no module resolver), minified: what a page loads. No source map: it would be most of the
   // package, and bundlers that take this file in make their own.
-  await esbuild.build({ ...common, entryPoints: { web: 'src/index.ts' }, outdir: 'dist', platform: 'browser', target: 'es2022', minify: true, sourcemap: false });
+  // senet-wasm/image (decoders, preprocessing, model cards) the same way, for every runtime: its
+  // decoders are pure JavaScript.
+  // Split, so both share one copy of the core (an InputError from one is an InputError of the other).
+  await esbuild.build({
+    ...common, entryPoints: { web: 'src/index.ts', image: 'src/image/index.ts' }, outdir: 'dist', platform: 'browser', target: 'es2022',
+    minify: true, sourcemap: false, splitting: true, chunkNames: 'web-[hash]',
+  });
   for (const f of wasmFiles) copyFileSync(f, f.replace('build/', 'dist/'));
 }
 // Declarations of the public API (both entries export the same one); `types: []` in that config
 // also checks that the core needs no Node types.
-if (stale(['dist/types/index.d.ts'], ['src', 'tsconfig.json', 'tsconfig.types.json'])) {
+if (stale(['dist/types/index.d.ts', 'dist/types/image/index.d.ts'], ['src', 'tsconfig.json', 'tsconfig.types.json'])) {
   rmSync('dist/types', { recursive: true, force: true }); // no declarations of deleted sources in the package
   const { status } = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.types.json'], { stdio: 'inherit' });
   if (status !== 0) process.exit(1);

@@ -3,7 +3,7 @@
 // as a 28x28 greyscale PNG named after its class. Run after training: node scripts/make-samples.mjs
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { PNG } from 'pngjs';
+import { encode } from 'fast-png';
 
 const card = JSON.parse(readFileSync('models/fashion-mnist-se-resnet.json', 'utf8'));
 const subset = gunzipSync(readFileSync('test/fixtures/fashion-mnist/test-subset.u8.gz'));
@@ -15,9 +15,8 @@ mkdirSync(dir, { recursive: true });
 for (const f of readdirSync(dir)) if (f.endsWith('.png')) rmSync(`${dir}/${f}`);
 card.classes.forEach((name, cls) => {
   const i = labels.indexOf(cls);
-  const png = new PNG({ width: 28, height: 28, colorType: 0, inputColorType: 0, bitDepth: 8 });
-  png.data = Buffer.from(pixels.subarray(i * 784, (i + 1) * 784));
+  const png = encode({ width: 28, height: 28, channels: 1, depth: 8, data: pixels.slice(i * 784, (i + 1) * 784) });
   const file = `${dir}/${cls}-${name.toLowerCase().replace(/[^a-z]+/g, '-')}.png`;
-  writeFileSync(file, PNG.sync.write(png, { colorType: 0, inputColorType: 0 }));
+  writeFileSync(file, png);
   console.log(`${file}: test subset image ${i}`);
 });

@@ -13,3 +13,5 @@ export * from './errors.js';
 export { loadOnnx, SUPPORTED_OPS, type LoadOptions } from './onnx/reader.js';
 export { loadOnnxFrom } from './onnx/source.js';
 export { saveOnnx } from './onnx/writer.js';
+export { IMAGENET, toTensor, type Image, type Preprocess } from './image/preprocess.js';
+export { modelCard, topClasses, type ClassScore, type ModelCard } from './image/card.js';

@@ -9,8 +9,16 @@ import { expect, test } from 'vitest';
 const KB = 1000;
 const BUDGET = { raw: 150 * KB, gzip: 40 * KB };
 
+/** A bundle and the chunks it imports (the web entry shares one with senet-wasm/image). */
+function withImports(name: string, seen = new Set<string>()): string[] {
+  if (seen.has(name)) return [];
+  seen.add(name);
+  const code = readFileSync(new URL(`../dist/${name}`, import.meta.url), 'utf8');
+  return [name, ...[...code.matchAll(/(?:import|from)\s*["']\.\/([\w.-]+\.js)["']/g)].flatMap(([, f]) => withImports(f, seen))];
+}
+
 test('the web entry and the SIMD build: at most 150 KB raw and 40 KB gzip together', () => {
-  const files = ['web.js', 'senet-simd.wasm'].map((name) => {
+  const files = [...withImports('web.js'), 'senet-simd.wasm'].map((name) => {
     const bytes = readFileSync(new URL(`../dist/${name}`, import.meta.url));
     return { name, raw: bytes.length, gzip: gzipSync(bytes).length };
   });

@@ -2,53 +2,28 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { InputError, SenetError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
-import { readImage, toTensor, type Preprocess } from '../io/image.js';
+import { modelCard, topClasses, type ClassScore, type ModelCard } from '../image/card.js';
+import { toTensor } from '../image/preprocess.js';
+import { readImage } from '../io/image.js';
 import { createEngine } from '../node.js';
 import type { Backend } from '../wasm/load.js';
 
-/** What a model's JSON (written beside its .onnx by its training script) tells about its input and classes. */
-export interface ModelCard {
-  classes?: string[];
-  preprocess: Preprocess;
-}
-
-export interface Prediction {
+export interface Prediction extends ClassScore {
   file: string;
-  label: string;
-  index: number;
-  probability: number;
-  top: { label: string; index: number; probability: number }[];
+  top: ClassScore[];
 }
 
-/** Reads `model.json` beside `model.onnx`; without one, the input size comes from the file and no normalisation is applied. */
+/** The card `model.json` beside `model.onnx`, when there is one (see modelCard). */
 export function readModelCard(onnxPath: string, graph: Graph): ModelCard {
-  const channels = graph.input.channels;
-  if (channels !== 1 && channels !== 3) throw new InputError(`${onnxPath}: input has ${channels} channels; images give 1 (grey) or 3 (RGB)`);
-  const [, , h, w] = graph.source?.inputShape ?? [];
-  const size = (d: unknown) => (typeof d === 'number' && d > 0 ? d : 224);
-  const plain: Preprocess = { channels, height: size(h), width: size(w), mean: Array(channels).fill(0), std: Array(channels).fill(1) };
   const jsonPath = onnxPath.replace(/\.onnx$/i, '.json');
-  if (!existsSync(jsonPath)) return { preprocess: plain };
-  let card: { classes?: string[]; input?: { preprocessing?: { mean?: number | number[]; std?: number | number[] } } };
+  if (!existsSync(jsonPath)) return modelCard(graph);
+  let json: unknown;
   try {
-    card = JSON.parse(readFileSync(jsonPath, 'utf8'));
+    json = JSON.parse(readFileSync(jsonPath, 'utf8'));
   } catch (e) {
     throw new InputError(`${jsonPath}: not valid JSON (${(e as Error).message})`);
   }
-  const perChannel = (v: number | number[] | undefined, d: number) =>
-    Array.isArray(v) ? v : Array(channels).fill(v ?? d);
-  const pre = card.input?.preprocessing;
-  return {
-    classes: card.classes,
-    preprocess: { ...plain, mean: perChannel(pre?.mean, 0), std: perChannel(pre?.std, 1) },
-  };
-}
-
-function softmax(logits: Float32Array): number[] {
-  const max = Math.max(...logits);
-  const e = Array.from(logits, (v) => Math.exp(v - max));
-  const sum = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / sum);
+  return modelCard(graph, json, jsonPath);
 }
 
 export interface ClassifyResult {
@@ -62,13 +37,15 @@ export async function classifyFiles(files: string[], graph: Graph, card: ModelCa
   const engine = await createEngine({ backend: o.backend });
   const { height, width } = card.preprocess;
   const session = engine.compile(graph, { batch: 1, height, width });
+  if (session.outputShape.length !== 2) {
+    engine.dispose();
+    throw new InputError(`classify needs a model whose output is class scores [N, K]; ${graph.name} gives [${session.outputShape}]`);
+  }
   const predictions: Prediction[] = [];
   const errors: { file: string; message: string }[] = [];
   for (const file of files) {
     try {
-      const p = softmax(session.run(toTensor(readImage(file), card.preprocess)));
-      const order = [...p.keys()].sort((a, b) => p[b] - p[a]).slice(0, o.top);
-      const top = order.map((index) => ({ label: card.classes?.[index] ?? `class ${index}`, index, probability: p[index] }));
+      const top = topClasses(session.run(toTensor(readImage(file), card.preprocess)), o.top, card.classes);
       predictions.push({ file, ...top[0], top });
     } catch (e) {
       if (!(e instanceof SenetError)) throw e;
