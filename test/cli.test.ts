@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +8,8 @@ import { formatNpy, parseNpy } from '../src/io/npy.js';
 import { Random } from '../src/graph/random.js';
 import { buildModel } from '../src/models/index.js';
 import { createEngine } from '../src/runtime/engine.js';
+import { GraphBuilder } from '../src/graph/builder.js';
+import { saveOnnx } from '../src/onnx/writer.js';
 
 // The CLI as a user runs it: the bundle that `npm run build` (run by `npm test` first) writes.
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
@@ -24,6 +26,8 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'senet-cli-'));
+const SAMPLES = new URL('../samples/fashion-mnist/', import.meta.url).pathname;
+const MODEL = new URL('../models/fashion-mnist-se-resnet.onnx', import.meta.url).pathname;
 
 describe('senet-wasm info', () => {
   test('--json gives params, macs and paperFlops; the table has every stage', async () => {
@@ -78,6 +82,57 @@ describe('senet-wasm run', () => {
     const badOpt = await cli('bench', 'se-resnet50', '--runs', '0');
     expect(badOpt.code).not.toBe(0);
     expect(badOpt.stderr).toMatch(/--runs.*expected an integer from 1/);
+  });
+});
+
+describe('the command line as a user meets it: one line per error, --version, progress only on a terminal', () => {
+  test('unwritable outputs, option errors, a 4-D model in classify, a fixed-size model on another size: one line each, exit code 1', async () => {
+    const x = join(dir, 'small.npy');
+    writeFileSync(x, formatNpy({ data: new Float32Array(3 * 16 * 16), shape: [1, 3, 16, 16] }));
+    for (const [out, why] of [['/proc/x/o.npy', 'its folder does not exist'], [dir, 'it is a folder']]) {
+      const r = await cli('run', 'mobilenet-v3-small', '--input', x, '--output', out);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(`senet-wasm: ${out}: cannot write (${why})`);
+    }
+    for (const args of [['bench', 'se-resnet50', '--runs', 'x'], ['info', 'se-resnet50', '--reduction', '0'], ['info', 'se-resnet50', '--gate', 'swish']]) {
+      const r = await cli(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr.trim().split('\n'), `${args.join(' ')}: ${r.stderr}`).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/Usage|9007199254740991/);
+    }
+    expect((await cli('info', 'se-resnet50', '--reduction', '0')).stderr).toMatch(/expected an integer from 1 to 1024/);
+    // A model whose output is a feature map, not class scores.
+    const mapModel = join(dir, 'map.onnx');
+    const b = new GraphBuilder('map', 'x', 1, { seed: 1 });
+    writeFileSync(mapModel, saveOnnx(b.build(b.conv('x', 64, { kernel: 3, pad: 1 })), { height: 28, width: 28 }));
+    const four = await cli('classify', join(SAMPLES, '0-t-shirt-top.png'), '--model', mapModel);
+    expect(four.code).toBe(1);
+    expect(four.stderr.trim()).toBe('senet-wasm: classify needs a model whose output is class scores [N, K]; map gives [1,64,28,28]');
+    // The bundled model fixes 28x28: a 600x800 input is refused with both shapes.
+    const big = join(dir, 'big.npy');
+    writeFileSync(big, formatNpy({ data: new Float32Array(600 * 800), shape: [1, 1, 600, 800] }));
+    const fixed = await cli('run', MODEL, '--input', big, '--output', join(dir, 'o.npy'));
+    expect(fixed.code).toBe(1);
+    expect(fixed.stderr.trim()).toMatch(/fixes its input to \[batch,1,28,28\]; asked for \[1,1,600,800\]/);
+  });
+
+  test('--version prints the package version', async () => {
+    const r = await cli('--version');
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
+  });
+
+  test('classify shows a progress bar on a terminal (a pty from script(1)) and none when stderr is piped', async () => {
+    const files = readdirSync(SAMPLES).map((f) => join(SAMPLES, f));
+    const piped = await cli('classify', ...files);
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).toBe('');
+    const tty = await run('script', ['-qec', [process.execPath, CLI, 'classify', ...files].map((a) => `'${a}'`).join(' '), '/dev/null']);
+    expect(tty.stdout).toMatch(/classifying \[[=-]+\] 10\/10/);
+    expect(tty.stdout).toMatch(/0-t-shirt-top\.png: T-shirt\/top/);
+    const bench = await run('script', ['-qec', `'${process.execPath}' '${CLI}' bench mobilenet-v3-small --size 32 --runs 3 --backend scalar`, '/dev/null']);
+    expect(bench.stdout).toMatch(/mobilenet-v3-small: timing 1 engine \[[=-]+\] 3\/3/);
+    const benchPiped = await cli('bench', 'mobilenet-v3-small', '--size', '32', '--runs', '3', '--backend', 'scalar');
+    expect(benchPiped.stderr).toBe('');
   });
 });
 

@@ -14,6 +14,7 @@ import type { Graph, InputDims } from '../graph/ir.js';
 import { Random } from '../graph/random.js';
 import { createEngine } from '../node.js';
 import type { Backend } from '../wasm/load.js';
+import { progress } from './progress.js';
 
 export const PEERS = ['onnxruntime-web', 'tfjs-wasm'] as const;
 export type Peer = (typeof PEERS)[number];
@@ -173,7 +174,7 @@ export const benchInput = (graph: Graph, dims: InputDims): Float32Array =>
  * follows the others equally often and what a run leaves in the caches favours no one.
  */
 export async function timeInterleaved(runners: { run(x: Float32Array): unknown }[], inputs: Float32Array[], runs: number,
-  alternate = false): Promise<number[][]> {
+  alternate = false, onRound?: () => void): Promise<number[][]> {
   const times: number[][] = runners.map(() => []);
   for (let k = 0; k < runs; k++) {
     const order = [...runners.entries()];
@@ -183,6 +184,7 @@ export async function timeInterleaved(runners: { run(x: Float32Array): unknown }
       await r.run(inputs[i]);
       times[i].push(performance.now() - t0);
     }
+    onRound?.();
   }
   return times;
 }
@@ -213,7 +215,9 @@ export async function benchGraph(graph: Graph, o: BenchOptions): Promise<BenchRe
     const warmup = o.warmup ?? (peers.length ? 2 : 1);
     for (let w = 1; w < warmup; w++) for (const r of runners) await r.run(input);
 
-    const times = await timeInterleaved(runners, runners.map(() => input), o.runs);
+    const bar = progress(`${graph.name}: timing ${runners.length} engine${runners.length > 1 ? 's' : ''}`, o.runs);
+    const times = await timeInterleaved(runners, runners.map(() => input), o.runs, false, bar.tick);
+    bar.stop();
     const results = runners.map((r, i): BenchResult => {
       const medianMs = median(times[i]);
       const gflops = (2 * macs) / (medianMs * 1e6);

@@ -6,6 +6,7 @@ import { modelCard, topClasses, type ClassScore, type ModelCard } from '../image
 import { toTensor } from '../image/preprocess.js';
 import { readImage } from '../io/image.js';
 import { createEngine } from '../node.js';
+import { progress } from './progress.js';
 import type { Backend } from '../wasm/load.js';
 
 export interface Prediction extends ClassScore {
@@ -43,7 +44,9 @@ export async function classifyFiles(files: string[], graph: Graph, card: ModelCa
   }
   const predictions: Prediction[] = [];
   const errors: { file: string; message: string }[] = [];
+  const bar = progress('classifying', files.length);
   for (const file of files) {
+    bar.tick();
     try {
       const top = topClasses(session.run(toTensor(readImage(file), card.preprocess)), o.top, card.classes);
       predictions.push({ file, ...top[0], top });
@@ -52,6 +55,7 @@ export async function classifyFiles(files: string[], graph: Graph, card: ModelCa
       errors.push({ file, message: e.message });
     }
   }
+  bar.stop();
   engine.dispose();
   return { predictions, errors, backend: engine.backend };
 }

@@ -19,8 +19,9 @@ import { measurePeak } from './peak.js';
 import { formatProfile } from './profile.js';
 import { Random } from '../graph/random.js';
 import { fashionMnistDemo, randomSeResNet50Demo } from './demo.js';
+import pkg from '../../package.json' with { type: 'json' };
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => (v: string): number => {
+const int = (min: number, max: number) => (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
   return n;
@@ -36,12 +37,12 @@ const backends = (v: string): Backend[] => {
 function withModelOptions(cmd: Command): Command {
   return cmd
     .option('--seed <n>', 'seed of the random weights (default 0)', int(0, 2 ** 32 - 1))
-    .option('--reduction <r>', 'SE reduction ratio r', int(1))
+    .option('--reduction <r>', 'SE reduction ratio r', int(1, 1024))
     .addOption(new Option('--placement <p>', 'SE placement').choices(['standard', 'pre', 'post', 'identity']))
     .addOption(new Option('--squeeze <s>', 'squeeze operator').choices(['avg', 'max']))
     .addOption(new Option('--gate <g>', 'excitation gate').choices(['sigmoid', 'relu', 'tanh']))
     .addOption(new Option('--stride-on <c>', 'conv of a stage that takes its stride-2').choices(['1x1', '3x3']))
-    .option('--classes <n>', 'classifier outputs', int(1))
+    .option('--classes <n>', 'classifier outputs', int(1, 100000))
     .option('--width <m>', 'width multiplier (MobileNetV3)', (v: string) => {
       const m = Number(v);
       if (!(m > 0 && m <= 4)) throw new InvalidArgumentError('expected a number above 0, at most 4');
@@ -50,6 +51,17 @@ function withModelOptions(cmd: Command): Command {
 }
 
 const isOnnxPath = (name: string) => name.toLowerCase().endsWith('.onnx');
+
+/** Writes a result file; a path that cannot be written (no such folder, a folder, no permission) is one line. */
+function writeOutput(path: string, bytes: Uint8Array): void {
+  try {
+    writeFileSync(path, bytes);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = { ENOENT: 'its folder does not exist', EISDIR: 'it is a folder', EACCES: 'permission denied', EROFS: 'read-only file system' }[code ?? ''];
+    throw new InputError(`${path}: cannot write (${why ?? code ?? (e as Error).message})`);
+  }
+}
 
 /** A built-in model by name, or an ONNX file by path (model options then do not apply). */
 function model(name: string, o: Record<string, unknown>, weights = true) {
@@ -66,9 +78,10 @@ function model(name: string, o: Record<string, unknown>, weights = true) {
 }
 
 
+// An option error is one line (commander's "error: ..."), without the help after it.
 const program = new Command('senet-wasm')
   .description('Squeeze-and-Excitation networks on WebAssembly SIMD')
-  .showHelpAfterError();
+  .version(pkg.version);
 
 withModelOptions(program.command('info <model>')
   .description(`parameters, multiply-adds, the paper's GFLOPs per stage, and the plan (a model name: ${listModels().join(', ')}; or a .onnx file)`)
@@ -97,7 +110,7 @@ withModelOptions(program.command('run <model>')
     }
     const engine = await createEngine({ backend: o.backend });
     const session = engine.compile(graph, { batch, height, width });
-    writeFileSync(o.output, formatNpy({ data: session.run(input.data), shape: session.outputShape }));
+    writeOutput(o.output, formatNpy({ data: session.run(input.data), shape: session.outputShape }));
     console.log(`${o.output}: [${session.outputShape}] (${engine.backend} build)`);
   });
 
@@ -138,11 +151,7 @@ withModelOptions(program.command('export <model>')
     const size = o.size ? { height: o.size, width: o.size } : typeof h === 'number' && typeof w === 'number' ? { height: h, width: w } : undefined;
     const { params } = complexity(graph, { batch: 1, height: 224, width: 224, ...size }); // also checks the graph at that size
     const bytes = saveOnnx(graph, { opset: o.opset, ...size });
-    try {
-      writeFileSync(o.out, bytes);
-    } catch (e) {
-      throw new InputError(`${o.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+    writeOutput(o.out, bytes);
     const hw = size ? `${size.height}, ${size.width}` : 'height, width';
     console.log(`${o.out}: ${bytes.length} bytes, ${params} params (${graph.name}, opset ${o.opset}, input [batch, ${graph.input.channels}, ${hw}])`);
   });
