@@ -107,5 +107,5 @@ test('shapes that do not broadcast, and a bad kind, are GraphErrors naming the n
   expect(() => engines.simd.compile(bad, { batch: N, height: H, width: W })).toThrow(GraphError);
   expect(() => engines.simd.compile(bad, { batch: N, height: H, width: W })).toThrow(/node 'b' \(binary\): shapes \[2,3,2,3\] and \[2\] do not broadcast/);
   const kind = { ...bad, nodes: [...PRELUDE, { ...bad.nodes.at(-1)!, kind: 'pow', constant: undefined, inputs: ['x4', 'x'] } as unknown as Node] };
-  expect(() => engines.simd.compile(kind, { batch: N, height: H, width: W })).toThrow(/node 'b' \(binary\): kind must be one of add, sub, mul, div; got "pow"/);
+  expect(() => engines.simd.compile(kind, { batch: N, height: H, width: W })).toThrow(/node 'b' \(binary\): kind must be one of add, sub, mul, div, max, min, prelu; got "pow"/);
 });

@@ -53,6 +53,9 @@ export const BINARY_ADD: i32 = 0;
 export const BINARY_SUB: i32 = 1;
 export const BINARY_MUL: i32 = 2;
 export const BINARY_DIV: i32 = 3;
+export const BINARY_MAX: i32 = 4; // NaN in either operand gives NaN, as ONNX Max and Clip
+export const BINARY_MIN: i32 = 5;
+export const BINARY_PRELU: i32 = 6; // x < 0 ? x * y : x (y the slope: PRelu, LeakyRelu)
 
 // @ts-ignore: decorator
 @inline function apply(x: f32, y: f32, op: i32): f32 {
@@ -60,6 +63,9 @@ export const BINARY_DIV: i32 = 3;
     case BINARY_SUB: return x - y;
     case BINARY_MUL: return x * y;
     case BINARY_DIV: return x / y;
+    case BINARY_MAX: return max(x, y);
+    case BINARY_MIN: return min(x, y);
+    case BINARY_PRELU: return x < 0 ? x * y : x;
     default: return x + y;
   }
 }
@@ -70,12 +76,15 @@ export const BINARY_DIV: i32 = 3;
     case BINARY_SUB: return f32x4.sub(x, y);
     case BINARY_MUL: return f32x4.mul(x, y);
     case BINARY_DIV: return f32x4.div(x, y);
+    case BINARY_MAX: return f32x4.max(x, y);
+    case BINARY_MIN: return f32x4.min(x, y);
+    case BINARY_PRELU: return v128.bitselect(f32x4.mul(x, y), x, f32x4.lt(x, f32x4.splat(0)));
     default: return f32x4.add(x, y);
   }
 }
 
 /**
- * out = act(a (op) b) with numpy broadcasting, over an output of dims n0 x n1 x n2 x n3 stored
+ * out = act(a (op) b) with numpy broadcasting (op: add, sub, mul, div, max, min, prelu), over an output of dims n0 x n1 x n2 x n3 stored
  * contiguously in that order (the host maps logical shapes to memory order: NHWC for rank 4).
  * a0..a3 and b0..b3 are each operand's strides in floats along those dims, 0 where it is
  * broadcast. The innermost dim runs on v128 when each operand's stride there is 0 or 1.

@@ -129,9 +129,10 @@ export interface MulNode extends NodeBase {
   op: 'mul';
 }
 
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+/** prelu: a < 0 ? a * b : a (b the slope: ONNX PRelu, and LeakyRelu with a constant slope). */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'prelu';
 
-export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div'];
+export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min', 'prelu'];
 
 /**
  * a (op) b with ONNX (numpy) broadcasting: shapes aligned on the right, each dimension equal or 1;

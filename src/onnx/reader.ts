@@ -173,23 +173,45 @@ const CONVERTERS: Record<string, Converter> = {
   HardSigmoid(ctx, node, where) {
     const alpha = attrFloat(node, 'alpha', 0.2), beta = attrFloat(node, 'beta', 0.5);
     // PyTorch's hardsigmoid, relu6(x + 3) / 6, is alpha = 1/6, beta = 1/2 (exported as f32).
-    if (alpha !== f32(1 / 6) && alpha !== 1 / 6 || beta !== 0.5) {
-      throw new OnnxError(`${where}: HardSigmoid with alpha ${alpha}, beta ${beta} is not supported (only PyTorch's alpha 1/6, beta 0.5)`);
-    }
-    activation('hardsigmoid')(ctx, node, where);
+    if ((alpha === f32(1 / 6) || alpha === 1 / 6) && beta === 0.5) return activation('hardsigmoid')(ctx, node, where);
+    // Any other: clamp(alpha x + beta, 0, 1) = hardsigmoid(6 alpha x + 6 beta - 3), two steps.
+    const x = tensorIn(ctx, node, 0, where);
+    const out = outName(node, where), scaled = `${out}/scaled`;
+    const scalar = (v: number) => ({ shape: [], data: Float32Array.of(v) });
+    emit(ctx, { op: 'binary', kind: 'mul', name: scaled, inputs: [x.name], output: scaled, constant: { at: 1, value: scalar(6 * alpha) }, act: 'none' }, where);
+    emit(ctx, { op: 'binary', kind: 'add', name: node.name || out, inputs: [scaled], output: out, constant: { at: 1, value: scalar(6 * beta - 3) }, act: 'hardsigmoid' }, where);
   },
   Clip(ctx, node, where) {
     const bound = (i: number, a: string): number | undefined => {
       if (ctx.opset < 11) return attr(node, a)?.f;
       if (!node.input?.[i]) return undefined;
       const c = constIn(ctx, node, i, where);
+      if (c.values.length !== 1) throw new OnnxError(`${where}: Clip's ${a} must be a scalar, got dims [${c.dims}]`);
       return Number(c.values[0]);
     };
     const lo = bound(1, 'min'), hi = bound(2, 'max');
     if (lo === 0 && hi === 6) return activation('relu6')(ctx, node, where);
     if (lo === 0 && (hi === undefined || hi === Infinity)) return activation('relu')(ctx, node, where);
-    throw new OnnxError(`${where}: Clip to [${lo ?? '-inf'}, ${hi ?? 'inf'}] is not supported (only ReLU6 [0, 6] and [0, inf))`);
+    // Any other bounds: max(x, lo) then min(., hi), each a step with a scalar constant.
+    let x = tensorIn(ctx, node, 0, where).name;
+    const out = outName(node, where);
+    const steps = [['max', lo], ['min', hi]].filter(([, v]) => v !== undefined) as ['max' | 'min', number][];
+    if (!steps.length) return alias(ctx, node, input(ctx, node, 0, where), where);
+    steps.forEach(([kind, v], i) => {
+      const name = i === steps.length - 1 ? out : `${out}/${kind}`;
+      emit(ctx, { op: 'binary', kind, name: i === steps.length - 1 ? node.name || out : name, inputs: [x], output: name, constant: { at: 1, value: { shape: [], data: Float32Array.of(v) } }, act: 'none' }, where);
+      x = name;
+    });
   },
+  LeakyRelu(ctx, node, where) {
+    const x = tensorIn(ctx, node, 0, where);
+    const out = outName(node, where);
+    const alpha = { shape: [], data: Float32Array.of(attrFloat(node, 'alpha', 0.01)) };
+    emit(ctx, { op: 'binary', kind: 'prelu', name: node.name || out, inputs: [x.name], output: out, constant: { at: 1, value: alpha }, act: 'none' }, where);
+  },
+  PRelu: binary('prelu'),
+  Max: binary('max'),
+  Min: binary('min'),
   Add: binary('add'),
   Sub: binary('sub'),
   Mul: binary('mul'),
@@ -355,6 +377,10 @@ const rowBroadcast = (dims: number[], k: number) =>
  */
 function binary(kind: BinaryOp): Converter {
   return (ctx, node, where) => {
+    const count = node.input?.length ?? 0;
+    // Max and Min are variadic in ONNX: one input is the identity; more than two are not supported.
+    if ((kind === 'max' || kind === 'min') && count === 1) return alias(ctx, node, input(ctx, node, 0, where), where);
+    if (count !== 2) throw new OnnxError(`${where}: ${node.opType} of ${count} inputs is not supported (two)`);
     const a = input(ctx, node, 0, where), b = input(ctx, node, 1, where);
     const out = outName(node, where);
     const name = node.name || out;

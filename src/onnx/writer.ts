@@ -209,7 +209,7 @@ export function saveOnnx(graph: Graph, options: SaveOptions = {}): Uint8Array {
       case 'binary': {
         const operands = [...n.inputs];
         if (n.constant) operands.splice(n.constant.at, 0, weight(n.name, 'constant', n.constant.value));
-        const opType = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div' }[n.kind];
+        const opType = { add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div', max: 'Max', min: 'Min', prelu: 'PRelu' }[n.kind];
         activation(n.name, add(n.name, opType, operands, preAct(n)), n.act, n.output);
         break;
       }

@@ -47,4 +47,4 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
 export const POOL_MODE = { max: 0, avg: 1, avgIncludePad: 2 } as const;
 
 /** Operations of binary_f32 (assembly/kernels/eltwise.ts). */
-export const BINARY_OP = { add: 0, sub: 1, mul: 2, div: 3 } as const;
+export const BINARY_OP = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, prelu: 6 } as const;

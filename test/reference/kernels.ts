@@ -66,7 +66,7 @@ export function activate(x: number, act: Activation): number {
  * each operand's element is found by clamping that index to the operand's own dims.
  */
 export function binaryRef(a: Data, aShape: readonly number[], b: Data, bShape: readonly number[],
-  op: 'add' | 'sub' | 'mul' | 'div', act: Activation = 'none'): RefTensor {
+  op: 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'prelu', act: Activation = 'none'): RefTensor {
   expectLength(a, aShape, 'binary a');
   expectLength(b, bShape, 'binary b');
   const rank = Math.max(aShape.length, bShape.length);
@@ -82,7 +82,7 @@ export function binaryRef(a: Data, aShape: readonly number[], b: Data, bShape: r
   for (let o = 0; o < data.length; o++) {
     for (let i = rank - 1, r = o; i >= 0; i--) { index[i] = r % shape[i]; r = Math.floor(r / shape[i]); }
     const x = a[flat(pa)], y = b[flat(pb)];
-    const v = op === 'add' ? x + y : op === 'sub' ? x - y : op === 'mul' ? x * y : x / y;
+    const v = { add: x + y, sub: x - y, mul: x * y, div: x / y, max: Math.max(x, y), min: Math.min(x, y), prelu: x < 0 ? x * y : x }[op];
     data[o] = activate(v, act);
   }
   return { data, shape };

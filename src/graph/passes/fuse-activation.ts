@@ -1,9 +1,9 @@
 import type { Graph, Node } from '../ir.js';
 import { consumerCounts, producers } from './util.js';
 
-const FUSABLE = new Set<Node['op']>(['conv', 'fc', 'add']);
+const FUSABLE = new Set<Node['op']>(['conv', 'fc', 'add', 'binary']);
 
-/** Moves an activation into the epilogue of the conv, FC or add before it. Returns a new graph. */
+/** Moves an activation into the epilogue of the conv, FC, add or binary op before it. Returns a new graph. */
 export function fuseActivation(graph: Graph): Graph {
   const uses = consumerCounts(graph);
   const from = producers(graph);
