@@ -195,7 +195,7 @@ describe('PyTorch fixtures', () => {
       expect(graph.input.name).toBe(m.input);
     }
     expect(MIN_OPSET).toBe(11);
-    expect(MAX_OPSET).toBe(17);
+    expect(MAX_OPSET).toBe(21);
   });
 
   describe.each(NAMES)('%s', (name) => {
@@ -284,17 +284,17 @@ describe('PyTorch fixtures', () => {
       }
     });
 
-    test('opset_import rewritten to 11, 12, 14, 15, 16, 17 loads and computes the same; 10 and 18 are refused', () => {
+    test('opset_import rewritten to 11, 12, 14 to 21 loads and computes the same; 10 and 22 are refused', () => {
       const at = (version: number) => edit(bytes, (m) => { m.opsetImport = [{ domain: '', version }]; });
       const base = runSenet('simd', bytes, input.data, input.shape as Dims).out;
-      for (const opset of [11, 12, 14, 15, 16, 17]) {
+      for (const opset of [11, 12, 14, 15, 16, 17, 18, 19, 20, 21]) {
         const graph = loadOnnx(at(opset), { name: `${name}.onnx` });
         expect(graph.source?.opset).toBe(opset);
         expect(Array.from(runSenet('simd', at(opset), input.data, input.shape as Dims).out), `opset ${opset}`).toEqual(Array.from(base));
       }
-      for (const opset of [10, 18]) {
+      for (const opset of [10, 22]) {
         expect(() => loadOnnx(at(opset), { name: `${name}.onnx` })).toThrow(OnnxError);
-        expect(() => loadOnnx(at(opset), { name: `${name}.onnx` })).toThrow(new RegExp(`${name}\\.onnx: opset ${opset} is not supported \\(opsets 11 to 17\\)`));
+        expect(() => loadOnnx(at(opset), { name: `${name}.onnx` })).toThrow(new RegExp(`${name}\\.onnx: opset ${opset} is not supported \\(opsets 11 to 21\\)`));
       }
       const none = edit(bytes, (m) => { m.opsetImport = []; });
       expect(() => loadOnnx(none)).toThrow(/opset missing is not supported/);
@@ -596,6 +596,15 @@ const CASES: Case[] = [
     const h = g.op('Relu', [gemm(g, pooled, C, HID)]);
     return viewNC11(g, x, g.op('Sigmoid', [gemm(g, h, HID, C)]));
   }, { residual: true }),
+  seCase('SE at opset 18 (PyTorch 2): ReduceMean axes as an input, keepdims 1, 1x1 convs', (g, x) => {
+    const pooled = g.op('ReduceMean', [x, g.init([2], [2, 3], DT.INT64)], { keepdims: 1 });
+    const h = g.op('Relu', [g.op('Conv', [pooled, g.weight([HID, C, 1, 1]), g.weight([HID], 0.1)], { kernel_shape: [1, 1] })]);
+    return g.op('Sigmoid', [g.op('Conv', [h, g.weight([C, HID, 1, 1]), g.weight([C], 0.1)], { kernel_shape: [1, 1] })]);
+  }, { opset: 18 }),
+  seCase('SE at opset 21: ReduceMean axes input [-1, -2] keepdims 0, Gemm, Unsqueeze axes input', (g, x) => {
+    const pooled = g.op('ReduceMean', [x, g.init([2], [-1, -2], DT.INT64)], { keepdims: 0 });
+    return g.op('Unsqueeze', [g.op('Sigmoid', [gemm(g, g.op('Relu', [gemm(g, pooled, C, HID)]), HID, C)]), g.init([2], [2, 3], DT.INT64)]);
+  }, { opset: 21 }),
   seCase('SE: the same chain at opset 11 (Unsqueeze axes as an attribute)', (g, x) => {
     const pooled = g.op('ReduceMean', [x], { axes: [2, 3], keepdims: 0 });
     return viewNC11(g, x, g.op('Sigmoid', [gemm(g, g.op('Relu', [gemm(g, pooled, C, HID)]), HID, C)]));
@@ -835,10 +844,10 @@ describe('bad files', () => {
     expect(loadError(outs).message).toMatch(/the graph has 2 outputs \(t2, t1\); senet-wasm runs graphs with exactly one output/);
   });
 
-  test('an opset out of range: 10 and 18, named with the supported range', () => {
-    for (const opset of [10, 18]) {
+  test('an opset out of range: 10 and 22, named with the supported range', () => {
+    for (const opset of [10, 22]) {
       const bytes = tinyModel((g) => { g.op('Relu', ['x']); }, opset);
-      expect(loadError(bytes).message).toMatch(new RegExp(`^bad\\.onnx: opset ${opset} is not supported \\(opsets 11 to 17\\)`));
+      expect(loadError(bytes).message).toMatch(new RegExp(`^bad\\.onnx: opset ${opset} is not supported \\(opsets 11 to 21\\)`));
     }
   });
 

@@ -8,7 +8,7 @@ import { formatNpy, parseNpy } from '../io/npy.js';
 import { readBytes } from '../io/read.js';
 import { buildModel, listModels, type ModelOptions } from '../models/index.js';
 import { createEngine } from '../node.js';
-import { loadOnnx } from '../onnx/reader.js';
+import { loadOnnx, MAX_OPSET, MIN_OPSET } from '../onnx/reader.js';
 import { saveOnnx } from '../onnx/writer.js';
 import { complexity } from '../graph/complexity.js';
 import type { Backend } from '../wasm/load.js';
@@ -143,7 +143,7 @@ withModelOptions(program.command('export <model>')
   .description('write a model (or a re-read .onnx file) as an ONNX file that onnxruntime and other ONNX tools run')
   .requiredOption('--out <file>', 'the .onnx file to write')
   .option('--size <px>', 'fix the input height and width in the file (default: symbolic)', int(1, 4096))
-  .option('--opset <n>', 'ONNX opset', int(11, 17), 13))
+  .option('--opset <n>', 'ONNX opset', int(MIN_OPSET, MAX_OPSET), 13))
   .action((name: string, o) => {
     const graph = model(name, o);
     // --size, else an ONNX file's own fixed size, else symbolic height and width.

@@ -1,4 +1,4 @@
-// ONNX (PyTorch exports, opsets 11-17) -> the graph IR. Shapes are tracked at the file's input
+// ONNX (PyTorch exports, opsets 11-21) -> the graph IR. Shapes are tracked at the file's input
 // size while reading, so that broadcasts can be told apart and the Shape/Gather/Unsqueeze/Concat
 // chains PyTorch writes for `x.view(n, c, 1, 1)` fold into constants; the batch stays symbolic.
 import { OnnxError } from '../errors.js';
@@ -8,7 +8,9 @@ import { decodeModel, DATA_TYPE_NAMES, type AttributeMsg, type GraphMsg, type Mo
 import { readTensor, type Constant } from './tensors.js';
 
 export const MIN_OPSET = 11;
-export const MAX_OPSET = 17;
+// 18 moved ReduceMean's axes (and Pad's) to an input, 14 added Reshape's allowzero, 19 AveragePool's
+// dilations; 19 to 21 otherwise only add element types. PyTorch 2's exporter writes 18.
+export const MAX_OPSET = 21;
 
 /** Stands for the batch size in folded shape values: it stays whatever the session compiles for. */
 const BATCH = -1e9;
@@ -238,6 +240,8 @@ const CONVERTERS: Record<string, Converter> = {
   Reshape(ctx, node, where) {
     const v = input(ctx, node, 0, where, true);
     const target = constIn(ctx, node, 1, where, 'int').values as number[];
+    // allowzero (opset 14): a 0 in the shape is a dimension of size 0, not "copy the input's".
+    if (attrInt(node, 'allowzero', 0) && target.includes(0)) throw new OnnxError(`${where}: Reshape with allowzero to [${target}] makes an empty tensor`);
     if (v.kind === 'shuffle') return endShuffle(ctx, node, v, target, where);
     const x = tensorIn(ctx, node, 0, where);
     const grouped = groupedView(x.shape, target);
@@ -535,7 +539,7 @@ export function loadOnnx(bytes: Uint8Array, options: LoadOptions = {}): Graph {
   const opsetEntry = model.opsetImport?.find((o) => !o.domain || o.domain === 'ai.onnx');
   const opset = Number(opsetEntry?.version ?? 0);
   if (opset < MIN_OPSET || opset > MAX_OPSET) {
-    throw new OnnxError(`${file}: opset ${opset || 'missing'} is not supported (opsets ${MIN_OPSET} to ${MAX_OPSET}); re-export with torch.onnx.export(..., opset_version=${MAX_OPSET})`);
+    throw new OnnxError(`${file}: opset ${opset || 'missing'} is not supported (opsets ${MIN_OPSET} to ${MAX_OPSET}); re-export with torch.onnx.export(..., opset_version=17)`);
   }
 
   const uses = new Map<string, number>();

@@ -1,4 +1,4 @@
-// The graph IR -> an ONNX model (opsets 11-17), so that onnxruntime, Netron or any ONNX tool can
+// The graph IR -> an ONNX model (opsets 11-21), so that onnxruntime, Netron or any ONNX tool can
 // run or inspect a senet-wasm graph, and `loadOnnx` reads it back. The graph is written as given:
 // an unoptimized graph keeps its BatchNorms and separate activations; a fused one (after
 // `optimize`) has its epilogue activations and its 'se' nodes written out again as plain ops
@@ -12,7 +12,7 @@ import { MAX_OPSET, MIN_OPSET } from './reader.js';
 import { DATA_TYPE, encodeModel } from './schema.js';
 
 export interface SaveOptions {
-  /** Default-domain opset, 11 to 17 (what `loadOnnx` reads). Default 13. */
+  /** Default-domain opset, 11 to 21 (what `loadOnnx` reads). Default 13. */
   opset?: number;
   /** A symbolic batch dimension ('batch'); false writes batch 1. Default true. */
   dynamicBatch?: boolean;
