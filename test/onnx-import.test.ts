@@ -358,6 +358,17 @@ const flatFc = (g: OnnxGraph, pooled: string, gate = 'Sigmoid') =>
 
 const CASES: Case[] = [
   {
+    name: 'Expand of [N, C, 1, 1] to [N, C, H, W] read by an activation (made), then added; and an Expand to its own shape',
+    make: () => {
+      const g = new OnnxGraph();
+      const y = conv(g, 'x');
+      const e = g.op('Expand', [g.op('GlobalMaxPool', [y]), g.op('Shape', [y])]);
+      g.op('Add', [g.op('Expand', [g.op('Sigmoid', [e]), g.init([4], [1, 1, 1, 1], DT.INT64)]), y]);
+      return g.build(X);
+    },
+    ops: { binary: 1, add: 1 },
+  },
+  {
     name: 'LeakyRelu (default alpha 0.01, and 0.2), PRelu with a per-channel slope [C, 1, 1]',
     make: () => {
       const g = new OnnxGraph();
@@ -596,6 +607,10 @@ const CASES: Case[] = [
     const h = g.op('Relu', [gemm(g, pooled, C, HID)]);
     return viewNC11(g, x, g.op('Sigmoid', [gemm(g, h, HID, C)]));
   }, { residual: true }),
+  seCase('SE: x * y.expand_as(x) (the most copied PyTorch SE layer): Expand to Shape(x), read away by the Mul', (g, x) => {
+    const y = g.op('Reshape', [flatFc(g, g.op('GlobalAveragePool', [x])), g.init([4], [-1, C, 1, 1], DT.INT64)]);
+    return g.op('Expand', [y, g.op('Shape', [x])]);
+  }),
   seCase('SE at opset 18 (PyTorch 2): ReduceMean axes as an input, keepdims 1, 1x1 convs', (g, x) => {
     const pooled = g.op('ReduceMean', [x, g.init([2], [2, 3], DT.INT64)], { keepdims: 1 });
     const h = g.op('Relu', [g.op('Conv', [pooled, g.weight([HID, C, 1, 1]), g.weight([HID], 0.1)], { kernel_shape: [1, 1] })]);
@@ -871,6 +886,13 @@ describe('bad files', () => {
       m.graph.node.splice(1, 0, { ...m.graph.node[0], name: 'again' });
     });
     expect(loadError(bytes).message).toMatch(/node 'again' \(Sigmoid, opset 13\): output 't1' is already defined/);
+  });
+
+  test('an Expand that must be made, in a file with a dynamic input size', () => {
+    const g = new OnnxGraph();
+    const y = conv(g, 'x');
+    g.op('Sigmoid', [g.op('Expand', [g.op('GlobalMaxPool', [y]), g.op('Shape', [y])], {}, 'grow')]);
+    expect(loadError(g.build(['N', C, 'H', 'W'])).message).toMatch(/'t\d+' \(an Expand of \[1,8,1,1\]\) is read other than by an element-wise op; with a dynamic input size that is not supported/);
   });
 
   test('not an ONNX file at all; an empty graph', () => {

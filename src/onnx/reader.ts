@@ -3,7 +3,7 @@
 // chains PyTorch writes for `x.view(n, c, 1, 1)` fold into constants; the batch stays symbolic.
 import { OnnxError } from '../errors.js';
 import { lazyParam, type Activation, type BinaryOp, type Graph, type Node, type Param } from '../graph/ir.js';
-import { inferNode, type Shape } from '../graph/shapes.js';
+import { broadcastShapes, inferNode, numel, type Shape } from '../graph/shapes.js';
 import { decodeModel, DATA_TYPE_NAMES, type AttributeMsg, type GraphMsg, type ModelMsg, type NodeMsg } from './schema.js';
 import { readTensor, type Constant } from './tensors.js';
 
@@ -20,7 +20,9 @@ const BATCH = -1e9;
  * then those two swapped), which only the Reshape that ends the shuffle may read.
  */
 type Value = { kind: 'tensor'; name: string; shape: Shape } | { kind: 'const'; c: Constant }
-  | { kind: 'shuffle'; step: 'grouped' | 'swapped'; x: { name: string; shape: Shape }; groups: number; shape: Shape };
+  | { kind: 'shuffle'; step: 'grouped' | 'swapped'; x: { name: string; shape: Shape }; groups: number; shape: Shape }
+  /** Expand's output, not made yet: an element-wise op that broadcasts anyway reads `x` instead. */
+  | { kind: 'expand'; name: string; x: { name: string; shape: Shape }; shape: Shape };
 
 interface Context {
   file: string;
@@ -52,16 +54,40 @@ const attrString = (n: NodeMsg, name: string) => {
   return s ? new TextDecoder().decode(s) : undefined;
 };
 
-/** Input i: a tensor or a constant; a channel shuffle's view only where `views` allows it (Reshape, Transpose, Identity). */
+/**
+ * Input i: a tensor or a constant (an Expand's output is made here, when it was not read
+ * away); a channel shuffle's view only where `views` allows it (Reshape, Transpose).
+ */
 function input(ctx: Context, node: NodeMsg, i: number, where: string, views: true): Value;
-function input(ctx: Context, node: NodeMsg, i: number, where: string): Exclude<Value, { kind: 'shuffle' }>;
+function input(ctx: Context, node: NodeMsg, i: number, where: string): Exclude<Value, { kind: 'shuffle' | 'expand' }>;
 function input(ctx: Context, node: NodeMsg, i: number, where: string, views = false): Value {
+  const v = operand(ctx, node, i, where, views);
+  return v.kind === 'expand' ? materialize(ctx, v, where) : v;
+}
+
+/** Input i as it stands, an unmade Expand included; a channel shuffle's view is an error. */
+function operand(ctx: Context, node: NodeMsg, i: number, where: string, views = false): Value {
   const name = node.input?.[i];
   if (!name) throw new OnnxError(`${where}: input ${i} is missing`);
   const v = ctx.values.get(name);
   if (!v) throw new OnnxError(`${where}: input '${name}' is neither a graph input, an initializer nor an earlier node's output`);
   if (v.kind === 'shuffle' && !views) throw new OnnxError(`${where}: input ${i} ('${name}') is a 5-D view of a feature map; senet-wasm runs those only as a channel shuffle (Reshape to [N, g, C / g, H, W], Transpose perm [0, 2, 1, 3, 4], Reshape back)`);
   return v;
+}
+
+/**
+ * Makes an Expand's output: x + zeros of the target shape (the batch left to broadcasting). The
+ * zeros are as large as the map, and their height and width are the file's: a dynamic size is refused.
+ */
+function materialize(ctx: Context, v: Extract<Value, { kind: 'expand' }>, where: string): Extract<Value, { kind: 'tensor' }> {
+  const made = ctx.values.get(v.name); // made already, for a reader through an Identity
+  if (made?.kind === 'tensor') return made;
+  const zeros = [1, ...v.shape.slice(1)];
+  if (!ctx.fixedSize && v.shape.length > 2 && v.shape.slice(2).join() !== v.x.shape.slice(2).join()) {
+    throw new OnnxError(`${where}: '${v.name}' (an Expand of [${v.x.shape}]) is read other than by an element-wise op; with a dynamic input size that is not supported`);
+  }
+  emit(ctx, { op: 'binary', kind: 'add', name: v.name, inputs: [v.x.name], output: v.name, act: 'none', constant: { at: 1, value: { shape: zeros, data: new Float32Array(numel(zeros)) } } }, where);
+  return ctx.values.get(v.name) as Extract<Value, { kind: 'tensor' }>;
 }
 
 function tensorIn(ctx: Context, node: NodeMsg, i: number, where: string): { name: string; shape: Shape } {
@@ -319,8 +345,18 @@ const CONVERTERS: Record<string, Converter> = {
     const out = outName(node, where);
     emit(ctx, { op: 'softmax', name: node.name || out, inputs: [x.name], output: out }, where);
   },
-  Identity: (ctx, node, where) => alias(ctx, node, input(ctx, node, 0, where, true), where),
-  Dropout: (ctx, node, where) => alias(ctx, node, input(ctx, node, 0, where, true), where),
+  Identity: (ctx, node, where) => alias(ctx, node, operand(ctx, node, 0, where, true), where),
+  Dropout: (ctx, node, where) => alias(ctx, node, operand(ctx, node, 0, where, true), where),
+  Expand(ctx, node, where) {
+    const x = tensorIn(ctx, node, 0, where);
+    const target = (constIn(ctx, node, 1, where, 'int').values as number[]).map((d) => (d === BATCH ? x.shape[0] : d));
+    const shape = broadcastShapes(x.shape, target);
+    if (!shape) throw new OnnxError(`${where}: [${x.shape}] does not expand to [${target}]`);
+    if (shape.join() === x.shape.join()) return alias(ctx, node, { kind: 'tensor', ...x }, where);
+    if (shape.length !== x.shape.length || shape[0] !== x.shape[0]) throw new OnnxError(`${where}: Expand of [${x.shape}] to [${target}] changes the rank or the batch; not supported`);
+    const name = outName(node, where);
+    alias(ctx, node, { kind: 'expand', name, x, shape }, where);
+  },
   Constant(ctx, node, where) {
     const a = node.attribute?.[0];
     if (a?.name === 'value' && a.t) return alias(ctx, node, { kind: 'const', c: readTensor(a.t, where) }, where);
@@ -385,7 +421,7 @@ function binary(kind: BinaryOp): Converter {
     // Max and Min are variadic in ONNX: one input is the identity; more than two are not supported.
     if ((kind === 'max' || kind === 'min') && count === 1) return alias(ctx, node, input(ctx, node, 0, where), where);
     if (count !== 2) throw new OnnxError(`${where}: ${node.opType} of ${count} inputs is not supported (two)`);
-    const a = input(ctx, node, 0, where), b = input(ctx, node, 1, where);
+    const [a, b] = readThroughExpand(ctx, operand(ctx, node, 0, where), operand(ctx, node, 1, where), where);
     const out = outName(node, where);
     const name = node.name || out;
     if (a.kind === 'const' && b.kind === 'const') return alias(ctx, node, { kind: 'const', c: foldConstants(a.c, b.c, kind, where) }, where);
@@ -427,6 +463,21 @@ function binary(kind: BinaryOp): Converter {
     const t = tensorIn(ctx, node, 1 - at, where);
     emit(ctx, { op: 'binary', name, kind, inputs: [t.name], constant: { at: at as 0 | 1, value: param(c) }, output: out, act: 'none' }, where);
   };
+}
+
+/**
+ * An element-wise op's operands with an Expand read away where broadcasting gives the same result
+ * (x * y.expand_as(x), as the most copied PyTorch SE layer writes it); else made.
+ */
+function readThroughExpand(ctx: Context, a: Value, b: Value, where: string): [Exclude<Value, { kind: 'shuffle' | 'expand' }>, Exclude<Value, { kind: 'shuffle' | 'expand' }>] {
+  const shape = (v: Value) => (v.kind === 'const' ? v.c.dims : v.shape);
+  const resolve = (v: Value, other: Value): Exclude<Value, { kind: 'shuffle' | 'expand' }> => {
+    if (v.kind === 'shuffle') throw new OnnxError(`${where}: a channel shuffle's 5-D view is read by an element-wise op`);
+    if (v.kind !== 'expand') return v;
+    const full = broadcastShapes(v.shape, shape(other)), direct = broadcastShapes(v.x.shape, shape(other));
+    return full && direct && full.join() === direct.join() ? { kind: 'tensor', ...v.x } : materialize(ctx, v, where);
+  };
+  return [resolve(a, b), resolve(b, a)];
 }
 
 /** A binary op on two constants (shape arithmetic), folded while reading: one side a single value or both of one shape. */
