@@ -3,7 +3,7 @@
 // reference; and saveOnnx -> onnxruntime-node. Figures that do not reproduce are listed in
 // docs/design.md ("The paper's other networks") and not asserted here: Inception-ResNet-v2's
 // 11.75 / 11.76 GFLOPs (ours 13.16 / 13.19 at 299x299, the released TF-slim layers) and
-// ShuffleNet's 1.8M params / 140 MFLOPs (ours 1.87M / 137.5, as ShuffleNet's own Table 1 gives 137).
+// ShuffleNet's 1.8M params / 140 MFLOPs (ours 1.87M / 137.5).
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { OptionError } from '../src/errors.js';
