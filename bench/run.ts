@@ -1,6 +1,6 @@
 // Whole networks, senet-wasm (SIMD and scalar builds) against onnxruntime-web and TF.js
 // (tfjs-backend-wasm), all on one thread, the same weights and input, interleaved runs, medians:
-//   npm run bench [-- --models a,b --runs N --batch 1,8 --batch-runs N --size S --vs list|none --quick]
+//   npm run bench [-- --models a,b|paper --runs N --batch 1,8 --batch-runs N --size S --vs list|none --quick]
 // Defaults: six models at 224x224, batch 1 (10 runs) and batch 8 (5 runs), both peers. --quick:
 // batch 1 only, 5 runs. Writes bench/results/<date>.json and the chart bench/results/latest.svg,
 // and measures the SE cost (SE-ResNet-50 time / ResNet-50 time) per engine, the two networks
@@ -22,7 +22,13 @@ const MODELS = ['se-resnet50', 'se-resnext50-32x4d', 'resnet50', 'mobilenet-v3-l
 const LABELS: Record<string, string> = {
   'se-resnet50': 'SE-ResNet-50', 'se-resnext50-32x4d': 'SE-ResNeXt-50', 'resnet50': 'ResNet-50',
   'mobilenet-v3-large': 'MobileNetV3-L', 'mobilenet-v3-small': 'MobileNetV3-S', 'efficientnet-b0': 'EfficientNet-B0',
+  'senet154': 'SENet-154', 'bn-inception': 'BN-Inception', 'se-bn-inception': 'SE-BN-Inception',
+  'inception-resnet-v2': 'Inc-ResNet-v2', 'se-inception-resnet-v2': 'SE-Inc-ResNet-v2', 'mobilenet-v1': 'MobileNet',
+  'se-mobilenet-v1': 'SE-MobileNet', 'shufflenet-v1': 'ShuffleNet', 'se-shufflenet-v1': 'SE-ShuffleNet',
 };
+/** `--models paper`: the paper's other networks (not in the default list: SENet-154 alone takes minutes). */
+const PAPER_MODELS = ['se-bn-inception', 'bn-inception', 'se-mobilenet-v1', 'mobilenet-v1', 'se-shufflenet-v1', 'shufflenet-v1',
+  'se-inception-resnet-v2', 'inception-resnet-v2', 'senet154'];
 
 const { values } = parseArgs({
   options: {
@@ -50,7 +56,7 @@ const batches = (values.batch ?? (quick ? '1' : '1,8')).split(',').map((b) => po
 const size = positiveInt('size', values.size!);
 const peers: Peer[] = values.vs === 'none' ? [] : parsePeers(values.vs!);
 const backends = values.backend!.split(',').map((b) => b.trim()) as Backend[];
-const models = values.models!.split(',').map((m) => m.trim());
+const models = values.models!.split(',').flatMap((m) => (m.trim() === 'paper' ? PAPER_MODELS : [m.trim()]));
 
 console.log(`senet-wasm bench: ${models.join(', ')}; ${size}x${size}, batch ${batches.join(' and ')}; `
   + `engines: ${[...backends.map((b) => `senet-${b}`), ...peers].join(', ')}; one thread each; `

@@ -1,5 +1,7 @@
 // senet-wasm: Squeeze-and-Excitation networks on WebAssembly SIMD. The platform-free public API:
 // bundled as dist/web.js (browsers, workers, edge runtimes); src/node.ts adds Node's file reading.
+// The built-in networks (random weights, for benches and research) are senet-wasm/models, and the
+// image decoders senet-wasm/image: a page loads this entry whole and needs neither.
 export { createEngine, Engine, type EngineOptions } from './runtime/engine.js';
 export { Session, type SessionStats, type CompileOptions, type Excitation, type RunOptions } from './runtime/session.js';
 export { simdSupported, type Backend, type WasmSource } from './wasm/load.js';
@@ -8,7 +10,6 @@ export { GraphBuilder } from './graph/builder.js';
 export { complexity, type Complexity } from './graph/complexity.js';
 export { optimize } from './graph/passes/index.js';
 export type * from './graph/ir.js';
-export { buildModel, listModels, MODELS } from './models/index.js';
 export * from './errors.js';
 export { loadOnnx, SUPPORTED_OPS, type LoadOptions } from './onnx/reader.js';
 export { loadOnnxFrom } from './onnx/source.js';

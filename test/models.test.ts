@@ -118,7 +118,9 @@ describe('weights', () => {
 describe('registry and options', () => {
   test('lists the models', () => {
     expect(listModels()).toEqual(['resnet50', 'se-resnet50', 'se-resnet101', 'se-resnet152', 'se-resnext50-32x4d',
-      'se-resnext101-32x4d', 'mobilenet-v3-large', 'mobilenet-v3-small', 'efficientnet-b0']);
+      'se-resnext101-32x4d', 'mobilenet-v3-large', 'mobilenet-v3-small', 'efficientnet-b0', 'senet154', 'bn-inception',
+      'se-bn-inception', 'inception-resnet-v2', 'se-inception-resnet-v2', 'mobilenet-v1', 'se-mobilenet-v1', 'shufflenet-v1',
+      'se-shufflenet-v1']);
     for (const name of listModels()) expect(MODELS[name].description).toMatch(/\d/);
   });
 

@@ -43,10 +43,13 @@ async function inTree(backend: Backend): Promise<number[]> {
 const scripts = {
   // Plain Node: the "node" condition, its wasm read from beside the bundle.
   'node.mjs': `
-    const { buildModel, createEngine } = await import('senet-wasm');
+    const { createEngine, OptionError } = await import('senet-wasm');
+    const { buildModel } = await import('senet-wasm/models');
     const engine = await createEngine();
     const out = engine.compile(${MODEL}, { height: ${SIZE}, width: ${SIZE} }).run(${INPUT});
-    console.log(JSON.stringify({ entry: import.meta.resolve('senet-wasm'), backend: engine.backend, out: Array.from(out) }));`,
+    let sameErrors = false;
+    try { buildModel('nope'); } catch (e) { sameErrors = e instanceof OptionError; }
+    console.log(JSON.stringify({ entry: import.meta.resolve('senet-wasm'), models: import.meta.resolve('senet-wasm/models'), sameErrors, backend: engine.backend, out: Array.from(out) }));`,
   // A runtime without WebAssembly SIMD (loaded with --import before the package).
   'no-simd.mjs': 'WebAssembly.validate = () => false;',
   // The web entry as a worker resolves it (--conditions=worker): its wasm fetched from beside the
@@ -59,7 +62,10 @@ const scripts = {
       fetched.push(String(url));
       return new Response(await readFile(new URL(url)), { headers: { 'content-type': 'application/wasm' } });
     };
-    const { buildModel, createEngine, loadOnnxFrom } = await import('senet-wasm');
+    const { createEngine, loadOnnxFrom, OptionError } = await import('senet-wasm');
+    const { buildModel } = await import('senet-wasm/models');
+    let sameErrors = false;
+    try { buildModel('nope'); } catch (e) { sameErrors = e instanceof OptionError; }
     const engine = await createEngine({ backend: 'simd' });
     const out = engine.compile(${MODEL}, { height: ${SIZE}, width: ${SIZE} }).run(${INPUT});
     const module = await WebAssembly.compile(await readFile(new URL(import.meta.resolve('senet-wasm/senet-simd.wasm'))));
@@ -67,7 +73,7 @@ const scripts = {
     const onnx = await readFile(new URL('./node_modules/senet-wasm/models/fashion-mnist-se-resnet.onnx', import.meta.url));
     const graph = await loadOnnxFrom(new Response(onnx));
     const logits = engine.compile(graph, { height: 28, width: 28 }).run(new Float32Array(28 * 28).fill(0.5));
-    console.log(JSON.stringify({ entry: import.meta.resolve('senet-wasm'), fetched, out: Array.from(out),
+    console.log(JSON.stringify({ entry: import.meta.resolve('senet-wasm'), models: import.meta.resolve('senet-wasm/models'), sameErrors, fetched, out: Array.from(out),
       fromModule: Array.from(fromModule), logits: Array.from(logits) }));`,
 };
 
@@ -134,6 +140,8 @@ describe('installed into a project', () => {
     expect(code, stderr).toBe(0);
     const r = JSON.parse(stdout);
     expect(r.entry).toMatch(/node_modules\/senet-wasm\/dist\/node\.js$/);
+    expect(r.models).toMatch(/node_modules\/senet-wasm\/dist\/node-models\.js$/);
+    expect(r.sameErrors, 'an OptionError of senet-wasm/models is an OptionError of senet-wasm').toBe(true);
     expect(r.backend).toBe('simd');
     expect(r.out).toEqual(await inTree('simd'));
   });
@@ -151,6 +159,8 @@ describe('installed into a project', () => {
     expect(code, stderr).toBe(0);
     const r = JSON.parse(stdout);
     expect(r.entry).toMatch(/node_modules\/senet-wasm\/dist\/web\.js$/);
+    expect(r.models).toMatch(/node_modules\/senet-wasm\/dist\/models\.js$/);
+    expect(r.sameErrors, 'an OptionError of senet-wasm/models is an OptionError of senet-wasm').toBe(true);
     expect(r.fetched).toEqual([new URL('node_modules/senet-wasm/dist/senet-simd.wasm', `file://${project}/`).href]);
     const expected = await inTree('simd');
     expect(r.out).toEqual(expected);

@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { InputError, OptionError, SenetError } from '../errors.js';
 import { formatNpy, parseNpy } from '../io/npy.js';
 import { readBytes } from '../io/read.js';
-import { buildModel, listModels, type ModelOptions } from '../models/index.js';
+import { buildModel, listModels, MODELS, type ModelOptions } from '../models/index.js';
 import { createEngine } from '../node.js';
 import { loadOnnx, MAX_OPSET, MIN_OPSET } from '../onnx/reader.js';
 import { saveOnnx } from '../onnx/writer.js';
@@ -43,7 +43,7 @@ function withModelOptions(cmd: Command): Command {
     .addOption(new Option('--gate <g>', 'excitation gate').choices(['sigmoid', 'relu', 'tanh']))
     .addOption(new Option('--stride-on <c>', 'conv of a stage that takes its stride-2').choices(['1x1', '3x3']))
     .option('--classes <n>', 'classifier outputs', int(1, 100000))
-    .option('--width <m>', 'width multiplier (MobileNetV3)', (v: string) => {
+    .option('--width <m>', 'width multiplier (MobileNetV3, MobileNet, ShuffleNet)', (v: string) => {
       const m = Number(v);
       if (!(m > 0 && m <= 4)) throw new InvalidArgumentError('expected a number above 0, at most 4');
       return m;
@@ -85,13 +85,14 @@ const program = new Command('senet-wasm')
 
 withModelOptions(program.command('info <model>')
   .description(`parameters, multiply-adds, the paper's GFLOPs per stage, and the plan (a model name: ${listModels().join(', ')}; or a .onnx file)`)
-  .option('--size <px>', 'input height and width (default: the ONNX file\'s, else 224)', int(1, 4096))
+  .option('--size <px>', 'input height and width (default: the ONNX file\'s, else the model\'s: 224, 299 for Inception-ResNet-v2)', int(1, 4096))
   .option('--plan', 'list the steps the engine runs after its passes (always shown for ONNX files)')
   .option('--json', 'print JSON'))
   .action((name: string, o) => {
     const graph = model(name, o, false);
     const [, , h, w] = graph.source?.inputShape ?? [];
-    const dims = o.size ? { height: o.size, width: o.size } : { height: typeof h === 'number' ? h : 224, width: typeof w === 'number' ? w : 224 };
+    const fallback = (!isOnnxPath(name) && MODELS[name]?.size) || 224;
+    const dims = o.size ? { height: o.size, width: o.size } : { height: typeof h === 'number' ? h : fallback, width: typeof w === 'number' ? w : fallback };
     const info = modelInfo(graph, { batch: 1, ...dims });
     console.log(o.json ? JSON.stringify(info, null, 2) : formatInfo(info, o.plan || !!graph.source));
   });

@@ -2,16 +2,20 @@
 import { OptionError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { buildEfficientNetB0, type EfficientNetOptions } from './efficientnet.js';
+import { buildBnInception, buildInceptionResNetV2 } from './inception.js';
+import { buildMobileNetV1, buildShuffleNetV1, type MobileNetOptions } from './mobilenet.js';
 import { buildMobileNetV3, type MobileNetV3Options } from './mobilenetv3.js';
 import { buildResNet, type ResNetConfig, type ResNetOptions } from './resnet.js';
 
 /** Every option any model takes; each model accepts only its own (`ModelEntry.options`). */
-export type ModelOptions = ResNetOptions & MobileNetV3Options & EfficientNetOptions;
+export type ModelOptions = ResNetOptions & MobileNetV3Options & EfficientNetOptions & MobileNetOptions;
 
 export interface ModelEntry {
   description: string;
   /** The option keys this model accepts; anything else is rejected (typos would otherwise pass silently). */
   options: readonly string[];
+  /** The input height and width its figures are given at, when not 224 (`info` uses it). */
+  size?: number;
   build(options?: ModelOptions): Graph;
 }
 
@@ -19,6 +23,7 @@ const COMMON = ['seed', 'weights', 'classes', 'strideOn'] as const;
 const SE = [...COMMON, 'reduction', 'placement', 'squeeze', 'gate', 'fcBias'] as const;
 const BASIC = ['seed', 'weights', 'classes'] as const;
 const MOBILENET = [...BASIC, 'width'] as const;
+const WITH_SE = (se: boolean, extra: readonly string[] = []) => [...BASIC, ...extra, ...(se ? ['reduction'] : [])];
 
 const resnet = (description: string, fixed: Omit<ResNetConfig, keyof ResNetOptions>): ModelEntry => ({
   description,
@@ -56,6 +61,51 @@ export const MODELS: Record<string, ModelEntry> = {
     description: 'EfficientNet-B0 (torchvision): 5.29M params, 0.39 G MACs',
     options: BASIC,
     build: (options = {}) => buildEfficientNetB0(options),
+  },
+  // The paper's other networks (Hu et al., Tables 2 and 3; docs/design.md "The paper's other networks").
+  'senet154': resnet('SENet-154 (SE-ResNeXt-152 64x4d, the appendix\'s changes): 115.1M params, 20.7 GFLOPs',
+    { name: 'senet154', blocks: [3, 8, 36, 3], se: true, groups: 64, groupWidth: 4, senet154: true }),
+  'bn-inception': {
+    description: 'BN-Inception (Ioffe and Szegedy 2015): 11.3M params, 2.03 GFLOPs',
+    options: WITH_SE(false),
+    build: (options = {}) => buildBnInception({ ...options, name: 'bn-inception', se: false }),
+  },
+  'se-bn-inception': {
+    description: 'SE-BN-Inception (the authors\' prototxt): 11.9M params, 2.04 GFLOPs',
+    options: WITH_SE(true),
+    build: (options = {}) => buildBnInception({ ...options, name: 'se-bn-inception', se: true }),
+  },
+  'inception-resnet-v2': {
+    description: 'Inception-ResNet-v2 (TF-slim release) at 299x299: 55.8M params, 13.16 GFLOPs (paper: 11.75)',
+    options: WITH_SE(false),
+    size: 299,
+    build: (options = {}) => buildInceptionResNetV2({ ...options, name: 'inception-resnet-v2', se: false }),
+  },
+  'se-inception-resnet-v2': {
+    description: 'SE-Inception-ResNet-v2 at 299x299: 65.1M params, 13.19 GFLOPs (paper: 11.76)',
+    options: WITH_SE(true),
+    size: 299,
+    build: (options = {}) => buildInceptionResNetV2({ ...options, name: 'se-inception-resnet-v2', se: true }),
+  },
+  'mobilenet-v1': {
+    description: 'MobileNet (v1, Howard et al. 2017): 4.2M params, 569 MFLOPs; width multiplier option',
+    options: WITH_SE(false, ['width']),
+    build: (options = {}) => buildMobileNetV1({ ...options, name: 'mobilenet-v1', se: false }),
+  },
+  'se-mobilenet-v1': {
+    description: 'SE-MobileNet: 4.7M params, 575 MFLOPs (paper: 572); width multiplier option',
+    options: WITH_SE(true, ['width']),
+    build: (options = {}) => buildMobileNetV1({ ...options, name: 'se-mobilenet-v1', se: true }),
+  },
+  'shufflenet-v1': {
+    description: 'ShuffleNet 1x (g = 3, Zhang et al. 2017): 1.87M params, 138 MFLOPs (paper: 1.8M, 140); width 0.25, 0.5, 1',
+    options: WITH_SE(false, ['width']),
+    build: (options = {}) => buildShuffleNetV1({ ...options, name: 'shufflenet-v1', se: false }),
+  },
+  'se-shufflenet-v1': {
+    description: 'SE-ShuffleNet 1x (g = 3): 2.49M params, 141 MFLOPs (paper: 2.4M, 142); width 0.25, 0.5, 1',
+    options: WITH_SE(true, ['width']),
+    build: (options = {}) => buildShuffleNetV1({ ...options, name: 'se-shufflenet-v1', se: true }),
   },
 };
 

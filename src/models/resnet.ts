@@ -50,6 +50,13 @@ export interface ResNetConfig extends ResNetOptions {
   groups?: number;
   /** Channels per group in conv2_x (4 for 32x4d); default width / groups, a plain bottleneck. */
   groupWidth?: number;
+  /**
+   * SENet-154's changes to a ResNeXt (Hu et al., appendix; SENet-154.prototxt): the stem's 7x7 conv
+   * becomes three 3x3 convs (64, 64, 128), each block's first 1x1 conv has half the 3x3's width,
+   * and the stride-2 projection shortcut is a 3x3 conv. (Its dropout before the classifier is the
+   * identity at inference.)
+   */
+  senet154?: boolean;
 }
 
 const EXPANSION = 4;
@@ -100,6 +107,7 @@ function resolve(c: ResNetConfig) {
     classes: positiveInt('classes', c.classes, 1000),
     seed: c.seed,
     weights: flag('weights', c.weights, true),
+    senet154: c.senet154 ?? false,
   };
 }
 
@@ -118,17 +126,20 @@ export function buildResNet(config: ResNetConfig): Graph {
 
   const bottleneck = (input: string, mid: number, outC: number, stride: number): string => {
     const [s1, s3] = o.strideOn === '1x1' ? [stride, 1] : [1, stride];
-    let r = convBn(at('pre', input), mid, 1, s1);
+    let r = convBn(at('pre', input), o.senet154 ? mid / 2 : mid, 1, s1);
     r = convBn(r, mid, 3, s3, 'relu', o.groups);
     // A small gamma on the branch's last BN keeps the sum of 36+ random branches finite.
     r = at('standard', convBn(r, outC, 1, 1, 'none', 1, 0.2));
     const projected = stride !== 1 || b.channelsOf(input) !== outC;
-    const shortcut = at('identity', projected ? convBn(input, outC, 1, stride, 'none') : input);
+    const projection = o.senet154 && stride !== 1 ? 3 : 1;
+    const shortcut = at('identity', projected ? convBn(input, outC, projection, stride, 'none') : input);
     return at('post', b.sum(r, shortcut, 'relu'));
   };
 
   b.stage = 'conv1';
-  let x = convBn('input', o.width, 7, 2);
+  let x = o.senet154
+    ? convBn(convBn(convBn('input', o.width, 3, 2), o.width, 3), 2 * o.width, 3)
+    : convBn('input', o.width, 7, 2);
   b.stage = 'conv2_x'; // Table 1 puts the max pool in conv2_x
   x = b.pool(x, 'max', { kernel: 3, stride: 2, pad: 1, ceilMode: false });
   o.blocks.forEach((count, i) => {
