@@ -85,6 +85,28 @@ describe.each(BACKENDS)('%s build', (backend) => {
   });
 });
 
+describe.each(BACKENDS)('pad, %s build', (backend) => {
+  test.each([
+    { pads: [1, 2, 0, 3], value: 0, c: 5 },
+    { pads: [0, 0, 2, 0], value: -1.25, c: 8 },
+    { pads: [3, 1, 1, 2], value: 2, c: 3 },
+  ] as const)('pads $pads, value $value, $c channels, kept as a step before a max pool', ({ pads, value, c }) => {
+    const b = new GraphBuilder('pad', 'x', c, { seed: 2 });
+    const y = b.conv('x', c, { kernel: 1 });
+    const graph = b.build(b.pool(b.pad(y, [...pads], value), 'max', { kernel: 2, stride: 1 }));
+    const plan = compare(graph, { batch: 2, height: 5, width: 6 }, backend);
+    expect(plan.steps.filter((s) => s.node.op === 'pad')).toHaveLength(1);
+  });
+
+  test('zero pads fold into the conv and the average pool after them, and give what the pad step gives', () => {
+    const b = new GraphBuilder('fold', 'x', 4, { seed: 3 });
+    const y = b.conv(b.pad('x', [1, 0, 2, 1], 0), 6, { kernel: 3 });
+    const graph = b.build(b.pool(b.pad(y, [0, 1, 1, 0], 0), 'avg', { kernel: 2, stride: 1 }));
+    const plan = compare(graph, { batch: 1, height: 7, width: 5 }, backend);
+    expect(plan.steps.map((s) => s.node.op)).toEqual(['conv', 'pool']);
+  });
+});
+
 test('inputs that differ outside the channels, and groups that do not divide C, are GraphErrors', () => {
   const b = new GraphBuilder('bad', 'x', 4);
   const graph = b.build(b.concat(['x', b.pool('x', 'max', { kernel: 2 })]));

@@ -1,5 +1,5 @@
-// Moving channels between NHWC tensors: concatenation (a branch copied into its channel slice)
-// and ShuffleNet's channel shuffle.
+// Moving values between NHWC tensors: concatenation (a branch copied into its channel slice),
+// ShuffleNet's channel shuffle, constant padding.
 
 /**
  * rows x width floats from src (rows srcStride floats apart) to dst (rows dstStride floats apart):
@@ -27,4 +27,40 @@ export function channel_shuffle_f32(src: usize, dst: usize, pixels: i32, groups:
       }
     }
   }
+}
+
+/**
+ * Constant padding of an NHWC map: output [batch, padT + inH + padB, padL + inW + padR, c], the
+ * input in the middle and `value` around it. No aliasing.
+ */
+export function pad_f32(src: usize, dst: usize, batch: i32, inH: i32, inW: i32, c: i32,
+  padT: i32, padL: i32, padB: i32, padR: i32, value: f32): void {
+  const outW = padL + inW + padR, outH = padT + inH + padB;
+  const rowBytes = <usize>(inW * c) << 2;
+  let d = dst, s = src;
+  for (let n = 0; n < batch; n++) {
+    for (let oh = 0; oh < outH; oh++) {
+      const ih = oh - padT;
+      if (ih < 0 || ih >= inH) {
+        d = fill(d, outW * c, value);
+        continue;
+      }
+      d = fill(d, padL * c, value);
+      memory.copy(d, s, rowBytes);
+      d += rowBytes;
+      s += rowBytes;
+      d = fill(d, padR * c, value);
+    }
+  }
+}
+
+// `count` copies of `value` from `dst`; returns the address after them.
+function fill(dst: usize, count: i32, value: f32): usize {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const v = f32x4.splat(value);
+    for (; i + 4 <= count; i += 4) v128.store(dst + (<usize>i << 2), v);
+  }
+  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), value);
+  return dst + (<usize>count << 2);
 }

@@ -269,6 +269,11 @@ export function compileTfjsGraph(tf: TfModule, source: Graph, dims: InputDims): 
         steps.push((env) => env.set(node.output, tf.concat(node.inputs.map((t) => env.get(t)!), axis)));
         break;
       }
+      case 'pad': {
+        const [t, l, b, r] = node.pads;
+        steps.push((env) => env.set(node.output, tf.pad(env.get(a)!, [[0, 0], [t, b], [l, r], [0, 0]], node.value)));
+        break;
+      }
       case 'shuffle': {
         const [n, c, h, w] = xShape, g = node.groups;
         steps.push((env) => env.set(node.output, tf.reshape(tf.transpose(tf.reshape(env.get(a)!, [n, h, w, g, c / g]), [0, 1, 2, 4, 3]), [n, h, w, c])));

@@ -156,6 +156,12 @@ export class GraphBuilder {
     return this.add({ op: 'concat', name, inputs: [...inputs], output: name }, inputs.reduce((c, t) => c + this.channelsOf(t), 0));
   }
 
+  /** Constant padding along H and W: [top, left, bottom, right]. */
+  pad(x: string, pads: [number, number, number, number], value = 0): string {
+    const name = this.fresh('pad');
+    return this.add({ op: 'pad', name, inputs: [x], output: name, pads: [...pads], value }, this.channelsOf(x));
+  }
+
   /** ShuffleNet's channel shuffle: channels as [groups, C / groups], transposed. */
   channelShuffle(x: string, groups: number): string {
     const name = this.fresh('shuffle');

@@ -11,7 +11,7 @@ export const ACTIVATIONS: readonly Activation[] =
 /** Every op type of the IR (the op table has one entry each). */
 export const OP_TYPES = [
   'conv', 'batchnorm', 'activation', 'add', 'mul', 'binary', 'pool', 'globalpool', 'flatten', 'reshape', 'fc', 'softmax', 'se',
-  'concat', 'shuffle',
+  'concat', 'shuffle', 'pad',
 ] as const;
 
 /** A parameter tensor. `data` is absent in a structure-only graph (counting needs shapes only). */
@@ -216,9 +216,16 @@ export interface ShuffleNode extends NodeBase {
   groups: number;
 }
 
+/** Constant padding of [N, C, H, W] along H and W (ONNX Pad in constant mode). */
+export interface PadNode extends NodeBase {
+  op: 'pad';
+  pads: [number, number, number, number]; // top, left, bottom, right
+  value: number;
+}
+
 export type Node =
   | ConvNode | BatchNormNode | ActivationNode | AddNode | MulNode | BinaryNode | PoolNode | GlobalPoolNode
-  | FlattenNode | ReshapeNode | FcNode | SoftmaxNode | SeNode | ConcatNode | ShuffleNode;
+  | FlattenNode | ReshapeNode | FcNode | SoftmaxNode | SeNode | ConcatNode | ShuffleNode | PadNode;
 
 export type OpType = Node['op'];
 

@@ -146,6 +146,11 @@ export function inferNode(node: Node, ins: Shape[]): Shape {
       }
       return [x[0], ins.reduce((c, s) => c + s[1], 0), ...x.slice(2)];
     }
+    case 'pad':
+      expectRank(node, x, 4);
+      if (node.pads.length !== 4 || node.pads.some((p) => !Number.isInteger(p) || p < 0)) fail(node, `pads [${node.pads}] must be 4 integers >= 0`);
+      if (typeof node.value !== 'number') fail(node, `value must be a number, got ${describe(node.value)}`);
+      return [x[0], x[1], x[2] + node.pads[0] + node.pads[2], x[3] + node.pads[1] + node.pads[3]];
     case 'shuffle':
       expectRank(node, x, 4);
       if (!Number.isInteger(node.groups) || node.groups < 1 || x[1] % node.groups) fail(node, `groups ${node.groups} must divide the ${x[1]} channels`);

@@ -132,11 +132,25 @@ function alias(ctx: Context, node: NodeMsg, v: Value, where: string): void {
 
 const pair = (v: number[] | undefined, d: [number, number]): [number, number] => (v && v.length === 2 ? [v[0], v[1]] : d);
 
-function pads(node: NodeMsg, where: string): [number, number, number, number] {
+/**
+ * A conv's or pool's [top, left, bottom, right] pads: explicit, or from auto_pad. SAME_UPPER and
+ * SAME_LOWER (TF and Keras converters) pad so that out = ceil(in / stride), the odd pixel at the
+ * end or the start; that depends on the input size, so the file must fix it.
+ */
+function pads(ctx: Context, node: NodeMsg, where: string, x: Shape, kernel: [number, number], stride: [number, number], dilation: [number, number]): [number, number, number, number] {
   const autoPad = attrString(node, 'auto_pad') ?? 'NOTSET';
-  if (autoPad !== 'NOTSET' && autoPad !== 'VALID') {
-    throw new OnnxError(`${where}: auto_pad ${autoPad} is not supported; export with explicit pads`);
+  if (autoPad === 'VALID') return [0, 0, 0, 0];
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    if (!ctx.fixedSize) throw new OnnxError(`${where}: auto_pad ${autoPad} depends on the input size, which this file leaves open; export with a fixed size or explicit pads`);
+    const [[top, bottom], [left, right]] = [0, 1].map((axis) => {
+      const size = x[2 + axis], out = Math.ceil(size / stride[axis]);
+      const total = Math.max(0, (out - 1) * stride[axis] + (kernel[axis] - 1) * dilation[axis] + 1 - size);
+      const small = Math.floor(total / 2);
+      return autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
+    });
+    return [top, left, bottom, right];
   }
+  if (autoPad !== 'NOTSET') throw new OnnxError(`${where}: auto_pad ${autoPad} is not an ONNX value (NOTSET, SAME_UPPER, SAME_LOWER, VALID)`);
   const p = attrInts(node, 'pads') ?? [0, 0, 0, 0];
   if (p.length !== 4) throw new OnnxError(`${where}: pads [${p}] are not 2-D (4 values)`);
   return [p[0], p[1], p[2], p[3]]; // ONNX: [top, left, bottom, right]
@@ -181,10 +195,11 @@ const CONVERTERS: Record<string, Converter> = {
     if (w.dims.length !== 4) throw new OnnxError(`${where}: only 2-D convolutions are supported, weight has dims [${w.dims}]`);
     const b = node.input?.[2] ? constIn(ctx, node, 2, where, 'float') : undefined;
     const out = outName(node, where);
+    const stride = pair(attrInts(node, 'strides'), [1, 1]), dilation = pair(attrInts(node, 'dilations'), [1, 1]);
     emit(ctx, {
       op: 'conv', name: node.name || out, inputs: [x.name], output: out,
-      weight: param(w), bias: b && param(b), act: 'none', group: attrInt(node, 'group', 1),
-      stride: pair(attrInts(node, 'strides'), [1, 1]), dilation: pair(attrInts(node, 'dilations'), [1, 1]), pads: pads(node, where),
+      weight: param(w), bias: b && param(b), act: 'none', group: attrInt(node, 'group', 1), stride, dilation,
+      pads: pads(ctx, node, where, x.shape, [w.dims[2], w.dims[3]], stride, dilation),
     }, where);
   },
   BatchNormalization(ctx, node, where) {
@@ -347,6 +362,23 @@ const CONVERTERS: Record<string, Converter> = {
   },
   Identity: (ctx, node, where) => alias(ctx, node, operand(ctx, node, 0, where, true), where),
   Dropout: (ctx, node, where) => alias(ctx, node, operand(ctx, node, 0, where, true), where),
+  Pad(ctx, node, where) {
+    const x = tensorIn(ctx, node, 0, where);
+    const mode = attrString(node, 'mode') ?? 'constant';
+    if (mode !== 'constant') throw new OnnxError(`${where}: Pad mode ${mode} is not supported (only constant)`);
+    // Opset 11 on: pads and the value are inputs (18 adds axes); before, attributes.
+    const given = ctx.opset >= 11 ? constIn(ctx, node, 1, where, 'int').values as number[] : attrInts(node, 'pads') ?? [];
+    const value = ctx.opset >= 11 ? (node.input?.[2] ? Number(constIn(ctx, node, 2, where, 'float').values[0]) : 0) : attrFloat(node, 'value', 0);
+    const axes = (node.input?.[3] ? constIn(ctx, node, 3, where, 'int').values as number[] : [0, 1, 2, 3]).map((a) => (a < 0 ? a + 4 : a));
+    if (x.shape.length !== 4 || given.length !== 2 * axes.length) throw new OnnxError(`${where}: pads [${given}] do not fit [${x.shape}]`);
+    const begin = [0, 0, 0, 0], end = [0, 0, 0, 0];
+    axes.forEach((a, i) => { begin[a] = given[i]; end[a] = given[i + axes.length]; });
+    if (begin[0] || begin[1] || end[0] || end[1] || [...begin, ...end].some((p) => p < 0)) {
+      throw new OnnxError(`${where}: Pad [${given}] is not supported (only padding >= 0 along H and W)`);
+    }
+    const out = outName(node, where);
+    emit(ctx, { op: 'pad', name: node.name || out, inputs: [x.name], output: out, pads: [begin[2], begin[3], end[2], end[3]], value }, where);
+  },
   Expand(ctx, node, where) {
     const x = tensorIn(ctx, node, 0, where);
     const target = (constIn(ctx, node, 1, where, 'int').values as number[]).map((d) => (d === BATCH ? x.shape[0] : d));
@@ -529,8 +561,8 @@ function pool(ctx: Context, node: NodeMsg, where: string, mode: 'max' | 'avg'): 
   const kernel = attrInts(node, 'kernel_shape');
   if (!kernel || kernel.length !== 2) throw new OnnxError(`${where}: only 2-D pooling is supported (kernel_shape [${kernel ?? ''}])`);
   if ((attrInts(node, 'dilations') ?? [1, 1]).some((d) => d !== 1)) throw new OnnxError(`${where}: dilated pooling is not supported`);
-  const p = pads(node, where);
   const stride = pair(attrInts(node, 'strides'), [1, 1]);
+  const p = pads(ctx, node, where, x.shape, [kernel[0], kernel[1]], stride, [1, 1]);
   // Exports write a global max squeeze as MaxPool with the whole map as its window; that can only
   // be recognised where the file fixes the input size.
   const whole = ctx.fixedSize && kernel[0] === x.shape[2] && kernel[1] === x.shape[3] && p.every((v) => v === 0);

@@ -216,6 +216,11 @@ export function saveOnnx(graph: Graph, options: SaveOptions = {}): Uint8Array {
       case 'concat':
         add(n.name, 'Concat', n.inputs, n.output, [attrInt('axis', 1)]);
         break;
+      case 'pad': {
+        const [t, l, b, r] = n.pads;
+        add(n.name, 'Pad', [n.inputs[0], int64s('pads', [0, 0, t, l, 0, 0, b, r]), floatScalar(n.value)], n.output);
+        break;
+      }
       case 'shuffle': {
         // [N, C, H, W] viewed as [N, g, C / g, H * W], the middle two swapped, then back to x's shape.
         const [x] = n.inputs;

@@ -274,8 +274,16 @@ const shuffle: OpSpec<Extract<Node, { op: 'shuffle' }>> = {
   },
 };
 
+const pad: OpSpec<Extract<Node, { op: 'pad' }>> = {
+  bind(n, k, b, [x]) {
+    const [batch, h, w, c] = nhwc(x);
+    const [t, l, bottom, r] = n.pads;
+    return k.pad_f32.bind(null, b.inputs[0], b.output, batch, h, w, c, t, l, bottom, r, n.value);
+  },
+};
+
 export const OPS: { [K in OpType]: OpSpec<Extract<Node, { op: K }>> } = {
-  conv, fc, batchnorm, activation, add, mul, binary, pool, globalpool, flatten, reshape, softmax, se, concat, shuffle,
+  conv, fc, batchnorm, activation, add, mul, binary, pool, globalpool, flatten, reshape, softmax, se, concat, shuffle, pad,
 };
 
 export function opSpec(node: Node): OpSpec {

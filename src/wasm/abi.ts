@@ -35,12 +35,14 @@ export interface Kernels {
   ): void;
   copy2d_f32(src: number, dst: number, rows: number, width: number, srcStride: number, dstStride: number): void;
   channel_shuffle_f32(src: number, dst: number, pixels: number, groups: number, perGroup: number): void;
+  pad_f32(src: number, dst: number, batch: number, inH: number, inW: number, c: number,
+    padT: number, padL: number, padB: number, padR: number, value: number): void;
   pack_conv_panel_f32(src: number, bias: number, scale: number, dst: number, n: number, inCg: number, taps: number): void;
 }
 
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'heap_base', 'build_simd', 'conv2d_f32', 'conv2d_dw_f32', 'pool2d_f32', 'global_pool_f32', 'scale_f32',
-  'add_f32', 'activation_f32', 'softmax_f32', 'binary_f32', 'copy2d_f32', 'channel_shuffle_f32', 'pack_conv_panel_f32',
+  'add_f32', 'activation_f32', 'softmax_f32', 'binary_f32', 'copy2d_f32', 'channel_shuffle_f32', 'pad_f32', 'pack_conv_panel_f32',
 ];
 
 /** Pool modes of pool2d_f32 and global_pool_f32 (assembly/kernels/pool.ts). */

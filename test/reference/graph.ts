@@ -4,7 +4,7 @@
 // (no op table, no planner, no passes): a test that compares the engine with it can fail.
 import type { Graph, Node, Param } from '../../src/graph/ir.js';
 import {
-  activationRef, addRef, batchNormRef, binaryRef, channelShuffleRef, concatRef, conv2dRef, globalPoolRef, linearRef, pool2dRef, scaleRef,
+  activationRef, addRef, batchNormRef, binaryRef, channelShuffleRef, concatRef, padRef, conv2dRef, globalPoolRef, linearRef, pool2dRef, scaleRef,
   softmaxRef, type Data, type RefTensor,
 } from './kernels.js';
 
@@ -47,6 +47,8 @@ export function runNode(node: Node, ins: RefTensor[]): RefTensor {
       return concatRef(ins);
     case 'shuffle':
       return channelShuffleRef(x.data, x.shape, node.groups);
+    case 'pad':
+      return padRef(x.data, x.shape, node.pads, node.value);
     case 'pool':
       return pool2dRef(x.data, x.shape, {
         mode: node.mode, kernel: node.kernel, stride: node.stride, pads: node.pads,

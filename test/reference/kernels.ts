@@ -120,6 +120,16 @@ export function channelShuffleRef(x: Data, shape: readonly number[], groups: num
   return { data, shape: [...shape] };
 }
 
+/** Constant padding of NCHW along H and W: [top, left, bottom, right]. */
+export function padRef(x: Data, [n, c, h, w]: readonly number[], [t, l, b, r]: readonly number[], value: number): RefTensor {
+  const oh = t + h + b, ow = l + w + r;
+  const data = new Float64Array(n * c * oh * ow).fill(value);
+  for (let p = 0; p < n * c; p++) {
+    for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) data[(p * oh + y + t) * ow + xx + l] = x[(p * h + y) * w + xx];
+  }
+  return { data, shape: [n, c, oh, ow] };
+}
+
 export function activationRef(x: Data, shape: readonly number[], act: Activation): RefTensor {
   expectLength(x, shape, 'activation');
   const data = new Float64Array(x.length);
