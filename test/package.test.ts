@@ -120,11 +120,11 @@ describe('the packed package', () => {
     expect(code, stdout + stderr).toBe(0);
   });
 
-  test('holds the entries, both wasm builds and the types, and no bench code', () => {
+  test('holds the entries, both wasm builds and the types, and no bench or demo code', () => {
     for (const f of ['dist/web.js', 'dist/node.js', 'dist/cli.js', 'dist/senet-simd.wasm', 'dist/senet-scalar.wasm', 'dist/types/index.d.ts']) {
       expect(packed).toContain(f);
     }
-    expect(packed.filter((f) => /bench/.test(f))).toEqual([]);
+    expect(packed.filter((f) => /bench|demo/.test(f))).toEqual([]);
   });
 });
 
