@@ -5,7 +5,7 @@ import { excitationChart } from './chart.js';
 import type { ClassifyRequest, WorkerReply } from './messages.js';
 
 // Larger files are refused before they are read: the model sees 28x28 pixels.
-const MAX_BYTES = 16 * 1024 * 1024;
+const MAX_BYTES = 16e6;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $<HTMLParagraphElement>('status');
@@ -29,7 +29,7 @@ function showError(message: string): void {
 function classify(name: string, blob: Blob): void {
   error.hidden = true;
   if (blob.size > MAX_BYTES) {
-    showError(`${name} is ${(blob.size / 1e6).toFixed(1)} MB; the demo takes images up to ${MAX_BYTES / 1024 / 1024} MB.`);
+    showError(`${name} is ${(blob.size / 1e6).toFixed(1)} MB; the demo takes images up to ${MAX_BYTES / 1e6} MB.`);
     return;
   }
   const id = ++latest;
@@ -103,12 +103,13 @@ fileInput.addEventListener('change', () => {
   if (file) classify(file.name, file);
   fileInput.value = ''; // picking the same file again classifies it again
 });
-drop.addEventListener('dragover', (e) => {
+// The whole page takes a drop (a file dropped beside the box would otherwise replace the page).
+document.addEventListener('dragover', (e) => {
   e.preventDefault();
   drop.classList.add('over');
 });
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-drop.addEventListener('drop', (e) => {
+document.addEventListener('dragleave', (e) => { if (!e.relatedTarget) drop.classList.remove('over'); });
+document.addEventListener('drop', (e) => {
   e.preventDefault();
   drop.classList.remove('over');
   const file = e.dataTransfer?.files[0];

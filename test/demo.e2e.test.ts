@@ -1,12 +1,12 @@
 // The demo page (demo/, built into dist/demo/ by `npm test`'s build) in headless Chromium, served
 // by the demo's own server with its CSP: a sample classified in the worker must give what Node
 // gives for the same file, with the latency of both builds and one excitation chart per SE block.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { serve, type Served } from '../demo/server.js';
-import { launchChromium, nodeAnswer, problems, ROOT } from './browser.js';
+import { launchChromium, nodeAnswer, problems, ROOT, sample } from './browser.js';
 
 const DIST = fileURLToPath(new URL('dist/demo/', ROOT));
 const SCREENSHOT = fileURLToPath(new URL('test-results/demo.png', ROOT));
@@ -89,14 +89,24 @@ describe('the demo page in Chromium', () => {
     await expectNodesAnswer('9-ankle-boot.png');
   });
 
+  test('a dropped file gives Node\'s answer', async () => {
+    const bytes = [...readFileSync(sample('2-pullover.png'))];
+    await page.evaluate((b) => {
+      const data = new DataTransfer();
+      data.items.add(new File([new Uint8Array(b)], '2-pullover.png', { type: 'image/png' }));
+      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, bytes);
+    await expectNodesAnswer('2-pullover.png');
+  });
+
   test('a file that is not an image, and one too large, give a message, not a spinner', async () => {
     await page.locator('#file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') });
     await expect.poll(() => page.locator('#error').textContent()).toMatch(/^notes\.txt: .*PNG or JPEG/);
     expect(await page.locator('#status').textContent()).toBe('');
     expect(await page.locator('#result').isHidden()).toBe(true);
 
-    await page.locator('#file').setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(17 * 1024 * 1024) });
-    await expect.poll(() => page.locator('#error').textContent()).toBe('huge.png is 17.8 MB; the demo takes images up to 16 MB.');
+    await page.locator('#file').setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(17e6) });
+    await expect.poll(() => page.locator('#error').textContent()).toBe('huge.png is 17.0 MB; the demo takes images up to 16 MB.');
   });
 
   test('no console error, uncaught error, failed request or CSP violation happened; one would be seen', async () => {
