@@ -40,8 +40,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 function time(sessions: Model['sessions'], x: Float32Array): Latency {
   const first = sessions[0].session;
   let runs = 0;
-  const t0 = performance.now();
-  do { first.run(x); runs++; } while (performance.now() - t0 < MIN_TIMING_MS);
+  // Counted twice: on the first image the first count also pays for the browser's tier-up of the wasm.
+  for (let pass = 0; pass < 2; pass++) {
+    runs = 0;
+    const t0 = performance.now();
+    do { first.run(x); runs++; } while (performance.now() - t0 < MIN_TIMING_MS);
+  }
   const timings = sessions.map((): number[] => []);
   for (let s = 0; s < SAMPLES; s++) {
     sessions.forEach(({ session }, i) => {
