@@ -3,7 +3,7 @@
 // rebuild only what changed.
 import asc from 'assemblyscript/asc';
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -64,6 +64,33 @@ if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) 
     minify: true, sourcemap: false, splitting: true, chunkNames: 'web-[hash]',
   });
   for (const f of wasmFiles) copyFileSync(f, f.replace('build/', 'dist/'));
+}
+// The demo page (demo/, `npm run demo`; not in the package): its own code bundled, the library not.
+// Its worker imports the package's web.js and image.js from beside itself, as a page without a
+// bundler does, so the demo runs the files users install; the server is a Node bundle beside it.
+const demoOutputs = ['dist/demo/page.js', 'dist/demo/worker.js', 'dist/demo-serve.js'];
+if (stale(demoOutputs, ['demo', 'dist/web.js', 'samples/fashion-mnist', 'models'])) {
+  rmSync('dist/demo', { recursive: true, force: true });
+  mkdirSync('dist/demo/samples', { recursive: true });
+  const packageFiles = {
+    name: 'senet-wasm beside the page',
+    setup: (b) => b.onResolve({ filter: /^senet-wasm(\/image)?$/ }, ({ path }) =>
+      ({ path: path === 'senet-wasm' ? './web.js' : './image.js', external: true })),
+  };
+  await esbuild.build({
+    entryPoints: ['demo/page.ts', 'demo/worker.ts'], outdir: 'dist/demo', bundle: true, format: 'esm', platform: 'browser',
+    target: 'es2022', plugins: [packageFiles], logLevel: 'warning',
+  });
+  await esbuild.build({
+    entryPoints: { 'demo-serve': 'demo/serve.ts' }, outdir: 'dist', bundle: true, format: 'esm', platform: 'node', target: 'node20',
+    packages: 'external', logLevel: 'warning',
+  });
+  const copy = (from, to = join('dist/demo', from.split('/').pop())) => copyFileSync(from, to);
+  for (const f of ['demo/index.html', 'demo/style.css', 'models/fashion-mnist-se-resnet.onnx', 'models/fashion-mnist-se-resnet.json']) copy(f);
+  for (const f of readdirSync('dist')) if (/^(web|image|web-[A-Z0-9]+)\.js$|^senet-.*\.wasm$/.test(f)) copy(join('dist', f));
+  const samples = readdirSync('samples/fashion-mnist').filter((f) => f.endsWith('.png')).sort();
+  for (const f of samples) copy(join('samples/fashion-mnist', f), join('dist/demo/samples', f));
+  writeFileSync('dist/demo/samples.json', JSON.stringify(samples));
 }
 // Declarations of the public API (both entries export the same one); `types: []` in that config
 // also checks that the core needs no Node types.

@@ -1,12 +1,9 @@
 // The package as users get it: `npm pack` of this tree (built by `npm test` first), linted by publint
 // and @arethetypeswrong/cli, then installed into a temporary project and used there by plain `node`
 // through each entry: the Node entry, the web entry (as a worker resolves it), the CLI.
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -14,20 +11,7 @@ import { buildModel } from '../src/models/index.js';
 import { loadOnnx } from '../src/onnx/reader.js';
 import { createEngine } from '../src/runtime/engine.js';
 import type { Backend } from '../src/wasm/load.js';
-
-const root = fileURLToPath(new URL('../', import.meta.url));
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const exec = promisify(execFile);
-
-/** Runs a command to its end: exit code and output, whether it fails or not. */
-async function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    return { code: 0, ...(await exec(cmd, args, { cwd, maxBuffer: 1 << 26 })) };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+import { installPacked, pkg, root, run } from './packed.js';
 
 // The same model and input in the tree and in the installed package.
 const SIZE = 64;
@@ -84,24 +68,8 @@ let packed: string[];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'senet-package-'));
-  const pack = await run('npm', ['pack', '--json', '--pack-destination', dir], root);
-  expect(pack.code, pack.stderr).toBe(0);
-  const [info] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
-  tarball = join(dir, info.filename);
-  packed = info.files.map((f) => f.path);
-
-  // Installed by hand, offline: the tarball unpacked into node_modules/senet-wasm, and only the
-  // dependencies package.json declares linked from this checkout (a missing one then fails).
   project = join(dir, 'project');
-  const installed = join(project, 'node_modules', 'senet-wasm');
-  mkdirSync(installed, { recursive: true });
-  const untar = await run('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1'], dir);
-  expect(untar.code, untar.stderr).toBe(0);
-  for (const dep of Object.keys(pkg.dependencies)) {
-    const link = join(project, 'node_modules', dep);
-    mkdirSync(dirname(link), { recursive: true });
-    symlinkSync(join(root, 'node_modules', dep), link, 'dir');
-  }
+  ({ tarball, files: packed } = await installPacked(dir, project));
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
   for (const [name, text] of Object.entries(scripts)) writeFileSync(join(project, name), text);
 }, 60_000);
@@ -126,11 +94,11 @@ describe('the packed package', () => {
     expect(code, stdout + stderr).toBe(0);
   });
 
-  test('holds the entries, both wasm builds and the types, and no bench code', () => {
+  test('holds the entries, both wasm builds and the types, and no bench or demo code', () => {
     for (const f of ['dist/web.js', 'dist/node.js', 'dist/cli.js', 'dist/senet-simd.wasm', 'dist/senet-scalar.wasm', 'dist/types/index.d.ts']) {
       expect(packed).toContain(f);
     }
-    expect(packed.filter((f) => /bench/.test(f))).toEqual([]);
+    expect(packed.filter((f) => /bench|demo/.test(f))).toEqual([]);
   });
 });
 

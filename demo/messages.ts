@@ -1,0 +1,30 @@
+// The messages between the demo page and its inference worker.
+import type { Backend } from 'senet-wasm';
+import type { ClassScore } from 'senet-wasm/image';
+
+/** Page to worker: classify these image bytes (`id` pairs the reply with its request). */
+export interface ClassifyRequest {
+  id: number;
+  name: string;
+  bytes: ArrayBuffer;
+}
+
+/** One SE block's gates for the image, in depth order. */
+export interface BlockGates {
+  name: string;
+  gates: Float32Array;
+}
+
+export interface Latency {
+  /** Median ms of one run per build; the SIMD one is absent where the browser has no wasm SIMD. */
+  ms: Partial<Record<Backend, number>>;
+  /** Each timing ran the model this many times; `samples` timings per build, interleaved. */
+  runs: number;
+  samples: number;
+}
+
+export type WorkerReply =
+  | { type: 'ready'; backends: Backend[] }
+  | { type: 'result'; id: number; name: string; backend: Backend; top: ClassScore[]; latency: Latency; blocks: BlockGates[]; buildsDiffer: number }
+  /** `id` absent: the worker itself failed (start-up, a CSP violation). */
+  | { type: 'error'; id?: number; message: string };
