@@ -286,6 +286,23 @@ describe('small graphs', () => {
     expect([h.Concat, h.Transpose, h.Sub, h.Div, h.Mul]).toEqual([1, 1, 1, 1, 1]);
   });
 
+  test.each([11, 13])('softmax over the channels and over each whole image, and a head on the map (no pool), at opset %i', async (opset) => {
+    // dims: 19 x 23, so the stride-2 conv gives 10 x 12 maps.
+    const b = new GraphBuilder('heads', 'x', 4, { seed: 8 });
+    const maps = b.conv(b.softmax(b.conv('x', 6, { kernel: 3, pad: 1, stride: 2 })), 3, { kernel: 1 });
+    const g: Graph = { ...b.build(maps), output: 'head', nodes: [...b.nodes,
+      { op: 'softmax', name: 'whole', inputs: [maps], output: 'whole', whole: true },
+      { op: 'fc', name: 'head', inputs: ['whole'], output: 'head', act: 'none', weight: { shape: [5, 3 * 10 * 12], data: new Random(2).fill(5 * 360, (r) => r.normal()) } },
+    ] };
+    if (opset < 13) {
+      expect(() => saveOnnx(g, { opset })).toThrow(/a softmax over the channels of a map has no single ONNX op before opset 13/);
+      return;
+    }
+    const { m, back } = await agree(g, { opset, height: dims.height, width: dims.width });
+    expect(histogram(m).Softmax).toBe(2);
+    expect(back.nodes.map((n) => n.op)).toEqual(['conv', 'softmax', 'conv', 'softmax', 'fc']);
+  });
+
   test.each([11, 12, 14, 17, 18, 21])('opset %i', async (opset) => {
     const g = everyOp(opset);
     const { m } = await agree(g, { opset });

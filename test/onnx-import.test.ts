@@ -360,6 +360,40 @@ const flatFc = (g: OnnxGraph, pooled: string, gate = 'Sigmoid') =>
 
 const CASES: Case[] = [
   {
+    name: 'Softmax over the channels of [N, C, H, W] (opset 13, axis 1)',
+    make: () => {
+      const g = new OnnxGraph(13);
+      g.op('Softmax', [conv(g, 'x')], { axis: 1 });
+      return g.build(X);
+    },
+    scale: 3,
+    ops: { softmax: 1 },
+  },
+  {
+    name: 'Softmax(axis 1) of a map at opset 11: over C x H x W of each image, as ONNX before 13 coerces it',
+    make: () => {
+      const g = new OnnxGraph(11);
+      g.op('Softmax', [conv(g, 'x')], { axis: 1 });
+      return g.build(X);
+    },
+    scale: 3,
+    ops: { softmax: 1 },
+    check: (graph) => expect(nodesOf(graph, 'softmax')[0].whole).toBe(true),
+  },
+  {
+    name: 'a head without a global pool: Flatten of the [N, C, 6, 5] map into a Gemm, and Reshape [N, -1] into a MatMul',
+    make: () => {
+      const g = new OnnxGraph();
+      const y = conv(g, 'x');
+      const a = gemm(g, g.op('Flatten', [y], { axis: 1 }), C * 30, 10);
+      const b = g.op('MatMul', [g.op('Reshape', [g.op('Relu', [y]), g.init([2], [0, -1], DT.INT64)]), g.weight([C * 30, 10])]);
+      g.op('Add', [a, b]);
+      return g.build(X);
+    },
+    scale: 3,
+    ops: { fc: 2, flatten: 0 },
+  },
+  {
     name: 'Pad (zeros) before a Conv and before an AveragePool: folded into their pads (the pool then counts them)',
     make: () => {
       const g = new OnnxGraph();

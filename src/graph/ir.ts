@@ -176,7 +176,10 @@ export interface ReshapeNode extends NodeBase {
   shape: number[]; // without the batch dimension
 }
 
-/** Fully connected: [N, K] -> [N, outK], y = act(x W^T + b). */
+/**
+ * Fully connected: [N, K] -> [N, outK], y = act(x W^T + b). Its input may be a map [N, C, H, W]
+ * read as flattened in NCHW order (K = C * H * W: a classifier head without a global pool).
+ */
 export interface FcNode extends NodeBase {
   op: 'fc';
   weight: Param; // [outK, K]
@@ -184,8 +187,13 @@ export interface FcNode extends NodeBase {
   act: Activation;
 }
 
+/**
+ * Softmax over dimension 1: the classes of [N, K], or the channels of each pixel of [N, C, H, W];
+ * with `whole`, over everything after the batch (ONNX's Softmax before opset 13 on a map).
+ */
 export interface SoftmaxNode extends NodeBase {
   op: 'softmax';
+  whole?: boolean;
 }
 
 /**

@@ -109,7 +109,7 @@ export function inferNode(node: Node, ins: Shape[]): Shape {
       return x;
     case 'activation':
     case 'softmax':
-      if (node.op === 'softmax') expectRank(node, x, 2);
+      if (node.op === 'softmax' && x.length !== 2 && x.length !== 4) fail(node, `input must have rank 2 or 4, got [${x}]`);
       return x;
     case 'add':
       if (ins[1].join() !== x.join()) fail(node, `inputs differ in shape: [${x}] and [${ins[1]}]`);
@@ -182,9 +182,9 @@ export function inferNode(node: Node, ins: Shape[]): Shape {
       return out;
     }
     case 'fc': {
-      expectRank(node, x, 2);
+      if (x.length !== 2 && x.length !== 4) fail(node, `input must have rank 2 or 4 (flattened), got [${x}]`);
       const [outK, k] = node.weight.shape;
-      if (k !== x[1]) fail(node, `weight expects ${k} inputs, input has ${x[1]}`);
+      if (k !== numel(x) / x[0]) fail(node, `weight expects ${k} inputs, input has ${numel(x) / x[0]}`);
       expectParam(node, node.weight, [outK, k], 'weight');
       expectParam(node, node.bias, [outK], 'bias');
       return [x[0], outK];

@@ -22,7 +22,9 @@ const BATCH = -1e9;
 type Value = { kind: 'tensor'; name: string; shape: Shape } | { kind: 'const'; c: Constant }
   | { kind: 'shuffle'; step: 'grouped' | 'swapped'; x: { name: string; shape: Shape }; groups: number; shape: Shape }
   /** Expand's output, not made yet: an element-wise op that broadcasts anyway reads `x` instead. */
-  | { kind: 'expand'; name: string; x: { name: string; shape: Shape }; shape: Shape };
+  | { kind: 'expand'; name: string; x: { name: string; shape: Shape }; shape: Shape }
+  /** A map [N, C, H, W] flattened to [N, C * H * W]: only a Gemm or MatMul reads it (from the map). */
+  | { kind: 'flat'; x: { name: string; shape: Shape }; shape: Shape };
 
 interface Context {
   file: string;
@@ -59,7 +61,7 @@ const attrString = (n: NodeMsg, name: string) => {
  * away); a channel shuffle's view only where `views` allows it (Reshape, Transpose).
  */
 function input(ctx: Context, node: NodeMsg, i: number, where: string, views: true): Value;
-function input(ctx: Context, node: NodeMsg, i: number, where: string): Exclude<Value, { kind: 'shuffle' | 'expand' }>;
+function input(ctx: Context, node: NodeMsg, i: number, where: string): Exclude<Value, { kind: 'shuffle' | 'expand' | 'flat' }>;
 function input(ctx: Context, node: NodeMsg, i: number, where: string, views = false): Value {
   const v = operand(ctx, node, i, where, views);
   return v.kind === 'expand' ? materialize(ctx, v, where) : v;
@@ -72,7 +74,14 @@ function operand(ctx: Context, node: NodeMsg, i: number, where: string, views = 
   const v = ctx.values.get(name);
   if (!v) throw new OnnxError(`${where}: input '${name}' is neither a graph input, an initializer nor an earlier node's output`);
   if (v.kind === 'shuffle' && !views) throw new OnnxError(`${where}: input ${i} ('${name}') is a 5-D view of a feature map; senet-wasm runs those only as a channel shuffle (Reshape to [N, g, C / g, H, W], Transpose perm [0, 2, 1, 3, 4], Reshape back)`);
+  if (v.kind === 'flat' && !views) throw new OnnxError(`${where}: input ${i} ('${name}') is a [${v.x.shape}] map flattened to [${v.shape}]; senet-wasm reads that only in a Gemm or MatMul`);
   return v;
+}
+
+/** The input of a Gemm or MatMul: a [N, K] tensor, or a flattened map (read as the map itself). */
+function fcInput(ctx: Context, node: NodeMsg, where: string): { name: string; shape: Shape } {
+  const v = operand(ctx, node, 0, where, true);
+  return v.kind === 'flat' ? v.x : tensorIn(ctx, node, 0, where);
 }
 
 /**
@@ -174,7 +183,9 @@ function reshapeTo(ctx: Context, node: NodeMsg, x: { name: string; shape: Shape 
   if (resolved[0] !== x.shape[0]) throw new OnnxError(`${where}: reshaping across the batch dimension ([${x.shape}] -> [${target}]) is not supported`);
   if (resolved.join() === x.shape.join()) return alias(ctx, node, { kind: 'tensor', ...x }, where);
   const name = outName(node, where);
-  if (resolved.length === 2 && x.shape.length === 4) {
+  if (resolved.length === 2 && x.shape.length === 4 && x.shape[2] * x.shape[3] > 1) {
+    alias(ctx, node, { kind: 'flat', x, shape: resolved }, where);
+  } else if (resolved.length === 2 && x.shape.length === 4) {
     emit(ctx, { op: 'flatten', name: node.name || name, inputs: [x.name], output: name }, where);
   } else {
     emit(ctx, { op: 'reshape', name: node.name || name, inputs: [x.name], output: name, shape: resolved.slice(1) }, where);
@@ -284,6 +295,12 @@ const CONVERTERS: Record<string, Converter> = {
     // allowzero (opset 14): a 0 in the shape is a dimension of size 0, not "copy the input's".
     if (attrInt(node, 'allowzero', 0) && target.includes(0)) throw new OnnxError(`${where}: Reshape with allowzero to [${target}] makes an empty tensor`);
     if (v.kind === 'shuffle') return endShuffle(ctx, node, v, target, where);
+    if (v.kind === 'flat') {
+      // A flattened map back to its own shape (from Shape(map)): the map.
+      const back = target.map((d, i) => (d === BATCH || (i === 0 && d === 0) ? v.x.shape[0] : d));
+      if (back.join() !== v.x.shape.join()) throw new OnnxError(`${where}: a [${v.x.shape}] map flattened to [${v.shape}] is reshaped to [${target}]; senet-wasm reads it only in a Gemm or MatMul, or back to [${v.x.shape}]`);
+      return alias(ctx, node, { kind: 'tensor', ...v.x }, where);
+    }
     const x = tensorIn(ctx, node, 0, where);
     const grouped = groupedView(x.shape, target);
     if (grouped) return alias(ctx, node, { kind: 'shuffle', step: 'grouped', x, groups: grouped[1], shape: grouped }, where);
@@ -317,7 +334,7 @@ const CONVERTERS: Record<string, Converter> = {
     reshapeTo(ctx, node, v, [BATCH, ...out.slice(1)], where);
   },
   Gemm(ctx, node, where) {
-    const x = tensorIn(ctx, node, 0, where);
+    const x = fcInput(ctx, node, where);
     if (attrInt(node, 'transA', 0)) throw new OnnxError(`${where}: Gemm with transA is not supported`);
     const w = constIn(ctx, node, 1, where, 'float');
     const alpha = attrFloat(node, 'alpha', 1), beta = attrFloat(node, 'beta', 1);
@@ -344,7 +361,7 @@ const CONVERTERS: Record<string, Converter> = {
     emit(ctx, { op: 'fc', name: node.name || out, inputs: [x.name], output: out, weight, bias, act: 'none' }, where);
   },
   MatMul(ctx, node, where) {
-    const x = tensorIn(ctx, node, 0, where);
+    const x = fcInput(ctx, node, where);
     const w = constIn(ctx, node, 1, where, 'float');
     if (w.dims.length !== 2) throw new OnnxError(`${where}: MatMul with a weight of dims [${w.dims}] is not supported (only [K, N])`);
     const [k, o] = w.dims;
@@ -354,11 +371,27 @@ const CONVERTERS: Record<string, Converter> = {
     emit(ctx, { op: 'fc', name: node.name || out, inputs: [x.name], output: out, weight: { shape: [o, k], data: weight }, act: 'none' }, where);
   },
   Softmax(ctx, node, where) {
-    const x = tensorIn(ctx, node, 0, where);
+    const v = operand(ctx, node, 0, where, true);
     const axis = attrInt(node, 'axis', ctx.opset >= 13 ? -1 : 1);
-    if (x.shape.length !== 2 || (axis !== 1 && axis !== -1)) throw new OnnxError(`${where}: Softmax over axis ${axis} of [${x.shape}] is not supported (only over the classes of [N, K])`);
     const out = outName(node, where);
-    emit(ctx, { op: 'softmax', name: node.name || out, inputs: [x.name], output: out }, where);
+    if (v.kind === 'flat') {
+      // Over a flattened map's features: over the whole map, which stays flattened for what follows.
+      if (axis !== 1 && axis !== -1) throw new OnnxError(`${where}: Softmax over axis ${axis} of [${v.shape}] is not supported`);
+      const map = `${out}/map`;
+      emit(ctx, { op: 'softmax', name: node.name || out, inputs: [v.x.name], output: map, whole: true }, where);
+      return alias(ctx, node, { kind: 'flat', x: { name: map, shape: v.x.shape }, shape: v.shape }, where);
+    }
+    const x = tensorIn(ctx, node, 0, where);
+    const rank = x.shape.length;
+    const a = axis < 0 ? axis + rank : axis;
+    const emitSoftmax = (whole: boolean) => emit(ctx, { op: 'softmax', name: node.name || out, inputs: [x.name], output: out, ...(whole && { whole }) }, where);
+    // Up to opset 12, Softmax(axis) covers every dimension from axis on (a 2-D coercion).
+    const from = ctx.opset < 13 && a === 1;
+    if ((rank === 2 && a === 1) || (rank === 4 && from)) return emitSoftmax(rank === 4);
+    if (rank === 4 && ctx.opset >= 13 && a === 1) return emitSoftmax(false);
+    // Over the last axis of a map whose other trailing dimensions are 1 ([N, C, 1, 1]): the channels.
+    if (rank === 4 && x.shape[2] === 1 && x.shape[3] === 1 && a >= 1) return emitSoftmax(false);
+    throw new OnnxError(`${where}: Softmax over axis ${axis} of [${x.shape}] is not supported (over the classes of [N, K], or the channels of [N, C, H, W])`);
   },
   Identity: (ctx, node, where) => alias(ctx, node, operand(ctx, node, 0, where, true), where),
   Dropout: (ctx, node, where) => alias(ctx, node, operand(ctx, node, 0, where, true), where),
@@ -501,10 +534,11 @@ function binary(kind: BinaryOp): Converter {
  * An element-wise op's operands with an Expand read away where broadcasting gives the same result
  * (x * y.expand_as(x), as the most copied PyTorch SE layer writes it); else made.
  */
-function readThroughExpand(ctx: Context, a: Value, b: Value, where: string): [Exclude<Value, { kind: 'shuffle' | 'expand' }>, Exclude<Value, { kind: 'shuffle' | 'expand' }>] {
+function readThroughExpand(ctx: Context, a: Value, b: Value, where: string): [Exclude<Value, { kind: 'shuffle' | 'expand' | 'flat' }>, Exclude<Value, { kind: 'shuffle' | 'expand' | 'flat' }>] {
   const shape = (v: Value) => (v.kind === 'const' ? v.c.dims : v.shape);
-  const resolve = (v: Value, other: Value): Exclude<Value, { kind: 'shuffle' | 'expand' }> => {
+  const resolve = (v: Value, other: Value): Exclude<Value, { kind: 'shuffle' | 'expand' | 'flat' }> => {
     if (v.kind === 'shuffle') throw new OnnxError(`${where}: a channel shuffle's 5-D view is read by an element-wise op`);
+    if (v.kind === 'flat') throw new OnnxError(`${where}: a [${v.x.shape}] map flattened to [${v.shape}] is read by an element-wise op; senet-wasm reads that only in a Gemm or MatMul`);
     if (v.kind !== 'expand') return v;
     const full = broadcastShapes(v.shape, shape(other)), direct = broadcastShapes(v.x.shape, shape(other));
     return full && direct && full.join() === direct.join() ? { kind: 'tensor', ...v.x } : materialize(ctx, v, where);
@@ -668,7 +702,7 @@ export function loadOnnx(bytes: Uint8Array, options: LoadOptions = {}): Graph {
 
   const outName = g.output![0].name;
   const out = ctx.values.get(outName);
-  if (out?.kind !== 'tensor') throw new OnnxError(`${file}: output '${outName}' is ${!out ? 'not produced by any node' : out.kind === 'const' ? 'a constant' : 'a 5-D view inside a channel shuffle'}`);
+  if (out?.kind !== 'tensor') throw new OnnxError(`${file}: output '${outName}' is ${!out ? 'not produced by any node' : out.kind === 'const' ? 'a constant' : out.kind === 'flat' ? 'a flattened map (senet-wasm reads those only in a Gemm or MatMul)' : 'a 5-D view inside a channel shuffle'}`);
   const output = out.name;
   if (!ctx.nodes.some((n) => n.output === output)) throw new OnnxError(`${file}: output '${outName}' is the graph input`);
   const nodes = live(ctx.nodes, output);

@@ -246,12 +246,28 @@ export function saveOnnx(graph: Graph, options: SaveOptions = {}): Uint8Array {
       case 'reshape':
         add(n.name, 'Reshape', [n.inputs[0], int64s('shape', [0, ...n.shape])], n.output);
         break;
-      case 'fc':
-        activation(n.name, gemm(n.name, n.inputs[0], n.weight, n.bias, preAct(n)), n.act, n.output);
+      case 'fc': {
+        // A map input: flattened in NCHW order, which is what the IR's weight columns follow.
+        const x = rank.get(n.inputs[0]) === 4 ? add(`${n.name}/flatten`, 'Flatten', [n.inputs[0]], tensor(`${n.name}/flatten`), [attrInt('axis', 1)]) : n.inputs[0];
+        activation(n.name, gemm(n.name, x, n.weight, n.bias, preAct(n)), n.act, n.output);
         break;
-      case 'softmax':
-        add(n.name, 'Softmax', [n.inputs[0]], n.output, [attrInt('axis', 1)]);
+      }
+      case 'softmax': {
+        const [x] = n.inputs;
+        // Before opset 13 Softmax(axis) covers every dimension from axis on; from 13 on, that one axis.
+        if (rank.get(x) === 2 || (n.whole && opset < 13)) {
+          add(n.name, 'Softmax', [x], n.output, [attrInt('axis', 1)]);
+        } else if (n.whole) {
+          const flat = add(`${n.name}/flatten`, 'Flatten', [x], tensor(`${n.name}/flatten`), [attrInt('axis', 1)]);
+          const soft = add(`${n.name}/softmax`, 'Softmax', [flat], tensor(`${n.name}/softmax`), [attrInt('axis', 1)]);
+          add(n.name, 'Reshape', [soft, add(`${n.name}/shape`, 'Shape', [x], tensor(`${n.name}/shape`))], n.output);
+        } else if (opset >= 13) {
+          add(n.name, 'Softmax', [x], n.output, [attrInt('axis', 1)]);
+        } else {
+          throw new OptionError(`node '${n.name}': a softmax over the channels of a map has no single ONNX op before opset 13; export with opset 13 or later`);
+        }
         break;
+      }
       case 'se': {
         const [x, residual] = n.inputs;
         const channels = n.fc1.weight.shape[1];

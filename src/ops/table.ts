@@ -85,18 +85,30 @@ const conv: OpSpec<Extract<Node, { op: 'conv' }>> = {
   },
 };
 
+// A map input is read as it lies in memory (NHWC: each image's H x W x C values in a row), so
+// the weight's columns, in ONNX's NCHW flattening order, are permuted to that order when packed.
 const fc: OpSpec<Extract<Node, { op: 'fc' }>> = {
   zeroFloats: (n) => n.weight.shape[1],
-  pack(n) {
+  pack(n, [x]) {
     const [outK, kIn] = n.weight.shape;
-    return [convBlock(weight(n.weight), data(n.bias), outK, kIn, 1, 1, 1)];
+    const spatial = x.length === 4 && x[2] * x[3] > 1;
+    return [convBlock(spatial ? { values: toNhwcColumns(n.weight.data!, x) } : weight(n.weight), data(n.bias), outK, kIn, 1, 1, 1)];
   },
   bind(n, k, b, [x], out) {
     const act = ACT_CODE[n.act];
     return k.conv2d_f32.bind(null, b.inputs[0], b.output, b.weights[0], b.zero,
-      x[0], 1, 1, x[1], 1, 1, out[1], 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0, out[1]);
+      x[0], 1, 1, numel(x) / x[0], 1, 1, out[1], 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0, out[1]);
   },
 };
+
+/** FC weight rows [outK, C * H * W] with their columns from NCHW order to NHWC (h, w, c) order. */
+function toNhwcColumns(w: Float32Array, [, c, h, wd]: Shape): Float32Array {
+  const k = c * h * wd, hw = h * wd, out = new Float32Array(w.length);
+  for (let o = 0; o < w.length / k; o++) {
+    for (let ch = 0; ch < c; ch++) for (let p = 0; p < hw; p++) out[o * k + p * c + ch] = w[o * k + ch * hw + p];
+  }
+  return out;
+}
 
 // A BatchNorm left unfolded (no conv before it) is a per-channel affine map: a 1x1 depthwise conv.
 const batchnorm: OpSpec<Extract<Node, { op: 'batchnorm' }>> = {
@@ -216,7 +228,11 @@ const reshape: OpSpec<Extract<Node, { op: 'reshape' }>> = {
 
 const softmax: OpSpec<Extract<Node, { op: 'softmax' }>> = {
   inPlace: [0],
-  bind: (_n, k, b, [x]) => k.softmax_f32.bind(null, b.inputs[0], b.output, x[0], x[1]),
+  // NHWC: a pixel's channels are one row; an image's values are one row too, in another order
+  // than NCHW, which a softmax over all of them does not see.
+  bind: (n, k, b, [x]) => (n.whole
+    ? k.softmax_f32.bind(null, b.inputs[0], b.output, x[0], numel(x) / x[0])
+    : k.softmax_f32.bind(null, b.inputs[0], b.output, numel(x) / x[1], x[1])),
 };
 
 // The fused SE block: squeeze into z, FC + act into h, FC + gate into s (both through the GEMM

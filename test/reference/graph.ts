@@ -61,11 +61,26 @@ export function runNode(node: Node, ins: RefTensor[]): RefTensor {
       return { data: x.data, shape: [x.shape[0], x.shape[1]] };
     case 'reshape':
       return { data: x.data, shape: [x.shape[0], ...node.shape] };
-    case 'fc':
-      return linearRef(x.data, x.shape, need(node.weight, node, 'weight'), node.weight.shape,
+    case 'fc': // a map is flattened in NCHW order, as ONNX's Flatten does
+      return linearRef(x.data, [x.shape[0], x.data.length / x.shape[0]], need(node.weight, node, 'weight'), node.weight.shape,
         values(node.bias, node, 'bias'), node.act);
-    case 'softmax':
-      return softmaxRef(x.data, x.shape);
+    case 'softmax': {
+      // Over dimension 1: each (image, pixel)'s channels; with `whole`, each image's values.
+      if (x.shape.length === 2 || node.whole) {
+        const flat = softmaxRef(x.data, [x.shape[0], x.data.length / x.shape[0]]);
+        return { data: flat.data, shape: x.shape };
+      }
+      const [n, c, h, w] = x.shape, hw = h * w;
+      const data = new Float64Array(x.data.length);
+      for (let img = 0; img < n; img++) {
+        for (let p = 0; p < hw; p++) {
+          const column = Array.from({ length: c }, (_, ch) => x.data[(img * c + ch) * hw + p]);
+          const s = softmaxRef(column, [1, c]).data;
+          for (let ch = 0; ch < c; ch++) data[(img * c + ch) * hw + p] = s[ch];
+        }
+      }
+      return { data, shape: x.shape };
+    }
     case 'se': {
       // squeeze -> fc1 + act -> fc2 + gate -> scale (+ residual, + ReLU), as separate steps.
       const z = globalPoolRef(x.data, x.shape, node.squeeze);
