@@ -360,6 +360,22 @@ const flatFc = (g: OnnxGraph, pooled: string, gate = 'Sigmoid') =>
 
 const CASES: Case[] = [
   {
+    name: "timm's eSE with add_maxpool: 0.5 * mean + 0.5 * amax (ReduceMax axes input, opset 18), one 1x1 conv, hard sigmoid as Add, Clip, Div",
+    make: () => {
+      const g = new OnnxGraph(18);
+      const x = conv(g, 'x');
+      const mean = g.op('ReduceMean', [x, g.init([2], [2, 3], DT.INT64)], { keepdims: 1 });
+      const max = g.op('ReduceMax', [x, g.init([2], [2, 3], DT.INT64)], { keepdims: 1 });
+      const half = g.init([], [0.5]);
+      const se = g.op('Add', [g.op('Mul', [half, mean]), g.op('Mul', [half, max])]);
+      const fc = g.op('Conv', [se, g.weight([C, C, 1, 1]), g.weight([C], 0.1)], { kernel_shape: [1, 1] });
+      const gate = g.op('Div', [g.op('Clip', [g.op('Add', [fc, g.init([], [3])]), g.init([], [0]), g.init([], [6])]), g.init([], [6])]);
+      g.op('Mul', [x, gate]);
+      return g.build(X);
+    },
+    ops: { globalpool: 2 },
+  },
+  {
     name: 'Softmax over the channels of [N, C, H, W] (opset 13, axis 1)',
     make: () => {
       const g = new OnnxGraph(13);
@@ -701,6 +717,11 @@ const CASES: Case[] = [
     const y = g.op('Reshape', [flatFc(g, g.op('GlobalAveragePool', [x])), g.init([4], [-1, C, 1, 1], DT.INT64)]);
     return g.op('Expand', [y, g.op('Shape', [x])]);
   }),
+  seCase('SE: ReduceMax over axes [2, 3] keepdims 1 (x.amax) as the max squeeze, 1x1 convs', (g, x) => {
+    const pooled = g.op('ReduceMax', [x], { axes: [2, 3], keepdims: 1 });
+    const h = g.op('Relu', [g.op('Conv', [pooled, g.weight([HID, C, 1, 1]), g.weight([HID], 0.1)], { kernel_shape: [1, 1] })]);
+    return g.op('Sigmoid', [g.op('Conv', [h, g.weight([C, HID, 1, 1]), g.weight([C], 0.1)], { kernel_shape: [1, 1] })]);
+  }, { squeeze: 'max' }),
   seCase('SE at opset 18 (PyTorch 2): ReduceMean axes as an input, keepdims 1, 1x1 convs', (g, x) => {
     const pooled = g.op('ReduceMean', [x, g.init([2], [2, 3], DT.INT64)], { keepdims: 1 });
     const h = g.op('Relu', [g.op('Conv', [pooled, g.weight([HID, C, 1, 1]), g.weight([HID], 0.1)], { kernel_shape: [1, 1] })]);

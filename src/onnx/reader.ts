@@ -274,15 +274,9 @@ const CONVERTERS: Record<string, Converter> = {
   AveragePool: (ctx, node, where) => pool(ctx, node, where, 'avg'),
   GlobalAveragePool: (ctx, node, where) => globalPool(ctx, node, where, 'avg'),
   GlobalMaxPool: (ctx, node, where) => globalPool(ctx, node, where, 'max'),
-  ReduceMean(ctx, node, where) {
-    const x = tensorIn(ctx, node, 0, where);
-    const ax = (axes(ctx, node, where, 1) ?? []).map((d) => (d < 0 ? d + x.shape.length : d)).sort();
-    if (x.shape.length !== 4 || ax.join() !== '2,3') throw new OnnxError(`${where}: ReduceMean over axes [${ax}] is not supported (only over H and W of [N, C, H, W])`);
-    if (attrInt(node, 'keepdims', 1)) return globalPool(ctx, node, where, 'avg');
-    const out = outName(node, where), pooled = `${out}/pooled`;
-    emit(ctx, { op: 'globalpool', name: pooled, inputs: [x.name], output: pooled, mode: 'avg' }, where);
-    emit(ctx, { op: 'flatten', name: node.name || out, inputs: [pooled], output: out }, where);
-  },
+  ReduceMean: (ctx, node, where) => reduceSpatial(ctx, node, where, 'avg'),
+  // timm's SE and eSE with add_maxpool take x.amax((2, 3), keepdim=True) beside the mean.
+  ReduceMax: (ctx, node, where) => reduceSpatial(ctx, node, where, 'max'),
   Flatten(ctx, node, where) {
     const x = tensorIn(ctx, node, 0, where);
     const axis = attrInt(node, 'axis', 1);
@@ -606,6 +600,17 @@ function pool(ctx: Context, node: NodeMsg, where: string, mode: 'max' | 'avg'): 
     op: 'pool', name: node.name || out, inputs: [x.name], output: out, mode, kernel: [kernel[0], kernel[1]], stride, pads: p,
     ceilMode: attrInt(node, 'ceil_mode', 0) === 1, countIncludePad: attrInt(node, 'count_include_pad', 0) === 1,
   }, where);
+}
+
+/** ReduceMean / ReduceMax over H and W of [N, C, H, W]: a global pool (axes an attribute, or an input from opset 18). */
+function reduceSpatial(ctx: Context, node: NodeMsg, where: string, mode: 'avg' | 'max'): void {
+  const x = tensorIn(ctx, node, 0, where);
+  const ax = (axes(ctx, node, where, 1) ?? []).map((d) => (d < 0 ? d + x.shape.length : d)).sort();
+  if (x.shape.length !== 4 || ax.join() !== '2,3') throw new OnnxError(`${where}: ${node.opType} over axes [${ax}] is not supported (only over H and W of [N, C, H, W])`);
+  if (attrInt(node, 'keepdims', 1)) return globalPool(ctx, node, where, mode);
+  const out = outName(node, where), pooled = `${out}/pooled`;
+  emit(ctx, { op: 'globalpool', name: pooled, inputs: [x.name], output: pooled, mode }, where);
+  emit(ctx, { op: 'flatten', name: node.name || out, inputs: [pooled], output: out }, where);
 }
 
 function globalPool(ctx: Context, node: NodeMsg, where: string, mode: 'max' | 'avg'): void {
