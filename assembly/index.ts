@@ -13,7 +13,7 @@ export function heap_base(): usize {
   return __heap_base;
 }
 
-/** Which build this is: 1 for the v128 SIMD build, 0 for scalar (the host checks what it was given). */
-export function build_simd(): i32 {
-  return ASC_FEATURE_SIMD ? 1 : 0;
+/** Which build this is: 0 scalar, 1 SIMD, 2 relaxed SIMD (the host checks what it was given). */
+export function build_kind(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 2 : ASC_FEATURE_SIMD ? 1 : 0;
 }

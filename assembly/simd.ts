@@ -10,3 +10,13 @@
     v128.store(dst, a7, 112);
   }
 }
+
+/**
+ * a * b + c for four lanes: one fused multiply-add in the relaxed-SIMD build (f32x4.relaxed_madd,
+ * which may round once or twice: the last bit may differ from mul + add), mul then add elsewhere.
+ */
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}

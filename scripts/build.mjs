@@ -20,7 +20,7 @@ const newest = (dirs) => {
 const stale = (outputs, inputs) =>
   outputs.some((o) => !existsSync(o)) || Math.min(...outputs.map((o) => statSync(o).mtimeMs)) < newest(inputs);
 
-const targets = ['simd', 'scalar'];
+const targets = ['simd', 'scalar', 'relaxed'];
 const wasmFiles = targets.map((t) => `build/senet-${t}.wasm`);
 async function compile(args) {
   const { error, stderr } = await asc.main(args);

@@ -4,7 +4,7 @@
 // image decoders senet-wasm/image: a page loads this entry whole and needs neither.
 export { createEngine, Engine, type EngineOptions } from './runtime/engine.js';
 export { Session, type SessionStats, type CompileOptions, type Excitation, type RunOptions } from './runtime/session.js';
-export { simdSupported, type Backend, type WasmSource } from './wasm/load.js';
+export { relaxedSupported, simdSupported, type Backend, type WasmSource } from './wasm/load.js';
 export type { Source } from './platform.js';
 export { GraphBuilder } from './graph/builder.js';
 export { complexity, type Complexity } from './graph/complexity.js';

@@ -15,9 +15,11 @@ export interface Platform {
 // recognise and emit as an asset; in dist/web.js it is the file beside the bundle. Evaluated only
 // when no build is given, so runtimes without import.meta.url work when they pass `wasm`.
 const web: Platform = {
-  wasmUrl: (backend) => (backend === 'simd'
-    ? new URL('./senet-simd.wasm', import.meta.url)
-    : new URL('./senet-scalar.wasm', import.meta.url)),
+  wasmUrl: (backend) => ({
+    relaxed: () => new URL('./senet-relaxed.wasm', import.meta.url),
+    simd: () => new URL('./senet-simd.wasm', import.meta.url),
+    scalar: () => new URL('./senet-scalar.wasm', import.meta.url),
+  })[backend](),
 };
 
 let platform = web;

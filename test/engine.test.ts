@@ -62,11 +62,17 @@ describe('createEngine', () => {
     for (const out of outputs) expect(out).toEqual(outputs[0]);
   });
 
+  test("without relaxed SIMD (Node 20 without its flag), 'auto' picks SIMD and 'relaxed' is an OptionError saying where it runs", async () => {
+    expect((await createEngine()).backend).toBe('simd');
+    await expect(createEngine({ backend: 'relaxed' })).rejects.toThrow(OptionError);
+    await expect(createEngine({ backend: 'relaxed' })).rejects.toThrow(/no relaxed SIMD \(Chrome 114\+, Firefox 145\+, Node 22\+, or Node 20 with --experimental-wasm-relaxed-simd\)/);
+  });
+
   test('bad options and bad modules are typed errors that say what is wrong', async () => {
-    await expect(createEngine({ backend: 'gpu' as never })).rejects.toThrow(/backend must be one of auto, simd, scalar; got "gpu"/);
+    await expect(createEngine({ backend: 'gpu' as never })).rejects.toThrow(/backend must be one of auto, relaxed, simd, scalar; got "gpu"/);
     await expect(createEngine({ backend: 'simd', wasm: new Uint8Array([0, 97, 115, 109, 9]) })).rejects.toThrow(WasmError);
     const noKernels = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
-    await expect(createEngine({ backend: 'scalar', wasm: noKernels })).rejects.toThrow(/lacks the exports heap_base, build_simd, conv2d_f32/);
+    await expect(createEngine({ backend: 'scalar', wasm: noKernels })).rejects.toThrow(/lacks the exports heap_base, build_kind, conv2d_f32/);
     await expect(createEngine({ backend: 'simd', wasm: new Response('', { status: 404 }) })).rejects.toThrow(/HTTP 404/);
   });
 });
@@ -108,8 +114,8 @@ describe('string options are checked at run time: an unknown name never runs as 
   });
 
   test('createEngine backend', async () => {
-    await expect(createEngine({ backend: 'SIMD' as never })).rejects.toThrow(/backend must be one of auto, simd, scalar; got "SIMD"/);
-    await expect(createEngine({ backend: 3 as never })).rejects.toThrow(/backend must be one of auto, simd, scalar; got 3/);
+    await expect(createEngine({ backend: 'SIMD' as never })).rejects.toThrow(/backend must be one of auto, relaxed, simd, scalar; got "SIMD"/);
+    await expect(createEngine({ backend: 3 as never })).rejects.toThrow(/backend must be one of auto, relaxed, simd, scalar; got 3/);
   });
 
   test('a hand-made graph whose node holds an unknown activation, pool mode or op is a GraphError', async () => {

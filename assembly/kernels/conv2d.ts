@@ -1,4 +1,5 @@
 import { activate, activateV } from "../activation";
+import { madd } from "../simd";
 
 // Register tile of the SIMD micro-kernel: 4 output pixels x 8 output channels = 8 v128
 // accumulators, 2 weight vectors and 1 splatted input: 11 of the 15 xmm registers V8 hands out
@@ -128,13 +129,13 @@ export function conv2d_f32(
                 for (let k = 0; k < n; k++) {
                   const b0 = v128.load(w), b1 = v128.load(w, 16);
                   let x = v128.load32_splat(a0);
-                  c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+                  c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
                   x = v128.load32_splat(a1);
-                  c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+                  c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
                   x = v128.load32_splat(a2);
-                  c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+                  c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
                   x = v128.load32_splat(a3);
-                  c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+                  c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
                   a0 += 4; a1 += 4; a2 += 4; a3 += 4; w += <usize>PANEL << 2;
                 }
               }
@@ -222,14 +223,14 @@ function sumRows(output: usize, sums: usize, mb: i32, me: i32, plane: i32, c: i3
       let b2 = a2 == zero ? zero : a2 + gapIn, b3 = a3 == zero ? zero : a3 + gapIn;
       for (let k = 0; k < cinG; k++) {
         const u = v128.load(wA), v = v128.load(wB);
-        c00 = f32x4.add(c00, f32x4.mul(v128.load32_splat(a0), u));
-        c01 = f32x4.add(c01, f32x4.mul(v128.load32_splat(b0), v));
-        c10 = f32x4.add(c10, f32x4.mul(v128.load32_splat(a1), u));
-        c11 = f32x4.add(c11, f32x4.mul(v128.load32_splat(b1), v));
-        c20 = f32x4.add(c20, f32x4.mul(v128.load32_splat(a2), u));
-        c21 = f32x4.add(c21, f32x4.mul(v128.load32_splat(b2), v));
-        c30 = f32x4.add(c30, f32x4.mul(v128.load32_splat(a3), u));
-        c31 = f32x4.add(c31, f32x4.mul(v128.load32_splat(b3), v));
+        c00 = madd(v128.load32_splat(a0), u, c00);
+        c01 = madd(v128.load32_splat(b0), v, c01);
+        c10 = madd(v128.load32_splat(a1), u, c10);
+        c11 = madd(v128.load32_splat(b1), v, c11);
+        c20 = madd(v128.load32_splat(a2), u, c20);
+        c21 = madd(v128.load32_splat(b2), v, c21);
+        c30 = madd(v128.load32_splat(a3), u, c30);
+        c31 = madd(v128.load32_splat(b3), v, c31);
         a0 += 4; a1 += 4; a2 += 4; a3 += 4; b0 += 4; b1 += 4; b2 += 4; b3 += 4;
         wA += <usize>PANEL << 2; wB += <usize>PANEL << 2;
       }
@@ -278,10 +279,10 @@ function gemv(x: usize, out: usize, w: usize, panelBytes: usize, panels: i32, n:
     for (let i = 0; i < k; i++) {
       w0 += <usize>PANEL << 2; w1 += <usize>PANEL << 2; w2 += <usize>PANEL << 2; w3 += <usize>PANEL << 2;
       const xi = v128.load32_splat(a);
-      c00 = f32x4.add(c00, f32x4.mul(xi, v128.load(w0))); c01 = f32x4.add(c01, f32x4.mul(xi, v128.load(w0, 16)));
-      c10 = f32x4.add(c10, f32x4.mul(xi, v128.load(w1))); c11 = f32x4.add(c11, f32x4.mul(xi, v128.load(w1, 16)));
-      c20 = f32x4.add(c20, f32x4.mul(xi, v128.load(w2))); c21 = f32x4.add(c21, f32x4.mul(xi, v128.load(w2, 16)));
-      c30 = f32x4.add(c30, f32x4.mul(xi, v128.load(w3))); c31 = f32x4.add(c31, f32x4.mul(xi, v128.load(w3, 16)));
+      c00 = madd(xi, v128.load(w0), c00); c01 = madd(xi, v128.load(w0, 16), c01);
+      c10 = madd(xi, v128.load(w1), c10); c11 = madd(xi, v128.load(w1, 16), c11);
+      c20 = madd(xi, v128.load(w2), c20); c21 = madd(xi, v128.load(w2, 16), c21);
+      c30 = madd(xi, v128.load(w3), c30); c31 = madd(xi, v128.load(w3, 16), c31);
       a += 4;
     }
     const o = out + (<usize>(p * PANEL) << 2);
@@ -297,7 +298,7 @@ function gemv(x: usize, out: usize, w: usize, panelBytes: usize, panels: i32, n:
     for (let i = 0; i < k; i++) {
       wq += <usize>PANEL << 2;
       const xi = v128.load32_splat(a);
-      c0 = f32x4.add(c0, f32x4.mul(xi, v128.load(wq))); c1 = f32x4.add(c1, f32x4.mul(xi, v128.load(wq, 16)));
+      c0 = madd(xi, v128.load(wq), c0); c1 = madd(xi, v128.load(wq, 16), c1);
       a += 4;
     }
     storeRow(out + (<usize>(p * PANEL) << 2), activateV(c0, act), activateV(c1, act), min(PANEL, n - p * PANEL));

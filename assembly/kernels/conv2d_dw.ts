@@ -1,6 +1,6 @@
 import { ACT_NONE } from "../activation";
 import { activation_f32 } from "./eltwise";
-import { storeChannels } from "../simd";
+import { madd, storeChannels } from "../simd";
 
 // Output pixels that share the tap weights loaded into registers (dwInterior).
 const DW_BLOCK: i32 = 8;
@@ -92,15 +92,15 @@ function dwPixel(
         let x = x0 + <usize>((kh - khs) * dilH) * rowBytes + off;
         let w = w0 + <usize>((kh - khs) * kW) * pixBytes + off;
         for (let kw = kws; kw < kwe; kw++) {
-          a0 = f32x4.add(a0, f32x4.mul(v128.load(x), v128.load(w)));
+          a0 = madd(v128.load(x), v128.load(w), a0);
           if (wide) {
-            a1 = f32x4.add(a1, f32x4.mul(v128.load(x, 16), v128.load(w, 16)));
-            a2 = f32x4.add(a2, f32x4.mul(v128.load(x, 32), v128.load(w, 32)));
-            a3 = f32x4.add(a3, f32x4.mul(v128.load(x, 48), v128.load(w, 48)));
-            a4 = f32x4.add(a4, f32x4.mul(v128.load(x, 64), v128.load(w, 64)));
-            a5 = f32x4.add(a5, f32x4.mul(v128.load(x, 80), v128.load(w, 80)));
-            a6 = f32x4.add(a6, f32x4.mul(v128.load(x, 96), v128.load(w, 96)));
-            a7 = f32x4.add(a7, f32x4.mul(v128.load(x, 112), v128.load(w, 112)));
+            a1 = madd(v128.load(x, 16), v128.load(w, 16), a1);
+            a2 = madd(v128.load(x, 32), v128.load(w, 32), a2);
+            a3 = madd(v128.load(x, 48), v128.load(w, 48), a3);
+            a4 = madd(v128.load(x, 64), v128.load(w, 64), a4);
+            a5 = madd(v128.load(x, 80), v128.load(w, 80), a5);
+            a6 = madd(v128.load(x, 96), v128.load(w, 96), a6);
+            a7 = madd(v128.load(x, 112), v128.load(w, 112), a7);
           }
           x += tapStep;
           w += pixBytes;
@@ -208,12 +208,12 @@ function dwPixel(
 @inline function tapRow(
   acc: v128, p: usize, pixBytes: usize, w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, k: i32,
 ): v128 {
-  acc = f32x4.add(acc, f32x4.mul(v128.load(p), w0));
-  acc = f32x4.add(acc, f32x4.mul(v128.load(p + pixBytes), w1));
-  acc = f32x4.add(acc, f32x4.mul(v128.load(p + 2 * pixBytes), w2));
+  acc = madd(v128.load(p), w0, acc);
+  acc = madd(v128.load(p + pixBytes), w1, acc);
+  acc = madd(v128.load(p + 2 * pixBytes), w2, acc);
   if (k == 5) {
-    acc = f32x4.add(acc, f32x4.mul(v128.load(p + 3 * pixBytes), w3));
-    acc = f32x4.add(acc, f32x4.mul(v128.load(p + 4 * pixBytes), w4));
+    acc = madd(v128.load(p + 3 * pixBytes), w3, acc);
+    acc = madd(v128.load(p + 4 * pixBytes), w4, acc);
   }
   return acc;
 }

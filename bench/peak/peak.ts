@@ -1,3 +1,4 @@
+import { madd } from "../../assembly/simd";
 // The machine's f32 arithmetic limit for each build, measured with the GEMM micro-kernel's own
 // inner loop on L1-resident data: SIMD, 4 splatted inputs times 2 weight vectors into 8
 // accumulators (the 4x8 tile); scalar, 2 inputs times 4 weights (the 2x4 tile). Nothing waits on
@@ -16,13 +17,13 @@ export function peak_f32(iterations: i32, x: f32): f32 {
     for (let i = 0; i < iterations; i++) {
       const b0 = v128.load(q), b1 = v128.load(q, 16);
       let v = v128.load32_splat(p);
-      a0 = f32x4.add(a0, f32x4.mul(v, b0)); a1 = f32x4.add(a1, f32x4.mul(v, b1));
+      a0 = madd(v, b0, a0); a1 = madd(v, b1, a1);
       v = v128.load32_splat(p, 4);
-      a2 = f32x4.add(a2, f32x4.mul(v, b0)); a3 = f32x4.add(a3, f32x4.mul(v, b1));
+      a2 = madd(v, b0, a2); a3 = madd(v, b1, a3);
       v = v128.load32_splat(p, 8);
-      a4 = f32x4.add(a4, f32x4.mul(v, b0)); a5 = f32x4.add(a5, f32x4.mul(v, b1));
+      a4 = madd(v, b0, a4); a5 = madd(v, b1, a5);
       v = v128.load32_splat(p, 12);
-      a6 = f32x4.add(a6, f32x4.mul(v, b0)); a7 = f32x4.add(a7, f32x4.mul(v, b1));
+      a6 = madd(v, b0, a6); a7 = madd(v, b1, a7);
       p += 16;
       q += 32;
       if (p == <usize>(INPUTS << 2)) { p = 0; q = INPUTS << 2; }

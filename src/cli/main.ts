@@ -29,7 +29,7 @@ const int = (min: number, max: number) => (v: string): number => {
 
 const backends = (v: string): Backend[] => {
   const list = v.split(',').map((s) => s.trim());
-  for (const b of list) if (b !== 'simd' && b !== 'scalar') throw new InvalidArgumentError(`'${b}' is not simd or scalar`);
+  for (const b of list) if (b !== 'relaxed' && b !== 'simd' && b !== 'scalar') throw new InvalidArgumentError(`'${b}' is not relaxed, simd or scalar`);
   return list as Backend[];
 };
 
@@ -101,7 +101,7 @@ withModelOptions(program.command('run <model>')
   .description('run a model on an NCHW float32 .npy input and write the output as .npy')
   .requiredOption('--input <file>', 'input .npy, NCHW float32')
   .requiredOption('--output <file>', 'output .npy')
-  .addOption(new Option('--backend <b>', 'build to run').choices(['auto', 'simd', 'scalar']).default('auto')))
+  .addOption(new Option('--backend <b>', 'build to run').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto')))
   .action(async (name: string, o) => {
     const input = parseNpy(readBytes(o.input), o.input);
     const graph = model(name, o);
@@ -117,7 +117,7 @@ withModelOptions(program.command('run <model>')
 
 withModelOptions(program.command('bench <model>')
   .description('median latency and GFLOP/s of each build (and of peers with --vs), interleaved runs')
-  .option('--backend <list>', 'builds to compare, comma-separated', backends, ['simd', 'scalar'] as Backend[])
+  .option('--backend <list>', 'builds to compare, comma-separated (relaxed: where the runtime has relaxed SIMD)', backends, ['simd', 'scalar'] as Backend[])
   .option('--runs <n>', 'timed runs per build', int(1, 10000), 10)
   .option('--size <px>', 'input height and width', int(32, 4096), 224)
   .option('--batch <n>', 'images per run', int(1, 1024), 1)
@@ -164,7 +164,7 @@ program.command('classify <images...>')
   .description('top-K classes of PNG or JPEG images (default model: the bundled Fashion-MNIST SE-ResNet)')
   .option('--model <onnx>', 'an ONNX classifier, with its JSON (classes, preprocessing) beside it', DEFAULT_MODEL)
   .option('--top <k>', 'classes to list per image', int(1, 1000), 3)
-  .addOption(new Option('--backend <b>', 'build to run').choices(['auto', 'simd', 'scalar']).default('auto'))
+  .addOption(new Option('--backend <b>', 'build to run').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
   .option('--json', 'print JSON: one object per image')
   .action(async (images: string[], o) => {
     const graph = model(o.model, {});

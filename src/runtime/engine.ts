@@ -2,25 +2,28 @@ import { DisposedError, GraphError, InputError, OptionError } from '../errors.js
 import { describe, oneOf } from '../options.js';
 import type { Graph, InputDims } from '../graph/ir.js';
 import { isResponse } from '../platform.js';
-import { loadKernels, simdSupported, type Backend, type WasmSource } from '../wasm/load.js';
+import { loadKernels, relaxedSupported, simdSupported, type Backend, type WasmSource } from '../wasm/load.js';
 import type { Kernels } from '../wasm/abi.js';
 import { LinearMemory } from './memory.js';
 import { Session, type CompileOptions } from './session.js';
 import { warmUp } from './warmup.js';
 
 export interface EngineOptions {
-  /** 'auto' (default) runs the SIMD build where the runtime validates v128 code, else scalar. */
+  /**
+   * 'auto' (default) runs the relaxed-SIMD build where the runtime validates it, else the SIMD
+   * build where it validates v128 code, else scalar.
+   */
   backend?: 'auto' | Backend;
   /**
    * Where the builds come from: one source for the chosen backend, or one per backend. Default:
    * the files shipped beside the bundle. Edge runtimes pass a precompiled WebAssembly.Module.
    */
-  wasm?: WasmSource | { simd?: WasmSource; scalar?: WasmSource };
+  wasm?: WasmSource | { relaxed?: WasmSource; simd?: WasmSource; scalar?: WasmSource };
 }
 
-const BACKENDS = ['auto', 'simd', 'scalar'] as const;
+const BACKENDS = ['auto', 'relaxed', 'simd', 'scalar'] as const;
 
-function isPerBackend(w: EngineOptions['wasm']): w is { simd?: WasmSource; scalar?: WasmSource } {
+function isPerBackend(w: EngineOptions['wasm']): w is { relaxed?: WasmSource; simd?: WasmSource; scalar?: WasmSource } {
   return typeof w === 'object' && w !== null && !(w instanceof WebAssembly.Module) && !(w instanceof URL)
     && !ArrayBuffer.isView(w) && !(w instanceof ArrayBuffer) && !isResponse(w);
 }
@@ -86,8 +89,11 @@ function checkGraph(graph: Graph): void {
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   if (options === null || typeof options !== 'object') throw new OptionError(`createEngine options must be an object, got ${describe(options)}`);
   const requested = oneOf('backend', options.backend, BACKENDS, 'auto');
-  const backend: Backend = requested === 'auto' ? (simdSupported() ? 'simd' : 'scalar') : requested;
+  const backend: Backend = requested !== 'auto' ? requested : relaxedSupported() ? 'relaxed' : simdSupported() ? 'simd' : 'scalar';
   if (backend === 'simd' && !simdSupported()) throw new OptionError('backend simd requested, but this runtime has no WebAssembly SIMD');
+  if (backend === 'relaxed' && !relaxedSupported()) {
+    throw new OptionError('backend relaxed requested, but this runtime has no relaxed SIMD (Chrome 114+, Firefox 145+, Node 22+, or Node 20 with --experimental-wasm-relaxed-simd)');
+  }
   const source = isPerBackend(options.wasm) ? options.wasm[backend] : options.wasm;
   const { kernels, memory } = await loadKernels(backend, source);
   const mem = new LinearMemory(memory, kernels.heap_base());

@@ -3,8 +3,8 @@
 
 export interface Kernels {
   heap_base(): number;
-  /** 1 in the SIMD build, 0 in the scalar one. */
-  build_simd(): number;
+  /** 0 in the scalar build, 1 in the SIMD build, 2 in the relaxed-SIMD build. */
+  build_kind(): number;
   conv2d_f32(
     input: number, output: number, weights: number, zero: number,
     batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
@@ -41,7 +41,7 @@ export interface Kernels {
 }
 
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
-  'heap_base', 'build_simd', 'conv2d_f32', 'conv2d_dw_f32', 'pool2d_f32', 'global_pool_f32', 'scale_f32',
+  'heap_base', 'build_kind', 'conv2d_f32', 'conv2d_dw_f32', 'pool2d_f32', 'global_pool_f32', 'scale_f32',
   'add_f32', 'activation_f32', 'softmax_f32', 'binary_f32', 'copy2d_f32', 'channel_shuffle_f32', 'pad_f32', 'pack_conv_panel_f32',
 ];
 

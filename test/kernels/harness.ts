@@ -10,7 +10,11 @@ import type { Kernels } from '../../src/wasm/abi.js';
 import { Random } from '../../src/graph/random.js';
 import type { PackedBlock } from '../../src/ops/pack.js';
 
-export const BACKENDS: readonly Backend[] = ['simd', 'scalar'];
+/**
+ * The builds a run checks: SIMD and scalar, or those SENET_BACKENDS names (the vitest project that
+ * runs under --experimental-wasm-relaxed-simd checks the relaxed build: vitest.config.ts).
+ */
+export const BACKENDS: readonly Backend[] = (process.env.SENET_BACKENDS?.split(',') as Backend[] | undefined) ?? ['simd', 'scalar'];
 
 /**
  * Where a build is read from: build/ of this checkout, or the directory KERNEL_WASM_DIR names

@@ -14,11 +14,11 @@ type Wabt = Awaited<ReturnType<WabtInit>>;
 const require = createRequire(import.meta.url);
 const wabtInit = require('wabt') as WabtInit;
 
-const bytesOf = (backend: 'simd' | 'scalar'): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(wasmUrl(backend)));
+const bytesOf = (backend: 'relaxed' | 'simd' | 'scalar'): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(wasmUrl(backend)));
 
-/** Reads and validates a module with SIMD on or off; throws when wabt rejects it. */
-function validate(wabt: Wabt, bytes: Uint8Array, simd: boolean): void {
-  const module = wabt.readWasm(bytes, { readDebugNames: false, simd });
+/** Reads and validates a module with SIMD (and relaxed SIMD) on or off; throws when wabt rejects it. */
+function validate(wabt: Wabt, bytes: Uint8Array, simd: boolean, relaxed = false): void {
+  const module = wabt.readWasm(bytes, { readDebugNames: false, simd, relaxed_simd: relaxed });
   try {
     module.validate();
   } finally {
@@ -27,7 +27,7 @@ function validate(wabt: Wabt, bytes: Uint8Array, simd: boolean): void {
 }
 
 function text(wabt: Wabt, bytes: Uint8Array): string {
-  const module = wabt.readWasm(bytes, { simd: true });
+  const module = wabt.readWasm(bytes, { simd: true, relaxed_simd: true });
   try {
     return module.toText({ foldExprs: false, inlineExport: false });
   } finally {
@@ -64,6 +64,15 @@ describe('scalar build', () => {
     // The pattern does find the SIMD build's instructions.
     expect(text(wabt, simd)).toMatch(SIMD_TEXT);
     expect(scalarText).toMatch(/\bf32\.mul\b/); // and the text is real code
+  });
+
+  it('the SIMD build holds no relaxed-SIMD instruction (it runs where relaxed SIMD does not); the relaxed build does', () => {
+    const relaxed = bytesOf('relaxed');
+    expect(() => validate(wabt, simd, true, false)).not.toThrow();
+    expect(() => validate(wabt, relaxed, true, false)).toThrow();
+    expect(() => validate(wabt, relaxed, true, true)).not.toThrow();
+    expect(text(wabt, simd)).not.toMatch(/relaxed_madd/);
+    expect(text(wabt, relaxed)).toMatch(/f32x4\.relaxed_madd/);
   });
 
   it('both builds export every kernel and import only the memory', () => {
