@@ -36,6 +36,10 @@ const scripts = {
     console.log(JSON.stringify({ entry: import.meta.resolve('senet-wasm'), models: import.meta.resolve('senet-wasm/models'), sameErrors, backend: engine.backend, out: Array.from(out) }));`,
   // A runtime without WebAssembly SIMD (loaded with --import before the package).
   'no-simd.mjs': 'WebAssembly.validate = () => false;',
+  // A browser's fetch for the web entry (Node's takes no file: URLs), loaded with --import.
+  'fetch-files.mjs': `
+    import { readFile } from 'node:fs/promises';
+    globalThis.fetch = async (url) => new Response(await readFile(new URL(url)), { headers: { 'content-type': 'application/wasm' } });`,
   // The web entry as a worker resolves it (--conditions=worker): its wasm fetched from beside the
   // bundle, a precompiled Module from the package's wasm subpath (what edge runtimes import), and an
   // ONNX model from a Response. Node's fetch takes no file: URLs, so fetch is a browser's here.
@@ -120,6 +124,25 @@ describe('installed into a project', () => {
     const r = JSON.parse(stdout);
     expect(r.backend).toBe('scalar');
     expect(r.out).toEqual(await inTree('scalar'));
+  });
+
+  test("'auto' on both entries: the relaxed build where it validates, else SIMD, else scalar; each fetched or read from beside its entry", async () => {
+    const cases = [
+      { entry: 'node', flags: ['--experimental-wasm-relaxed-simd'], backend: 'relaxed' },
+      { entry: 'web', flags: ['--conditions=worker', '--import', './fetch-files.mjs', '--experimental-wasm-relaxed-simd'], backend: 'relaxed' },
+      { entry: 'web', flags: ['--conditions=worker', '--import', './fetch-files.mjs'], backend: 'simd' },
+      { entry: 'web', flags: ['--conditions=worker', '--import', './fetch-files.mjs', '--import', './no-simd.mjs'], backend: 'scalar' },
+    ];
+    for (const c of cases) {
+      const { code, stdout, stderr } = await run('node', [...c.flags, 'node.mjs'], project);
+      expect(code, stderr).toBe(0);
+      const r = JSON.parse(stdout);
+      expect([r.entry.replace(/^.*\/dist\//, ''), r.backend], c.flags.join(' ')).toEqual([`${c.entry}.js`, c.backend]);
+      // relaxed: a fused multiply-add rounds once, so the last bits may differ from the SIMD build's.
+      const expected = await inTree(c.backend === 'scalar' ? 'scalar' : 'simd');
+      const worst = Math.max(...r.out.map((v: number, i: number) => Math.abs(v - expected[i])));
+      expect(worst, c.flags.join(' ')).toBeLessThanOrEqual(c.backend === 'relaxed' ? 1e-5 * Math.max(...expected.map(Math.abs)) : 0);
+    }
   });
 
   test('a worker gets the web entry: wasm fetched from beside it or given as a Module, ONNX from a Response', async () => {
