@@ -1,18 +1,13 @@
 // The messages between the demo page and its inference worker.
 import type { Backend } from 'senet-wasm';
 import type { ClassScore } from 'senet-wasm/image';
+import type { BlockExcitation } from '../src/chart/excitations.js';
 
 /** Page to worker: classify these image bytes (`id` pairs the reply with its request). */
 export interface ClassifyRequest {
   id: number;
   name: string;
   bytes: ArrayBuffer;
-}
-
-/** One SE block's gates for the image, in depth order. */
-export interface BlockGates {
-  name: string;
-  gates: Float32Array;
 }
 
 export interface Latency {
@@ -25,6 +20,6 @@ export interface Latency {
 
 export type WorkerReply =
   | { type: 'ready'; backends: Backend[] }
-  | { type: 'result'; id: number; name: string; backend: Backend; top: ClassScore[]; latency: Latency; blocks: BlockGates[]; buildsDiffer: number }
+  | { type: 'result'; id: number; name: string; backend: Backend; top: ClassScore[]; latency: Latency; blocks: BlockExcitation[]; buildsDiffer: number }
   /** `id` absent: the worker itself failed (start-up, a CSP violation). */
   | { type: 'error'; id?: number; message: string };

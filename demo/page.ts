@@ -1,7 +1,7 @@
 // The demo page: picks or drops an image, or a bundled sample, hands its bytes to the worker
 // (worker.ts decodes and runs it) and shows the top classes, both builds' latency and the
 // excitation chart. The page itself computes nothing, so it stays responsive.
-import { excitationChart } from './chart.js';
+import { excitationSvg } from '../src/chart/excitations.js';
 import type { ClassifyRequest, WorkerReply } from './messages.js';
 
 // Larger files are refused before they are read: the model sees 28x28 pixels.
@@ -79,7 +79,7 @@ function render(r: Extract<WorkerReply, { type: 'result' }>): void {
   $('timing-note').textContent = `Median of ${samples} timings of ${runs} runs each, the builds interleaved; ` +
     `the two builds' probabilities differ by at most ${r.buildsDiffer.toExponential(1)}.`;
 
-  $('chart').replaceChildren(excitationChart(r.blocks));
+  $('chart').replaceChildren(new DOMParser().parseFromString(excitationSvg(r.blocks), 'image/svg+xml').documentElement);
   result.dataset.file = r.name;
   result.hidden = false;
   result.removeAttribute('aria-busy');

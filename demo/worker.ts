@@ -74,7 +74,7 @@ function classify(model: Model, { id, name, bytes }: ClassifyRequest): WorkerRep
     type: 'result', id, name, backend: sessions[0].backend,
     top: topClasses(output, TOP, card.classes),
     latency: time(sessions, x),
-    blocks: excitations.map((e) => ({ name: e.name, gates: e.gates })),
+    blocks: excitations.map((e) => ({ name: e.name, stage: e.stage, mean: e.gates })), // one image: its gates
     buildsDiffer,
   };
 }

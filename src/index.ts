@@ -9,6 +9,7 @@ export type { Source } from './platform.js';
 export { GraphBuilder } from './graph/builder.js';
 export { complexity, type Complexity } from './graph/complexity.js';
 export { optimize } from './graph/passes/index.js';
+export { removeSe, seBlocks, type SeBlock } from './graph/passes/remove-se.js';
 export type * from './graph/ir.js';
 export * from './errors.js';
 export { loadOnnx, SUPPORTED_OPS, type LoadOptions } from './onnx/reader.js';

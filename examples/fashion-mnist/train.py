@@ -5,6 +5,9 @@ python3-torch and dataset-fashion-mnist (IDX files in /usr/share/datasets/fashio
 
     /usr/bin/python3 examples/fashion-mnist/train.py            # both models, writes models/
     /usr/bin/python3 examples/fashion-mnist/train.py --epochs 1  # a quick smoke run
+    /usr/bin/python3 examples/fashion-mnist/train.py --only se --reduction 4 --seed 2 --result r4-s2.json
+                                                                 # one network, its accuracy to JSON, nothing else written
+                                                                 # (what sweep.py runs)
 
 Seeded; about 20 minutes on 2 cores. The SE block is the paper's (Hu et al. 2018, Fig. 3): on the
 residual branch, after its last BatchNorm, before the addition.
@@ -143,12 +146,25 @@ def main():
     p.add_argument("--subset", type=int, default=1000, help="test images bundled for senet-wasm's tests")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "models"))
     p.add_argument("--fixtures", default=os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures", "fashion-mnist"))
+    p.add_argument("--only", choices=["se", "plain"], help="train this network only and write --result instead of the model files")
+    p.add_argument("--result", help="with --only: the JSON file for its test accuracy")
     args = p.parse_args()
+    if (args.only is None) != (args.result is None):
+        p.error("--only and --result go together")
     torch.set_num_threads(os.cpu_count())
 
     x_train, y_train = normalise(read_idx("train-images-idx3-ubyte.gz")), torch.from_numpy(read_idx("train-labels-idx1-ubyte.gz").astype(np.int64))
     test_images = read_idx("t10k-images-idx3-ubyte.gz")
     x_test, y_test = normalise(test_images), torch.from_numpy(read_idx("t10k-labels-idx1-ubyte.gz").astype(np.int64))
+
+    if args.only:
+        t0 = time.time()
+        _, acc = train(args, args.reduction if args.only == "se" else 0, x_train, y_train, x_test, y_test)
+        with open(args.result, "w") as f:
+            json.dump({"network": args.only, "reduction": args.reduction if args.only == "se" else None, "seed": args.seed,
+                       "epochs": args.epochs, "testAccuracy": acc, "images": len(x_test), "seconds": round(time.time() - t0),
+                       "torch": torch.__version__}, f, indent=2)
+        return
 
     results = {}
     for name, reduction in (("se", args.reduction), ("plain", 0)):

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The senet-wasm command line: info, run, bench, export, classify, demo.
+// The senet-wasm command line: info, run, bench, export, classify, excite, demo.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -15,6 +15,9 @@ import type { Backend } from '../wasm/load.js';
 import { benchGraph, benchJson, formatBench, parsePeers } from './bench.js';
 import { formatInfo, modelInfo } from './info.js';
 import { classifyFiles, formatPredictions, readModelCard } from './classify.js';
+import { dirImages, excite, fileImages, formatExcite, subsetImages } from './excite.js';
+import { excitationSvg } from '../chart/excitations.js';
+import { modelCard } from '../image/card.js';
 import { measurePeak } from './peak.js';
 import { formatProfile } from './profile.js';
 import { Random } from '../graph/random.js';
@@ -159,6 +162,7 @@ withModelOptions(program.command('export <model>')
 
 const bundled = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const DEFAULT_MODEL = bundled('models/fashion-mnist-se-resnet.onnx');
+const SUBSET = bundled('test/fixtures/fashion-mnist/test-subset.u8.gz');
 
 program.command('classify <images...>')
   .description('top-K classes of PNG or JPEG images (default model: the bundled Fashion-MNIST SE-ResNet)')
@@ -172,6 +176,27 @@ program.command('classify <images...>')
     console.log(o.json ? JSON.stringify(result.predictions, null, 2) : formatPredictions(result.predictions));
     for (const e of result.errors) console.error(`senet-wasm: ${e.message}`);
     if (result.errors.length) process.exitCode = 1;
+  });
+
+program.command('excite <model>')
+  .description("the SE paper's excitation analysis: per SE block, each channel's mean gate over the images and over each class, the class specificity, and the accuracy with each stage's SE removed")
+  .option('--images <dir>', 'PNG or JPEG files, classes from name prefixes (7-sneaker.png; default: the bundled 1,000-image Fashion-MNIST test subset)')
+  .option('--image <file>', 'one image: its gates')
+  .addOption(new Option('--no-se <block>', 'run with this SE block\'s gates set to 1: an index in depth order, a block name or a stage (repeatable)')
+    .argParser((v: string, previous: unknown) => [...(Array.isArray(previous) ? previous : []), v]))
+  .option('--svg <file>', 'write the chart as SVG')
+  .addOption(new Option('--backend <b>', 'build to run').choices(['auto', 'simd', 'scalar']).default('auto'))
+  .option('--json', 'print JSON')
+  .action(async (name: string, o) => {
+    if (o.images && o.image) throw new OptionError('give --images or --image, not both');
+    const graph = model(name, {});
+    const card = isOnnxPath(name) ? readModelCard(name, graph) : modelCard(graph);
+    const images = o.image ? fileImages([o.image], o.image, card) : o.images ? dirImages(o.images, card) : subsetImages(SUBSET, card);
+    const engine = await createEngine({ backend: o.backend });
+    const report = excite(engine, graph, images, card.classes, Array.isArray(o.se) ? o.se : []);
+    engine.dispose();
+    if (o.svg) writeOutput(o.svg, new TextEncoder().encode(excitationSvg(report.blocks)));
+    console.log(o.json ? JSON.stringify(report, null, 2) : formatExcite(report));
   });
 
 program.command('demo [job]')
