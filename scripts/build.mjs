@@ -40,10 +40,10 @@ if (stale(targets.map((t) => `build/peak-${t}.wasm`), ['bench/peak/peak.ts', 'be
 // Node: the library's Node entry, the CLI, the bench peers the CLI loads at run time, and the benches;
 // packages stay external (npm installs them). Split into shared chunks beside the entries, so that
 // the CLI and the peers it loads share one copy of the core (its error classes among them).
-const nodeEntries = { node: 'src/node.ts', 'node-image': 'src/image/index.ts', 'node-models': 'src/models/index.ts', cli: 'src/cli/main.ts', 'bench-peers': 'bench/peers/index.ts', bench: 'bench/run.ts', 'bench-kernels': 'bench/kernels.ts', 'parity-224': 'bench/parity-224.ts', 'cold-start': 'bench/cold-start.ts', 'edge-load': 'bench/edge-load.ts' };
-// Subpaths (senet-wasm/image, senet-wasm/models) are built in both groups: a Node program that
+const nodeEntries = { node: 'src/node.ts', 'node-image': 'src/image/index.ts', 'node-models': 'src/models/index.ts', 'node-onnx-writer': 'src/onnx/writer.ts', cli: 'src/cli/main.ts', 'bench-peers': 'bench/peers/index.ts', bench: 'bench/run.ts', 'bench-kernels': 'bench/kernels.ts', 'parity-224': 'bench/parity-224.ts', 'cold-start': 'bench/cold-start.ts', 'edge-load': 'bench/edge-load.ts' };
+// Subpaths (senet-wasm/image, senet-wasm/models, senet-wasm/onnx-writer) are built in both groups: a Node program that
 // imports the main entry and a subpath gets one copy of the core (an OptionError of one is one of the other).
-const webEntries = { web: 'src/index.ts', image: 'src/image/index.ts', models: 'src/models/index.ts' };
+const webEntries = { web: 'src/index.ts', image: 'src/image/index.ts', models: 'src/models/index.ts', 'onnx-writer': 'src/onnx/writer.ts' };
 const bundles = [...Object.keys(webEntries), ...Object.keys(nodeEntries)].map((e) => `dist/${e}.js`);
 if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) => f.replace('build/', 'dist/')), ['build'])) {
   mkdirSync('dist', { recursive: true });
@@ -94,7 +94,7 @@ if (stale(demoOutputs, ['demo', 'dist/web.js', 'samples/fashion-mnist', 'models'
 }
 // Declarations of the public API (both entries export the same one); `types: []` in that config
 // also checks that the core needs no Node types.
-if (stale(['dist/types/index.d.ts', 'dist/types/image/index.d.ts', 'dist/types/models/index.d.ts'], ['src', 'tsconfig.json', 'tsconfig.types.json'])) {
+if (stale(['dist/types/index.d.ts', 'dist/types/image/index.d.ts', 'dist/types/models/index.d.ts', 'dist/types/onnx/writer.d.ts'], ['src', 'tsconfig.json', 'tsconfig.types.json'])) {
   rmSync('dist/types', { recursive: true, force: true }); // no declarations of deleted sources in the package
   const { status } = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.types.json'], { stdio: 'inherit' });
   if (status !== 0) process.exit(1);

@@ -2,7 +2,8 @@
 // runtimes and CSPs without 'unsafe-eval' impose): ONNX import and export through the built bundle.
 // Reads jobs as JSON on stdin, writes the outputs as JSON on stdout.
 // The web entry: what pages and edge runtimes load, its dependencies bundled in.
-import { createEngine, loadOnnx, saveOnnx } from '../dist/web.js';
+import { createEngine, loadOnnx } from '../dist/web.js';
+import { saveOnnx } from '../dist/onnx-writer.js';
 import { buildModel } from '../dist/models.js';
 import { readFileSync } from 'node:fs';
 
