@@ -2,8 +2,8 @@
 // then a format header, then rows x cols values (conv2d_f32 panels: cols = 8 output channels,
 // rows = K; conv2d_dw_f32: cols = C channels, rows = taps). The kernels expand a block into the
 // f32 layout (biases, then rows x cols f32) in a scratch and run their f32 loops on it unchanged:
-// conv2d_f32 once per panel and 128-pixel block (8K conversions against 128 x 8 x K multiply-adds:
-// under 1% of the block's arithmetic), conv2d_dw_f32 once per call.
+// conv2d_f32 once per panel and 256-pixel block (8K conversions against 256 x 8 x K multiply-adds;
+// a conversion costs a few multiply-adds' time, so 1-3% of a conv's time), conv2d_dw_f32 once per call.
 
 /** f32: biases, then rows x cols f32 (the block is used in place, never expanded). */
 export const WEIGHTS_F32: i32 = 0;
@@ -36,6 +36,19 @@ export function unpack_weights(format: i32, src: usize, dst: usize, rows: i32, c
   const n = rows * cols;
   if (format == WEIGHTS_QS8) {
     const scales = src + colBytes, zeros = scales + colBytes, q = zeros + colBytes;
+    if (ASC_FEATURE_SIMD && cols == 8) {
+      // A conv panel: a row is one 8-byte load, q - zero point in i16 (within +-255), the scales
+      // and zero points in registers: 0.27 -> 0.09 ns a value (the general loop below).
+      const z = i16x8.narrow_i32x4_s(v128.load(zeros), v128.load(zeros, 16));
+      const s0 = v128.load(scales), s1 = v128.load(scales, 16);
+      for (let r = 0; r < rows; r++) {
+        const w = i16x8.sub(i16x8.extend_low_i8x16_s(v128.load64_zero(q + (<usize>r << 3))), z);
+        const o = out + (<usize>r << 5);
+        v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w)), s0));
+        v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w)), s1), 16);
+      }
+      return;
+    }
     for (let r = 0; r < rows; r++) {
       const qr = q + <usize>(r * cols), or = out + (<usize>(r * cols) << 2);
       let c = 0;
@@ -57,6 +70,11 @@ export function unpack_weights(format: i32, src: usize, dst: usize, rows: i32, c
   const h = src + colBytes;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
+    for (; i + 8 <= n; i += 8) {
+      const v = v128.load(h + (<usize>i << 1)), o = out + (<usize>i << 2);
+      v128.store(o, halfToFloatV(i32x4.extend_low_i16x8_u(v)));
+      v128.store(o, halfToFloatV(i32x4.extend_high_i16x8_u(v)), 16);
+    }
     for (; i + 4 <= n; i += 4) {
       v128.store(out + (<usize>i << 2), halfToFloatV(i32x4.extend_low_i16x8_u(v128.load64_zero(h + (<usize>i << 1)))));
     }

@@ -107,9 +107,9 @@ CASES.push(
   conv({ n: 1, c: 37, h: 1, w: 1, o: 100, k: [1, 1] }, 'fc batch 1, 13 panels'),
 );
 
-// M = batch * outH * outW: below a tile, not a multiple of 4, around and across the 128-pixel block.
+// M = batch * outH * outW: below a tile, not a multiple of 4, around and across the 256-pixel block.
 for (const [n, h, w] of [
-  [1, 1, 2], [1, 1, 3], [1, 1, 5], [1, 11, 11], [1, 1, 127], [1, 1, 128], [1, 1, 129], [1, 13, 10],
+  [1, 1, 2], [1, 1, 3], [1, 1, 5], [1, 11, 11], [1, 1, 127], [1, 1, 128], [1, 1, 129], [1, 1, 255], [1, 1, 256], [1, 1, 257], [1, 13, 10], [2, 13, 11],
   [1, 12, 12], [1, 16, 16], [2, 9, 9], [1, 19, 23], [3, 7, 13],
 ] as const) {
   CASES.push(conv({ n, c: 3, h, w, o: 9, k: [1, 1] }, `M=${n * h * w}`));
