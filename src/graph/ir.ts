@@ -96,6 +96,12 @@ export function paramSource(p: Param): ParamSource | undefined {
   return p.data ? { values: p.data } : undefined;
 }
 
+/** The same values under another shape, read from the same source (int8 and fp16 stay so, nothing is decoded). */
+export function reshapeParam(p: Param, shape: number[]): Param {
+  const source = paramSource(p);
+  return source ? lazyParam(shape, source) : { shape };
+}
+
 /** How many values a parameter holds (undefined: none, structure only), without making them. */
 export function valueCount(p: Param): number | undefined {
   const source = paramSource(p);

@@ -73,19 +73,19 @@ export function rowsInt8(s: ParamSource, o0: number, n: number, rowLength: numbe
 }
 
 /**
- * Rows [o0, o0 + n) as IEEE half bits into `out`: a half source without rowScale as it is, any
- * other value times its rowScale rounded to float32, then to half (nearest, ties to even).
+ * Rows [o0, o0 + n) as IEEE half bits into `out` and each row's scale (its rowScale, rounded to
+ * float32, else 1): a half source's bits as they are, any other value rounded to half (nearest,
+ * ties to even) from float32.
  */
-export function rowsHalf(s: ParamSource, o0: number, n: number, rowLength: number, out: Uint16Array): void {
-  if (s.half && !s.rowScale) {
+export function rowsHalf(s: ParamSource, o0: number, n: number, rowLength: number, out: Uint16Array, scale: Float32Array): void {
+  for (let j = 0; j < n; j++) scale[j] = s.rowScale ? s.rowScale[o0 + j] : 1;
+  if (s.half) {
     new Uint8Array(out.buffer, out.byteOffset, 2 * n * rowLength).set(s.half.subarray(2 * o0 * rowLength, 2 * (o0 + n) * rowLength));
     return;
   }
-  const w = new Float64Array(rowLength), tmp = new Float32Array(rowLength);
-  for (let j = 0; j < n; j++) {
-    scaledRow(s, o0 + j, rowLength, w, tmp);
-    for (let i = 0; i < rowLength; i++) out[j * rowLength + i] = toHalf(w[i]);
-  }
+  const w = new Float32Array(n * rowLength);
+  rowsF32(s, o0, n, rowLength, w);
+  for (let i = 0; i < w.length; i++) out[i] = toHalf(w[i]);
 }
 
 const f32 = new Float32Array(1), bits = new Uint32Array(f32.buffer);
@@ -112,7 +112,8 @@ export function toHalf(x: number): number {
 
 /**
  * A weight of `rows` rows in `format`, its rowScale applied: what the converter writes (the int8
- * and half values a compile-time conversion of the same source stores). fp32: float32 values.
+ * and half values a compile-time conversion of the same source stores, when it has no rowScale).
+ * fp32: float32 values.
  */
 export function storeAs(s: ParamSource, format: WeightFormat, rows: number): ParamSource {
   const count = sourceLength(s), rowLength = count / rows;
@@ -126,8 +127,9 @@ export function storeAs(s: ParamSource, format: WeightFormat, rows: number): Par
     return { values: out };
   }
   if (format === 'fp16') {
+    // ONNX has no scaled half: a rowScale goes into the values (rounded to half once more).
     const out = new Uint16Array(count);
-    rowsHalf(s, 0, rows, rowLength, out);
+    rowsHalf(s.rowScale ? storeAs(s, 'fp32', rows) : s, 0, rows, rowLength, out, new Float32Array(rows));
     return { half: new Uint8Array(out.buffer) };
   }
   const q = new Int8Array(count), scale = new Float32Array(rows), zeroPoint = new Int32Array(rows);

@@ -33,7 +33,7 @@ export interface PackedBlock {
 
 /** Bytes of a block of `rows` x `cols` weights and cols biases in `format` (storedBytes in assembly/kernels/weights.ts). */
 export const storedBytes = (format: WeightFormat, rows: number, cols: number): number =>
-  (format === 'int8' ? 12 * cols + rows * cols : format === 'fp16' ? 4 * cols + 2 * rows * cols : 4 * cols + 4 * rows * cols);
+  (format === 'int8' ? 12 * cols + rows * cols : format === 'fp16' ? 8 * cols + 2 * rows * cols : 4 * cols + 4 * rows * cols);
 
 /** The storage of a weight: as asked, or (undefined) the form its source has (an int8 or fp16 ONNX file). */
 export const storageOf = (weight: ParamSource, asked: WeightFormat | undefined): WeightFormat => asked ?? sourceFormat(weight);
@@ -48,7 +48,7 @@ export function packedConvBytes(outC: number, inCg: number, kH: number, kW: numb
  * rowScale[o] when given; bias: [outC] or absent. For each group, for each panel of 8 output
  * channels: 8 biases, then for each tap and input channel 8 weights; columns past the group's
  * last output channel are zero. Stored as `format` (assembly/kernels/weights.ts: int8 panels hold
- * 8 scales and 8 zero points after the biases). Each panel's rows are made in the scratch (f32,
+ * 8 scales and 8 zero points after the biases, fp16 panels 8 scales). Each panel's rows are made in the scratch (f32,
  * int8 or half: rowsF32, rowsInt8, rowsHalf) and packed from there by a wasm kernel.
  */
 export function convBlock(weight: ParamSource, bias: Float32Array | undefined,
@@ -81,8 +81,8 @@ export function convBlock(weight: ParamSource, bias: Float32Array | undefined,
             rowsInt8(weight, o0, n, row, new Int8Array(buf, scratch, n * row), new Float32Array(buf, scaleAt, n), new Int32Array(buf, zeroAt, n));
             kernels.pack_conv_panel_stored(scratch, 1, biasPtr, scaleAt, zeroAt, dst, n, inCg, taps);
           } else {
-            rowsHalf(weight, o0, n, row, new Uint16Array(buf, scratch, n * row));
-            kernels.pack_conv_panel_stored(scratch, 2, biasPtr, 0, 0, dst, n, inCg, taps);
+            rowsHalf(weight, o0, n, row, new Uint16Array(buf, scratch, n * row), new Float32Array(buf, scaleAt, n));
+            kernels.pack_conv_panel_stored(scratch, 2, biasPtr, scaleAt, 0, dst, n, inCg, taps);
           }
           dst += panelBytes;
         }
@@ -93,7 +93,7 @@ export function convBlock(weight: ParamSource, bias: Float32Array | undefined,
 
 /**
  * conv2d_dw_f32 layout. weight: [C, 1, kH, kW]; C biases, then for each tap the C weights (the
- * int8 format: C scales and C zero points after the biases). Small (MobileNetV3-Large: 0.15 MB
+ * int8 format: C scales and C zero points after the biases; fp16: C scales). Small (MobileNetV3-Large: 0.15 MB
  * in f32), written from JS.
  */
 export function depthwiseBlock(weight: ParamSource, bias: Float32Array | undefined, c: number, kH: number, kW: number, format: WeightFormat = 'fp32'): PackedBlock {
@@ -108,7 +108,7 @@ export function depthwiseBlock(weight: ParamSource, bias: Float32Array | undefin
       const biases = new Float32Array(buf, offset, c);
       if (bias) biases.set(bias);
       else biases.fill(0);
-      const at = offset + (format === 'int8' ? 12 : 4) * c;
+      const at = offset + (format === 'int8' ? 12 : format === 'fp16' ? 8 : 4) * c;
       // Rows are channels: made channel-major, then transposed to tap-major.
       if (format === 'fp32') {
         const w = weight.values && !weight.rowScale ? weight.values : scaled(weight, c);
@@ -120,7 +120,7 @@ export function depthwiseBlock(weight: ParamSource, bias: Float32Array | undefin
         for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) out[t * c + ch] = q[ch * taps + t];
       } else {
         const h = new Uint16Array(taps * c), out = new DataView(buf, at, 2 * taps * c);
-        rowsHalf(weight, 0, c, taps, h);
+        rowsHalf(weight, 0, c, taps, h, new Float32Array(buf, offset + 4 * c, c));
         for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) out.setUint16(2 * (t * c + ch), h[ch * taps + t], true);
       }
     },
