@@ -6,6 +6,7 @@ export { pool2d_f32, global_pool_f32 } from "./kernels/pool";
 export { scale_f32 } from "./kernels/se";
 export { add_f32, activation_f32, softmax_f32, binary_f32 } from "./kernels/eltwise";
 export { pack_conv_panel_f32 } from "./kernels/pack";
+export { pack_conv_panel_stored, unpack_weights } from "./kernels/weights";
 export { copy2d_f32, channel_shuffle_f32, pad_f32 } from "./kernels/copy";
 
 /** First byte the host may use: static data (math tables) lies below it. */

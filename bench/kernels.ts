@@ -77,7 +77,7 @@ for (const c of CASES.filter((x) => `${x.kernel} ${x.label}`.includes(FILTER))) 
   const x0 = rng.fill(c.hw * c.hw * c.inC, (r) => r.normal());
   const calls = builds.map(({ kernels, mem }) => {
     const x = mem.alloc(4 * c.hw * c.hw * c.inC), y = mem.alloc(4 * out * out * c.outC);
-    const wp = mem.alloc(4 * block.length), zero = mem.alloc(4 * inCg), scratch = mem.alloc(block.scratchBytes);
+    const wp = mem.alloc(block.bytes), zero = mem.alloc(4 * inCg), scratch = mem.alloc(block.scratchBytes);
     block.write({ kernels, memory: mem.memory, offset: wp, scratch });
     mem.release(scratch);
     const heap = mem.f32();
@@ -85,8 +85,8 @@ for (const c of CASES.filter((x) => `${x.kernel} ${x.label}`.includes(FILTER))) 
     heap.set(x0, x / 4);
     const release = () => [x, y, wp, zero].forEach((p) => mem.release(p));
     const run = c.kernel === 'conv2d_dw_f32'
-      ? () => kernels.conv2d_dw_f32(x, y, wp, 1, c.hw, c.hw, c.inC, out, out, c.k, c.k, c.stride, c.stride, pad, pad, 1, 1, act)
-      : () => kernels.conv2d_f32(x, y, wp, zero, 1, c.hw, c.hw, c.inC, out, out, c.outC, c.k, c.k, c.stride, c.stride, pad, pad, 1, 1, c.group, act, 0, c.outC);
+      ? () => kernels.conv2d_dw_f32(x, y, wp, 1, c.hw, c.hw, c.inC, out, out, c.k, c.k, c.stride, c.stride, pad, pad, 1, 1, act, 0, 0)
+      : () => kernels.conv2d_f32(x, y, wp, zero, 1, c.hw, c.hw, c.inC, out, out, c.outC, c.k, c.k, c.stride, c.stride, pad, pad, 1, 1, c.group, act, 0, c.outC, 0, 0);
     return { run, release };
   });
   // Small shapes repeat inside a timed sample so that one sample lasts about 1 ms or more.

@@ -2,13 +2,16 @@
 // weights), exported with saveOnnx, run by onnxruntime-node (CPU) and by both senet-wasm builds on
 // the same input. Prints, per model and build, max |senet-wasm - ort| / max |ort| and the median
 // time of each side (senet-wasm is one thread; ort is timed with 1 thread and with its default).
-// `npm run parity:224 [-- --runs N --models a,b --classes K --seed S]`
+// With --weights int8|fp16 the file stores its weights so (saveOnnx's weights) and senet-wasm runs
+// that file as read back. `npm run parity:224 [-- --runs N --models a,b --classes K --seed S --weights int8]`
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { maxAbs, median, relDiff } from '../src/cli/bench.js';
 import { Random } from '../src/graph/random.js';
 import { buildModel } from '../src/models/index.js';
+import { loadOnnx } from '../src/onnx/reader.js';
 import { saveOnnx } from '../src/onnx/writer.js';
+import { checkWeightFormat } from '../src/graph/storage.js';
 import { createEngine } from '../src/node.js';
 import type { Backend } from '../src/wasm/load.js';
 
@@ -18,8 +21,10 @@ const { values } = parseArgs({
     models: { type: 'string', default: 'se-resnet50,se-resnext50-32x4d,mobilenet-v3-large,mobilenet-v3-small,efficientnet-b0' },
     classes: { type: 'string', default: '1000' },
     seed: { type: 'string', default: '0' },
+    weights: { type: 'string' },
   },
 });
+const weights = checkWeightFormat(values.weights, '--weights');
 const RUNS = Number(values.runs), SIZE = 224, BACKENDS: Backend[] = ['simd', 'scalar'];
 const dims = { batch: 1, height: SIZE, width: SIZE };
 
@@ -33,14 +38,15 @@ const engines = await Promise.all(BACKENDS.map((backend) => createEngine({ backe
 const input = new Random(1).fill(3 * SIZE * SIZE, (r) => r.normal());
 const feeds = (s: ort.InferenceSession) => ({ [s.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, SIZE, SIZE]) });
 
-console.log(`parity at ${SIZE}x${SIZE}, batch 1, seed ${values.seed}, ${values.classes} classes; onnxruntime-node ${ort.env.versions.node} (CPU),`
+console.log(`parity at ${SIZE}x${SIZE}, batch 1, seed ${values.seed}, ${values.classes} classes, weights ${weights ?? 'fp32'}; onnxruntime-node ${ort.env.versions.node} (CPU),`
   + ` Node ${process.version}; medians of ${RUNS} interleaved runs after one warm-up`);
 console.log(`${'model'.padEnd(20)} ${'build'.padEnd(7)} ${'max|err|/max|ort|'.padStart(17)} ${'max|ort|'.padStart(9)} `
   + `${'senet ms'.padStart(9)} ${'ort ms 1T'.padStart(10)} ${'ort ms'.padStart(8)}`);
 let worst = 0;
 for (const name of values.models!.split(',')) {
-  const graph = buildModel(name, { seed: Number(values.seed), classes: Number(values.classes) });
-  const bytes = saveOnnx(graph);
+  const built = buildModel(name, { seed: Number(values.seed), classes: Number(values.classes) });
+  const bytes = saveOnnx(built, { weights });
+  const graph = weights ? loadOnnx(bytes, { name }) : built;
   const ortOne = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const ortAll = await ort.InferenceSession.create(bytes);
   const ref = (await ortOne.run(feeds(ortOne)))[ortOne.outputNames[0]].data as Float32Array;

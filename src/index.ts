@@ -1,16 +1,14 @@
 // senet-wasm: Squeeze-and-Excitation networks on WebAssembly SIMD. The platform-free public API:
 // bundled as dist/web.js (browsers, workers, edge runtimes); src/node.ts adds Node's file reading.
-// The built-in networks (random weights, for benches and research) are senet-wasm/models, the
-// image decoders senet-wasm/image and the ONNX writer senet-wasm/onnx-writer: a page loads this
-// entry whole and needs none of them (its budget: test/payload.test.ts).
+// The built-in networks (random weights, for benches and research) with the GraphBuilder they are
+// written with and the SE ablation and counting tools are senet-wasm/models, the image decoders
+// senet-wasm/image and the ONNX writer senet-wasm/onnx-writer: a page loads this entry whole and
+// needs none of them (its budget: test/payload.test.ts).
 export { createEngine, Engine, type EngineOptions } from './runtime/engine.js';
 export { Session, type SessionStats, type CompileOptions, type Excitation, type RunOptions } from './runtime/session.js';
 export { relaxedSupported, simdSupported, type Backend, type WasmSource } from './wasm/load.js';
 export type { Source } from './platform.js';
-export { GraphBuilder } from './graph/builder.js';
-export { complexity, type Complexity } from './graph/complexity.js';
 export { optimize } from './graph/passes/index.js';
-export { removeSe, seBlocks, type SeBlock } from './graph/passes/remove-se.js';
 export type * from './graph/ir.js';
 export * from './errors.js';
 export { loadOnnx, SUPPORTED_OPS, type LoadOptions } from './onnx/reader.js';

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GraphBuilder } from '../src/graph/builder.js';
 import { complexity } from '../src/graph/complexity.js';
-import type { Graph, InputDims, Node } from '../src/graph/ir.js';
+import { paramSource, type Graph, type InputDims, type Node } from '../src/graph/ir.js';
 import { fuseActivation, fuseSqueezeExcite, optimize } from '../src/graph/passes/index.js';
 import { Random } from '../src/graph/random.js';
 import { buildModel, MODELS } from '../src/models/index.js';
@@ -176,8 +176,9 @@ describe('fuseSqueezeExcite: SE written with 1x1 convs on [N, C, 1, 1]', () => {
     expect(seB.fc1.weight.shape).toEqual([4, 16]);
     expect(seB.fc2.weight.shape).toEqual([16, 4]);
     const [, excite1, excite2] = conv.nodes.flatMap((n) => (n.op === 'conv' ? [n] : []));
-    expect(seB.fc1.weight.data).toBe(excite1.weight.data); // the same array, only the shape differs
-    expect(seB.fc2.weight.data).toBe(excite2.weight.data);
+    // Packed from the same array, only the shape differs (int8 and fp16 sources stay so too).
+    expect(paramSource(seB.fc1.weight)!.values).toBe(excite1.weight.data);
+    expect(paramSource(seB.fc2.weight)!.values).toBe(excite2.weight.data);
     expect(seB.fc2.bias).toBe(excite2.bias);
     expect(excite1.weight.shape).toEqual([4, 16, 1, 1]); // the source graph is untouched
     // One builder seed, one random stream: the two spellings hold the same numbers.

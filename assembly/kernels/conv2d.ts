@@ -1,5 +1,6 @@
 import { activate, activateV } from "../activation";
 import { madd } from "../simd";
+import { storedBytes, unpack_weights, WEIGHTS_F32 } from "./weights";
 
 // Register tile of the SIMD micro-kernel: 4 output pixels x 8 output channels = 8 v128
 // accumulators, 2 weight vectors and 1 splatted input: 11 of the 15 xmm registers V8 hands out
@@ -8,7 +9,9 @@ const TILE_M: i32 = 4;
 // Output channels a packed weight panel holds (two v128).
 const PANEL: i32 = 8;
 // Output pixels a cache block: the block's input rows stay in L2 while every panel passes over them.
-const BLOCK_M: i32 = 128;
+// f32 ran the same from 32 to 512 (docs/design.md); int8 and fp16 panels are expanded once a block,
+// and 256 rather than 128 halved that (SE-ResNet-50 fp16: 1.06 -> 1.03 of the f32 time).
+const BLOCK_M: i32 = 256;
 
 /**
  * Convolution as an implicit GEMM over NHWC tensors: general, grouped, pointwise (1x1) and fully
@@ -36,12 +39,14 @@ export function conv2d_f32(
   input: usize, output: usize, weights: usize, zero: usize,
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
   kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32, dilH: i32, dilW: i32,
-  groups: i32, act: i32, means: usize, outStride: i32,
+  groups: i32, act: i32, means: usize, outStride: i32, format: i32, scratch: usize,
 ): void {
   const cinG = inC / groups;
   const coutG = outC / groups;
   const panels = (coutG + PANEL - 1) / PANEL;
-  const panelBytes = <usize>(PANEL + kH * kW * cinG * PANEL) << 2;
+  const k = kH * kW * cinG;
+  const panelBytes = <usize>(PANEL + k * PANEL) << 2;
+  const stored = storedBytes(format, k, PANEL);
   const plane = outH * outW;
   const m = batch * plane;
   const imgBytes = <usize>(inH * inW * inC) << 2;
@@ -58,9 +63,16 @@ export function conv2d_f32(
   const rowRuns = groups == 1 && dilW == 1;
   if (means) memory.fill(means, 0, <usize>(batch * outC) << 2);
   if (ASC_FEATURE_SIMD && pointwise && m == 1) {
+    // 4 panels at a time: gemv's width, and what the scratch holds expanded.
     for (let g = 0; g < groups; g++) {
-      gemv(input + (<usize>(g * cinG) << 2), output + (<usize>(g * coutG) << 2),
-        weights + <usize>(g * panels) * panelBytes, panelBytes, panels, coutG, cinG, act);
+      for (let p = 0; p < panels; p += 4) {
+        const count = min(4, panels - p);
+        const wp = format == WEIGHTS_F32
+          ? weights + <usize>(g * panels + p) * panelBytes
+          : expandPanels(format, weights + <usize>(g * panels + p) * stored, stored, scratch, panelBytes, count, k);
+        gemv(input + (<usize>(g * cinG) << 2), output + (<usize>(g * coutG + p * PANEL) << 2),
+          wp, panelBytes, count, coutG - p * PANEL, cinG, act);
+      }
     }
     if (means) memory.copy(means, output, <usize>outC << 2); // one pixel: its own mean
     return;
@@ -74,7 +86,7 @@ export function conv2d_f32(
     for (let g = 0; g < groups; g += gStep) {
       const inG = input + (<usize>(g * cinG) << 2);
       for (let p = 0; p < panels; p++) {
-        const wp = weights + <usize>(g * panels + p) * panelBytes;
+        const wp = panelAt(format, weights, g * panels + p, stored, scratch, k);
         const outP = output + (<usize>(g * coutG + p * PANEL) << 2);
         const nc = min(PANEL, coutG - p * PANEL);
         for (let m0 = mb; m0 < me; m0 += TILE_M) {
@@ -104,7 +116,7 @@ export function conv2d_f32(
             // The odd last group pairs with itself: computed twice, stored once.
             const gB = min(g + 1, groups - 1);
             tile4x8GroupPair(in0, ih0, iw0, in1, ih1, iw1, in2, ih2, iw2, in3, ih3, iw3, zero,
-              wp, weights + <usize>(gB * panels) * panelBytes, <usize>((gB - g) * cinG) << 2,
+              wp, panelAt(format, weights, gB * panels + p, stored, scratch + panelBytes, k), <usize>((gB - g) * cinG) << 2,
               out0, <usize>((gB - g) * coutG) << 2, rowBytes, rows, coutG, g + 1 < groups,
               tapH, tapW, inC, kH, kW, dilH, dilW, cinG, act);
           } else if (ASC_FEATURE_SIMD) {
@@ -172,6 +184,20 @@ export function conv2d_f32(
       store<f32>(at, load<f32>(at) * inv);
     }
   }
+}
+
+// F32 panel `index` of a stored block: in place, or expanded into `at`.
+// @ts-ignore: decorator
+@inline function panelAt(format: i32, weights: usize, index: i32, stored: usize, at: usize, k: i32): usize {
+  if (format == WEIGHTS_F32) return weights + <usize>index * stored;
+  unpack_weights(format, weights + <usize>index * stored, at, k, PANEL);
+  return at;
+}
+
+// `count` stored panels from src expanded side by side into dst.
+function expandPanels(format: i32, src: usize, stored: usize, dst: usize, panelBytes: usize, count: i32, k: i32): usize {
+  for (let i = 0; i < count; i++) unpack_weights(format, src + <usize>i * stored, dst + <usize>i * panelBytes, k, PANEL);
+  return dst;
 }
 
 // Adds output rows [mb, me) (pixels, batch folded in, rowBytes apart) to their image's channel sums.

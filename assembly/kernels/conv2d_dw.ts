@@ -1,6 +1,7 @@
 import { ACT_NONE } from "../activation";
 import { activation_f32 } from "./eltwise";
 import { madd, storeChannels } from "../simd";
+import { unpack_weights, WEIGHTS_F32 } from "./weights";
 
 // Output pixels that share the tap weights loaded into registers (dwInterior).
 const DW_BLOCK: i32 = 8;
@@ -11,7 +12,10 @@ const DW_BLOCK: i32 = 8;
  *
  * input:   [batch, inH, inW, C] f32; output: [batch, outH, outW, C] f32. The output may alias the
  *          input only for a 1x1 kernel (an unfolded BatchNorm runs here in place).
- * weights: packed by the host: C biases, then for each tap (kh, kw) the C weights of that tap.
+ * weights: packed by the host: C biases, then for each tap (kh, kw) the C weights of that tap;
+ *          in `format` qs8 or f16 (weights.ts, cols = C, rows = taps), expanded into `scratch`
+ *          ((1 + kH * kW) * C floats) once per call: C * taps conversions against
+ *          batch * outH * outW * C * taps multiply-adds.
  * act:     activation code applied before the store.
  *
  * SIMD build, 3x3 and 5x5 kernels without dilation (any stride, any padding), C >= 4: output
@@ -23,8 +27,12 @@ export function conv2d_dw_f32(
   input: usize, output: usize, weights: usize,
   batch: i32, inH: i32, inW: i32, c: i32, outH: i32, outW: i32,
   kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32, dilH: i32, dilW: i32,
-  act: i32,
+  act: i32, format: i32, scratch: usize,
 ): void {
+  if (format != WEIGHTS_F32) {
+    unpack_weights(format, weights, scratch, kH * kW, c);
+    weights = scratch;
+  }
   const rowBytes = <usize>(inW * c) << 2;
   const pixBytes = <usize>c << 2;
   const special = ASC_FEATURE_SIMD && c >= 4 && dilH == 1 && dilW == 1 && kH == kW && (kH == 3 || kH == 5);

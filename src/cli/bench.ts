@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { OptionError, SenetError } from '../errors.js';
 import { complexity } from '../graph/complexity.js';
 import type { Graph, InputDims } from '../graph/ir.js';
+import type { WeightFormat } from '../graph/storage.js';
 import { Random } from '../graph/random.js';
 import { createEngine } from '../node.js';
 import type { Backend } from '../wasm/load.js';
@@ -71,6 +72,8 @@ export interface BenchOptions {
   tolerance?: number;
   /** The SIMD peak measured on this machine (measurePeak), to print each engine's share of it. */
   peakGflops?: number;
+  /** How the senet-wasm builds keep their weights (compile option weights). */
+  weights?: WeightFormat;
 }
 
 /** A bench whose engines disagree: the message names each engine over the tolerance. */
@@ -134,14 +137,14 @@ const bundledPeerRunner: PeerRunnerFactory = async (peer, graph, dims) => {
  * dist/bench-peers.js beside this bundle); `dispose` frees them all.
  */
 export async function createRunners(graph: Graph, dims: InputDims, backends: Backend[], peers: Peer[] = [],
-  peerRunner = bundledPeerRunner): Promise<BenchRunner[]> {
+  peerRunner = bundledPeerRunner, weights?: WeightFormat): Promise<BenchRunner[]> {
   const runners: BenchRunner[] = [];
   try {
     for (const backend of backends) {
       const engine = await createEngine({ backend });
       let session;
       try {
-        session = engine.compile(graph, dims);
+        session = engine.compile(graph, dims, { weights });
       } catch (e) {
         engine.dispose();
         throw e;
@@ -194,7 +197,7 @@ export async function benchGraph(graph: Graph, o: BenchOptions): Promise<BenchRe
   const peers = o.peers ?? [];
   const tolerance = o.tolerance ?? AGREEMENT_TOLERANCE;
   const macs = complexity(graph, dims).macs; // also checks the graph at this size
-  const runners = await createRunners(graph, dims, o.backends, peers, o.peerRunner);
+  const runners = await createRunners(graph, dims, o.backends, peers, o.peerRunner, o.weights);
   try {
     if (!runners.length) throw new OptionError('nothing to bench: no senet-wasm build and no peer');
 

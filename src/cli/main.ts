@@ -10,6 +10,7 @@ import { buildModel, listModels, MODELS, type ModelOptions } from '../models/ind
 import { createEngine } from '../node.js';
 import { loadOnnx, MAX_OPSET, MIN_OPSET } from '../onnx/reader.js';
 import { saveOnnx } from '../onnx/writer.js';
+import { WEIGHT_FORMATS } from '../graph/storage.js';
 import { complexity } from '../graph/complexity.js';
 import type { Backend } from '../wasm/load.js';
 import { benchGraph, benchJson, formatBench, parsePeers } from './bench.js';
@@ -126,12 +127,13 @@ withModelOptions(program.command('bench <model>')
   .option('--batch <n>', 'images per run', int(1, 1024), 1)
   .option('--vs <list>', 'peers to run too, comma-separated: onnxruntime-web, tfjs-wasm (devDependencies)', parsePeers)
   .option('--profile', "each fused op's median time, GFLOP/s and share (first build of --backend)")
+  .addOption(new Option('--weights <format>', 'how senet-wasm keeps conv, FC and SE weights (default: as the model stores them)').choices(WEIGHT_FORMATS))
   .option('--json', 'print JSON'))
   .action(async (name: string, o) => {
     const graph = model(name, o);
     if (o.profile) {
       const engine = await createEngine({ backend: o.backend[0] });
-      const session = engine.compile(graph, { batch: o.batch, height: o.size, width: o.size });
+      const session = engine.compile(graph, { batch: o.batch, height: o.size, width: o.size }, { weights: o.weights });
       const input = new Random(1).fill(session.inputShape.reduce((a, b) => a * b, 1), (r) => r.normal());
       for (let i = 0; i < 2; i++) session.run(input); // warm-up: V8's optimised tier
       const { steps } = session.profile(input, o.runs);
@@ -139,7 +141,7 @@ withModelOptions(program.command('bench <model>')
       return;
     }
     const peakGflops = o.backend.includes('simd') && !o.json ? await measurePeak('simd') : undefined;
-    const report = await benchGraph(graph, { backends: o.backend, peers: o.vs, runs: o.runs, size: o.size, batch: o.batch, peakGflops });
+    const report = await benchGraph(graph, { backends: o.backend, peers: o.vs, runs: o.runs, size: o.size, batch: o.batch, peakGflops, weights: o.weights });
     console.log(o.json ? JSON.stringify(benchJson(report), null, 2) : formatBench(report));
   });
 
@@ -147,17 +149,33 @@ withModelOptions(program.command('export <model>')
   .description('write a model (or a re-read .onnx file) as an ONNX file that onnxruntime and other ONNX tools run')
   .requiredOption('--out <file>', 'the .onnx file to write')
   .option('--size <px>', 'fix the input height and width in the file (default: symbolic)', int(1, 4096))
-  .option('--opset <n>', 'ONNX opset', int(MIN_OPSET, MAX_OPSET), 13))
+  .option('--opset <n>', 'ONNX opset', int(MIN_OPSET, MAX_OPSET), 13)
+  .addOption(new Option('--weights <format>', 'conv, FC and SE weights as fp32, int8 (DequantizeLinear, a scale per output channel) or fp16 (Cast)').choices(WEIGHT_FORMATS)))
   .action((name: string, o) => {
     const graph = model(name, o);
     // --size, else an ONNX file's own fixed size, else symbolic height and width.
     const [, , h, w] = graph.source?.inputShape ?? [];
     const size = o.size ? { height: o.size, width: o.size } : typeof h === 'number' && typeof w === 'number' ? { height: h, width: w } : undefined;
     const { params } = complexity(graph, { batch: 1, height: 224, width: 224, ...size }); // also checks the graph at that size
-    const bytes = saveOnnx(graph, { opset: o.opset, ...size });
+    const bytes = saveOnnx(graph, { opset: o.opset, weights: o.weights, ...size });
     writeOutput(o.out, bytes);
     const hw = size ? `${size.height}, ${size.width}` : 'height, width';
     console.log(`${o.out}: ${bytes.length} bytes, ${params} params (${graph.name}, opset ${o.opset}, input [batch, ${graph.input.channels}, ${hw}])`);
+  });
+
+program.command('quantize <model>')
+  .description('rewrite an ONNX file with its conv, FC and SE weights as int8 (symmetric, a scale per output channel) or fp16')
+  .requiredOption('--out <file>', 'the .onnx file to write')
+  .addOption(new Option('--weights <format>', 'the storage').choices(WEIGHT_FORMATS).makeOptionMandatory())
+  .action((name: string, o) => {
+    if (!isOnnxPath(name)) throw new OptionError(`${name}: quantize reads an ONNX file (built-in models: export --weights)`);
+    const input = readBytes(name);
+    const graph = loadOnnx(input, { name });
+    const [, , h, w] = graph.source!.inputShape;
+    const size = typeof h === 'number' && typeof w === 'number' ? { height: h, width: w } : undefined;
+    const bytes = saveOnnx(graph, { opset: Math.max(13, graph.source!.opset), weights: o.weights, ...size });
+    writeOutput(o.out, bytes);
+    console.log(`${o.out}: ${bytes.length} bytes, ${(100 * bytes.length / input.length).toFixed(1)}% of ${name} (${input.length} bytes), weights ${o.weights}`);
   });
 
 const bundled = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));

@@ -21,13 +21,30 @@ export interface Param {
 }
 
 /**
- * Where a lazy parameter's values come from: float32 `values`, or their little-endian `bytes`
- * (an ONNX file's raw_data, not copied), with row o (first dimension) times rowScale[o] when
- * given (a BatchNorm folded into the conv before it).
+ * 8-bit weights as ONNX's DequantizeLinear reads them: value = (q - zeroPoint) * scale, with one
+ * scale and zero point for the whole tensor or one per row (first dimension: output channel).
+ */
+export interface QuantSource {
+  /** The q values, one byte each: int8 when `signed`, else uint8 (an ONNX file's raw_data, not copied). */
+  data: Uint8Array;
+  signed: boolean;
+  /** Length 1 (per tensor) or the row count. */
+  scale: Float32Array;
+  /** Same length as scale; each in the range of the data's type. */
+  zeroPoint: Int32Array;
+}
+
+/**
+ * Where a lazy parameter's values come from: float32 `values`, their little-endian `bytes` (an
+ * ONNX file's raw_data, not copied), IEEE half floats (`half`, little-endian bytes) or 8-bit
+ * quantized values (`quant`); row o (first dimension) times rowScale[o] when given (a BatchNorm
+ * folded into the conv before it).
  */
 export interface ParamSource {
   values?: Float32Array;
   bytes?: Uint8Array;
+  half?: Uint8Array;
+  quant?: QuantSource;
   rowScale?: Float64Array;
 }
 
@@ -57,7 +74,7 @@ export function lazyParam(shape: number[], source: ParamSource): Param {
     get data() {
       if (!data) {
         const { rowScale } = source;
-        data = source.values ? Float32Array.from(source.values) : decodeFloats(source.bytes!);
+        data = source.values ? Float32Array.from(source.values) : decodeSource(source);
         if (rowScale) {
           const per = data.length / rowScale.length;
           for (let o = 0; o < rowScale.length; o++) {
@@ -79,10 +96,52 @@ export function paramSource(p: Param): ParamSource | undefined {
   return p.data ? { values: p.data } : undefined;
 }
 
+/** The same values under another shape, read from the same source (int8 and fp16 stay so, nothing is decoded). */
+export function reshapeParam(p: Param, shape: number[]): Param {
+  const source = paramSource(p);
+  return source ? lazyParam(shape, source) : { shape };
+}
+
 /** How many values a parameter holds (undefined: none, structure only), without making them. */
 export function valueCount(p: Param): number | undefined {
   const source = paramSource(p);
-  return source?.values?.length ?? (source?.bytes && source.bytes.length / 4);
+  return source && sourceLength(source);
+}
+
+/** Values a source holds. */
+export const sourceLength = (s: ParamSource): number =>
+  s.values?.length ?? s.quant?.data.length ?? (s.half ? s.half.length / 2 : s.bytes!.length / 4);
+
+/** A source's values as float32, before its rowScale. */
+export function decodeSource(s: ParamSource): Float32Array {
+  if (s.values) return s.values;
+  if (s.bytes) return decodeFloats(s.bytes);
+  const out = new Float32Array(sourceLength(s));
+  decodeRange(s, 0, out);
+  return out;
+}
+
+/** Values [from, from + out.length) of a half or quantized source as float32, into `out` (rowScale not applied). */
+export function decodeRange(s: ParamSource, from: number, out: Float32Array): void {
+  if (s.half) {
+    const view = new DataView(s.half.buffer, s.half.byteOffset, s.half.byteLength);
+    for (let i = 0; i < out.length; i++) out[i] = halfToFloat(view.getUint16(2 * (from + i), true));
+    return;
+  }
+  const { data, signed, scale, zeroPoint } = s.quant!;
+  const rowLength = data.length / scale.length;
+  for (let i = 0; i < out.length; i++) {
+    const row = Math.floor((from + i) / rowLength);
+    const q = signed ? (data[from + i] << 24) >> 24 : data[from + i];
+    out[i] = (q - zeroPoint[row]) * scale[row]; // one rounding, as DequantizeLinear in float
+  }
+}
+
+/** IEEE binary16 bits -> the number (exact). */
+export function halfToFloat(h: number): number {
+  const e = (h >> 10) & 31, m = h & 1023, sign = h & 0x8000 ? -1 : 1;
+  if (e === 31) return m ? NaN : sign * Infinity;
+  return sign * (e ? (1024 + m) * 2 ** (e - 25) : m * 2 ** -24);
 }
 
 interface NodeBase {

@@ -1,4 +1,6 @@
-// The model registry: names the CLI and API accept, and the options each one takes.
+// senet-wasm/models: the model registry (names the CLI and API accept, and the options each one
+// takes), the GraphBuilder the models are written with, and the tools that count a graph and take
+// its SE blocks out (the paper's ablation).
 import { OptionError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { buildEfficientNetB0, type EfficientNetOptions } from './efficientnet.js';
@@ -6,6 +8,10 @@ import { buildBnInception, buildInceptionResNetV2 } from './inception.js';
 import { buildMobileNetV1, buildShuffleNetV1, type MobileNetOptions } from './mobilenet.js';
 import { buildMobileNetV3, type MobileNetV3Options } from './mobilenetv3.js';
 import { buildResNet, type ResNetConfig, type ResNetOptions } from './resnet.js';
+
+export { GraphBuilder, type BuilderOptions, type ConvOptions, type PoolOptions } from '../graph/builder.js';
+export { complexity, type Complexity } from '../graph/complexity.js';
+export { removeSe, seBlocks, type SeBlock } from '../graph/passes/remove-se.js';
 
 /** Every option any model takes; each model accepts only its own (`ModelEntry.options`). */
 export type ModelOptions = ResNetOptions & MobileNetV3Options & EfficientNetOptions & MobileNetOptions;

@@ -112,9 +112,38 @@ function constIn(ctx: Context, node: NodeMsg, i: number, where: string, type?: '
   return v.c;
 }
 
-/** A weight from a constant; raw_data stays in the file's bytes until read (lazyParam). */
-const param = (c: Constant, shape = c.dims): Param =>
-  (c.bytes ? lazyParam(shape, { bytes: c.bytes }) : { shape, data: c.values as Float32Array });
+/**
+ * A weight from a constant; raw_data stays in the file's bytes until read (lazyParam). int8 and
+ * fp16 weights stay so (stored as such unless compiled with another `weights`) when their scales
+ * run along the first dimension (a conv's or a transB Gemm's output channels) or are one per tensor.
+ */
+function param(c: Constant, shape = c.dims): Param {
+  const q = c.quant;
+  if (q && (q.axis <= 0)) return lazyParam(shape, { quant: { data: q.data, signed: q.signed, scale: q.scale, zeroPoint: q.zeroPoint } });
+  if (c.half) return lazyParam(shape, { half: c.half });
+  return c.bytes ? lazyParam(shape, { bytes: c.bytes }) : { shape, data: c.values as Float32Array };
+}
+
+/**
+ * The [o, k] weight of a [k, o] constant (a MatMul's, or a Gemm's without transB) times alpha:
+ * int8 values (scales per tensor or per output column, axis 1) and fp16 values are moved, not decoded.
+ */
+function transposedParam(c: Constant, k: number, o: number, alpha: number): Param {
+  const move = <T extends Uint8Array | Uint16Array>(w: T, out: T): T => {
+    for (let i = 0; i < o; i++) for (let j = 0; j < k; j++) out[i * k + j] = w[j * o + i];
+    return out;
+  };
+  const q = c.quant;
+  if (alpha === 1 && q && q.axis !== 0) {
+    return lazyParam([o, k], { quant: { data: move(q.data, new Uint8Array(o * k)), signed: q.signed, scale: q.scale, zeroPoint: q.zeroPoint } });
+  }
+  if (alpha === 1 && c.half) return lazyParam([o, k], { half: new Uint8Array(move(new Uint16Array(c.half.slice().buffer), new Uint16Array(o * k)).buffer) });
+  const values = c.values as Float32Array, data = new Float32Array(o * k);
+  for (let i = 0; i < o; i++) for (let j = 0; j < k; j++) data[i * k + j] = alpha * values[j * o + i];
+  return { shape: [o, k], data };
+}
+
+const ACTIVATION_QUANTIZATION = 'senet-wasm runs weight-only quantized models (int8 or uint8 initializers through DequantizeLinear into Conv, Gemm or MatMul); this model quantizes activations too (QuantizeLinear / DequantizeLinear on computed tensors), which is not supported';
 
 function outName(node: NodeMsg, where: string): string {
   const name = node.output?.[0];
@@ -338,13 +367,8 @@ const CONVERTERS: Record<string, Converter> = {
     let weight: Param;
     // PyTorch exports Linear as transB = 1, alpha = 1: the initializer already is our [out, in].
     if (transB && alpha === 1) weight = param(w, [o, k]);
-    else {
-      const values = w.values as Float32Array, data = new Float32Array(o * k);
-      for (let i = 0; i < o; i++) {
-        for (let j = 0; j < k; j++) data[i * k + j] = alpha * (transB ? values[i * k + j] : values[j * o + i]);
-      }
-      weight = { shape: [o, k], data };
-    }
+    else if (transB) weight = { shape: [o, k], data: (w.values as Float32Array).map((v) => alpha * v) };
+    else weight = transposedParam(w, k, o, alpha);
     let bias: Param | undefined;
     if (node.input?.[2]) {
       const c = constIn(ctx, node, 2, where, 'float');
@@ -359,10 +383,8 @@ const CONVERTERS: Record<string, Converter> = {
     const w = constIn(ctx, node, 1, where, 'float');
     if (w.dims.length !== 2) throw new OnnxError(`${where}: MatMul with a weight of dims [${w.dims}] is not supported (only [K, N])`);
     const [k, o] = w.dims;
-    const values = w.values as Float32Array, weight = new Float32Array(o * k);
-    for (let i = 0; i < o; i++) for (let j = 0; j < k; j++) weight[i * k + j] = values[j * o + i];
     const out = outName(node, where);
-    emit(ctx, { op: 'fc', name: node.name || out, inputs: [x.name], output: out, weight: { shape: [o, k], data: weight }, act: 'none' }, where);
+    emit(ctx, { op: 'fc', name: node.name || out, inputs: [x.name], output: out, weight: transposedParam(w, k, o, 1), act: 'none' }, where);
   },
   Softmax(ctx, node, where) {
     const v = operand(ctx, node, 0, where, true);
@@ -386,6 +408,10 @@ const CONVERTERS: Record<string, Converter> = {
     // Over the last axis of a map whose other trailing dimensions are 1 ([N, C, 1, 1]): the channels.
     if (rank === 4 && x.shape[2] === 1 && x.shape[3] === 1 && a >= 1) return emitSoftmax(false);
     throw new OnnxError(`${where}: Softmax over axis ${axis} of [${x.shape}] is not supported (over the classes of [N, K], or the channels of [N, C, H, W])`);
+  },
+  DequantizeLinear: dequantize,
+  QuantizeLinear(ctx, node, where) {
+    throw new OnnxError(`${where}: ${input(ctx, node, 0, where).kind === 'const' ? 'QuantizeLinear of a constant is not supported (store the quantized values as an INT8 or UINT8 initializer)' : ACTIVATION_QUANTIZATION}`);
   },
   Identity: (ctx, node, where) => alias(ctx, node, operand(ctx, node, 0, where, true), where),
   Dropout: (ctx, node, where) => alias(ctx, node, operand(ctx, node, 0, where, true), where),
@@ -458,10 +484,48 @@ const CONVERTERS: Record<string, Converter> = {
     const c = constIn(ctx, node, 0, where);
     const to = attrInt(node, 'to', 0);
     if (to === 7 || to === 6) return alias(ctx, node, { kind: 'const', c: { dims: c.dims, values: Array.from(c.values, Math.trunc), type: 'int' } }, where);
+    // A FLOAT16 weight to float: kept as its half bytes (c.half), decoded only if read as values.
+    if (to === 1 && c.half) return alias(ctx, node, { kind: 'const', c }, where);
     if (to === 1) return alias(ctx, node, { kind: 'const', c: { dims: c.dims, values: Float32Array.from(c.values), type: 'float' } }, where);
     throw new OnnxError(`${where}: Cast to ${DATA_TYPE_NAMES[to] ?? to} is not supported`);
   },
 };
+
+/**
+ * DequantizeLinear of an INT8 or UINT8 initializer: a float constant that keeps its bytes, scale and
+ * zero point (per tensor, or per slice along `axis`), decoded only if read as values.
+ */
+function dequantize(ctx: Context, node: NodeMsg, where: string): void {
+  const x = input(ctx, node, 0, where);
+  if (x.kind !== 'const') throw new OnnxError(`${where}: ${ACTIVATION_QUANTIZATION}`);
+  if (!x.c.q8) throw new OnnxError(`${where}: DequantizeLinear of a constant that is not INT8 or UINT8 is not supported`);
+  if (attr(node, 'block_size')) throw new OnnxError(`${where}: blocked DequantizeLinear (block_size) is not supported`);
+  const scale = constIn(ctx, node, 1, where, 'float');
+  const zero = node.input?.[2] ? constIn(ctx, node, 2, where) : undefined;
+  if (zero && (!zero.q8 || zero.q8.signed !== x.c.q8.signed)) throw new OnnxError(`${where}: the zero point must have the type of the quantized values`);
+  const { dims } = x.c, rank = dims.length;
+  const perTensor = scale.values.length === 1 && scale.dims.length <= 1;
+  const a = attrInt(node, 'axis', 1);
+  const axis = perTensor ? -1 : a < 0 ? a + rank : a;
+  if (!perTensor && (scale.dims.length !== 1 || dims[axis] !== scale.values.length)) {
+    throw new OnnxError(`${where}: scale of dims [${scale.dims}] does not fit axis ${a} of [${dims}]`);
+  }
+  const zeroPoint = Int32Array.from({ length: scale.values.length }, (_, i) => Number(zero?.values[i] ?? 0));
+  if (zero && zero.values.length !== scale.values.length) throw new OnnxError(`${where}: zero point of dims [${zero.dims}] does not match the scale's [${scale.dims}]`);
+  const quant = { ...x.c.q8, scale: Float32Array.from(scale.values), zeroPoint, axis };
+  const inner = axis < 0 ? 0 : dims.slice(axis + 1).reduce((p, d) => p * d, 1);
+  let values: Float32Array | undefined;
+  const c: Constant = {
+    dims, type: 'float', quant,
+    get values() {
+      return (values ??= Float32Array.from(quant.data, (v, i) => {
+        const at = axis < 0 ? 0 : Math.floor(i / inner) % dims[axis];
+        return ((quant.signed ? (v << 24) >> 24 : v) - zeroPoint[at]) * quant.scale[at];
+      }));
+    },
+  };
+  alias(ctx, node, { kind: 'const', c }, where);
+}
 
 /** Whether constant dims broadcast against [N, k] to [N, k] without depending on N: [], [k'], [1, k'] with k' in {1, k}. */
 const rowBroadcast = (dims: number[], k: number) =>
@@ -494,7 +558,9 @@ function binary(kind: BinaryOp): Converter {
       const isScale = (s: Shape, x: Shape) => x.length === 4 && s.length === 4 && s[0] === x[0] && s[1] === x[1] && s[2] === 1 && s[3] === 1;
       const [x, s] = isScale(b.shape, a.shape) ? [a, b] : isScale(a.shape, b.shape) ? [b, a] : [];
       if (x && s && x.shape.join() !== s.shape.join()) {
-        const scale = `${out}/scale`;
+        // A name of its own: a file we wrote from a graph read before already holds `${out}/scale`.
+        let scale = `${out}/scale`;
+        for (let i = 1; ctx.values.has(scale); i++) scale = `${out}/scale_${i}`;
         emit(ctx, { op: 'flatten', name: scale, inputs: [s.name], output: scale }, where);
         return emit(ctx, { op: 'mul', name, inputs: [x.name, scale], output: out }, where);
       }

@@ -1,6 +1,6 @@
 // ONNX TensorProto -> typed values: float32 weights, or integers for shape arithmetic.
 import { OnnxError } from '../errors.js';
-import { decodeFloats } from '../graph/ir.js';
+import { decodeFloats, decodeSource } from '../graph/ir.js';
 import { DATA_TYPE, DATA_TYPE_NAMES, type TensorMsg } from './schema.js';
 
 export interface Constant {
@@ -10,6 +10,12 @@ export interface Constant {
   type: 'float' | 'int';
   /** FLOAT raw_data as stored in the file (little-endian), when it came that way. */
   bytes?: Uint8Array;
+  /** FLOAT16 values (little-endian bits: raw_data as stored in the file): float, usable through Cast. */
+  half?: Uint8Array;
+  /** INT8 or UINT8 values (raw_data as stored): integers, usable through DequantizeLinear. */
+  q8?: { data: Uint8Array; signed: boolean };
+  /** A DequantizeLinear of q8 values: float, with the scale and zero point along `axis` (-1: per tensor). */
+  quant?: { data: Uint8Array; signed: boolean; scale: Float32Array; zeroPoint: Int32Array; axis: number };
 }
 
 const typeName = (t: number | undefined) => DATA_TYPE_NAMES[t ?? 0] ?? `type ${t}`;
@@ -46,6 +52,26 @@ export function readTensor(t: TensorMsg, where: string): Constant {
       }
       return { dims, values: Float32Array.from(t.floatData), type: 'float' };
     }
+    case DATA_TYPE.FLOAT16:
+    case DATA_TYPE.INT8:
+    case DATA_TYPE.UINT8: {
+      // Kept as the file's bytes (raw_data), or made from int32_data (one value each, as ONNX stores them otherwise).
+      const size = t.dataType === DATA_TYPE.FLOAT16 ? 2 : 1;
+      expectBytes(size);
+      let data = raw;
+      if (!data) {
+        if (t.int32Data?.length !== count) throw new OnnxError(`${where}: holds ${t.int32Data?.length ?? 0} values, ${count} expected for dims [${dims}]`);
+        data = size === 2 ? new Uint8Array(Uint16Array.from(t.int32Data).buffer) : Uint8Array.from(t.int32Data, (v) => v & 255);
+      }
+      if (size === 2) {
+        const half = data;
+        let values: Float32Array | undefined;
+        return { dims, type: 'float', half, get values() { return (values ??= decodeSource({ half })); } };
+      }
+      const signed = t.dataType === DATA_TYPE.INT8, bytes = data;
+      let values: number[] | undefined;
+      return { dims, type: 'int', q8: { data: bytes, signed }, get values() { return (values ??= Array.from(bytes, (v) => (signed ? (v << 24) >> 24 : v))); } };
+    }
     case DATA_TYPE.INT64:
     case DATA_TYPE.INT32: {
       const size = t.dataType === DATA_TYPE.INT64 ? 8 : 4;
@@ -60,6 +86,6 @@ export function readTensor(t: TensorMsg, where: string): Constant {
       return { dims, values, type: 'int' };
     }
     default:
-      throw new OnnxError(`${where}: tensors of type ${typeName(t.dataType)} are not supported (only FLOAT weights and INT32/INT64 shapes)`);
+      throw new OnnxError(`${where}: tensors of type ${typeName(t.dataType)} are not supported (only FLOAT, FLOAT16 and INT8/UINT8 weights and INT32/INT64 shapes)`);
   }
 }

@@ -3,10 +3,14 @@
 // an unoptimized graph keeps its BatchNorms and separate activations; a fused one (after
 // `optimize`) has its epilogue activations and its 'se' nodes written out again as plain ops
 // (`se` -> squeeze, Flatten, Gemm, act, Gemm, gate, Reshape, Mul [, Add [, Relu]]).
-// Weights are FLOAT initializers in raw_data (little-endian); the input's batch, height and width
-// are symbolic unless fixed by the options, since our graphs do not depend on the input size.
+// Weights are FLOAT initializers in raw_data (little-endian); conv, FC and SE weights stored as
+// int8 are INT8 initializers through DequantizeLinear (a scale and zero point per output channel,
+// axis 0), as fp16 FLOAT16 initializers through Cast, in the form they have or as `weights` asks
+// (the converter, `senet-wasm quantize`). The input's batch, height and width are symbolic unless
+// fixed by the options, since our graphs do not depend on the input size.
 import { GraphError, OptionError } from '../errors.js';
-import type { Activation, Graph, Node, Param } from '../graph/ir.js';
+import { paramSource, type Activation, type Graph, type Node, type Param } from '../graph/ir.js';
+import { checkWeightFormat, sourceFormat, storeAs, type WeightFormat } from '../graph/storage.js';
 import { inferShapes } from '../graph/shapes.js';
 import { MAX_OPSET, MIN_OPSET } from './reader.js';
 import { DATA_TYPE, encodeModel } from './schema.js';
@@ -19,6 +23,8 @@ export interface SaveOptions {
   /** Fix the input's height and width in the file (default: symbolic 'height' and 'width'). */
   height?: number;
   width?: number;
+  /** Conv, FC and SE weights as 'fp32', 'int8' (a scale per output channel, from opset 13) or 'fp16'; default: the form each has. */
+  weights?: WeightFormat;
 }
 
 type Dim = { dimValue: number } | { dimParam: string };
@@ -100,7 +106,9 @@ function checkOptions(o: SaveOptions) {
     if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 65536)) throw new OptionError(`${k} must be an integer from 1 to 65536, got ${v}`);
   }
   if (o.dynamicBatch !== undefined && typeof o.dynamicBatch !== 'boolean') throw new OptionError(`dynamicBatch must be true or false, got ${o.dynamicBatch}`);
-  return { opset, dynamicBatch: o.dynamicBatch ?? true, height: o.height, width: o.width };
+  const weights = checkWeightFormat(o.weights, 'saveOnnx option weights');
+  if (weights === 'int8' && opset < 13) throw new OptionError('int8 weights need opset 13 or later (DequantizeLinear with a scale per output channel)');
+  return { opset, dynamicBatch: o.dynamicBatch ?? true, height: o.height, width: o.width, weights };
 }
 
 /** Writes `graph` as an ONNX ModelProto; throws GraphError for a structure-only graph. */
@@ -132,6 +140,29 @@ export function saveOnnx(graph: Graph, options: SaveOptions = {}): Uint8Array {
     const name = tensor(`${owner}.${what}`);
     initializers.push({ name, dims: p.shape, dataType: DATA_TYPE.FLOAT, rawData: floatBytes(p.data) });
     return name;
+  };
+  /** A conv, FC or SE weight: FLOAT, or INT8 through DequantizeLinear, or FLOAT16 through Cast. */
+  const matrix = (owner: string, what: string, p: Param): string => {
+    const source = paramSource(p);
+    const format = o.weights ?? (source ? sourceFormat(source) : 'fp32');
+    if (!source || format === 'fp32') return weight(owner, what, p);
+    const rows = p.shape[0];
+    const stored = format === sourceFormat(source) && !source.rowScale ? source : storeAs(source, format, rows);
+    const name = tensor(`${owner}.${what}`), out = tensor(`${name}/float`);
+    if (stored.half) {
+      initializers.push({ name, dims: p.shape, dataType: DATA_TYPE.FLOAT16, rawData: stored.half });
+      return add(`${name}/cast`, 'Cast', [name], out, [attrInt('to', DATA_TYPE.FLOAT)]);
+    }
+    const q = stored.quant!;
+    if (q.scale.length > 1 && opset < 13) throw new OptionError(`node '${owner}': int8 weights with a scale per output channel need opset 13 or later`);
+    const perRow = q.scale.length > 1, dims = perRow ? [rows] : [];
+    const scale = tensor(`${name}_scale`), zero = tensor(`${name}_zero_point`);
+    initializers.push(
+      { name, dims: p.shape, dataType: q.signed ? DATA_TYPE.INT8 : DATA_TYPE.UINT8, rawData: q.data },
+      { name: scale, dims, dataType: DATA_TYPE.FLOAT, rawData: floatBytes(q.scale) },
+      { name: zero, dims, dataType: q.signed ? DATA_TYPE.INT8 : DATA_TYPE.UINT8, rawData: Uint8Array.from(q.zeroPoint, (v) => v & 255) },
+    );
+    return add(`${name}/dequantize`, 'DequantizeLinear', [name, scale, zero], out, perRow ? [attrInt('axis', 0)] : []);
   };
   // Constants shared by every node that needs them (Clip bounds, Unsqueeze axes, Reshape shapes).
   const constants = new Map<string, string>();
@@ -177,14 +208,14 @@ export function saveOnnx(graph: Graph, options: SaveOptions = {}): Uint8Array {
     ? add(`${owner}/unsqueeze`, 'Unsqueeze', [s, int64s('axes', [2, 3])], tensor(`${owner}/nc11`))
     : add(`${owner}/unsqueeze`, 'Unsqueeze', [s], tensor(`${owner}/nc11`), [attrInts('axes', [2, 3])]));
   const gemm = (owner: string, x: string, w: Param, b: Param | undefined, out: string, what = '') =>
-    add(`${owner}${what ? `/${what}` : ''}`, 'Gemm', [x, weight(owner, `${what ? `${what}.` : ''}weight`, w), ...(b ? [weight(owner, `${what ? `${what}.` : ''}bias`, b)] : [])],
+    add(`${owner}${what ? `/${what}` : ''}`, 'Gemm', [x, matrix(owner, `${what ? `${what}.` : ''}weight`, w), ...(b ? [weight(owner, `${what ? `${what}.` : ''}bias`, b)] : [])],
       out, [attrInt('transB', 1)]);
 
   for (const n of graph.nodes) {
     switch (n.op) {
       case 'conv': {
         const [, , kH, kW] = n.weight.shape;
-        const y = add(n.name, 'Conv', [n.inputs[0], weight(n.name, 'weight', n.weight), ...(n.bias ? [weight(n.name, 'bias', n.bias)] : [])], preAct(n), [
+        const y = add(n.name, 'Conv', [n.inputs[0], matrix(n.name, 'weight', n.weight), ...(n.bias ? [weight(n.name, 'bias', n.bias)] : [])], preAct(n), [
           attrInts('kernel_shape', [kH, kW]), attrInts('strides', n.stride), attrInts('pads', n.pads),
           attrInts('dilations', n.dilation), attrInt('group', n.group),
         ]);

@@ -2,7 +2,8 @@
 // made once when a session is compiled, straight into wasm memory, so that a 112 MB model is not
 // packed into a JS array first and copied after. Conv panels are packed by a wasm kernel
 // (assembly/kernels/pack.ts): the same loop in JS took 2-4x longer while V8 was still warming it up.
-import { decodeFloats, type ParamSource } from '../graph/ir.js';
+import { decodeSource, type ParamSource } from '../graph/ir.js';
+import { rowsF32, rowsHalf, rowsInt8, sourceFormat, type WeightFormat } from '../graph/storage.js';
 import type { Kernels } from '../wasm/abi.js';
 
 /** Output channels a GEMM panel holds (PANEL in assembly/kernels/conv2d.ts). */
@@ -18,49 +19,71 @@ export interface PackTarget {
 
 /** A block of packed weights: its size, known before memory is allocated, and how to write it. */
 export interface PackedBlock {
-  /** Floats of the block. */
-  length: number;
+  /** Bytes of the block. */
+  bytes: number;
+  /** How its weights are stored (the kernels' `format` argument); fp32 for every non-weight constant. */
+  format: WeightFormat;
+  /** Bytes the kernel needs to expand the block to f32 while it runs (0 for fp32). */
+  expandBytes: number;
   /** Scratch bytes write() needs (16-byte aligned offset). */
   scratchBytes: number;
   /** Writes every float of the block, whatever the memory held. */
   write(target: PackTarget): void;
 }
 
-/** Floats of a packed conv2d_f32 weight. */
-export function packedConvLength(outC: number, inCg: number, kH: number, kW: number, group: number): number {
-  return group * Math.ceil(outC / group / PANEL) * (PANEL + kH * kW * inCg * PANEL);
+/** Bytes of a block of `rows` x `cols` weights and cols biases in `format` (storedBytes in assembly/kernels/weights.ts). */
+export const storedBytes = (format: WeightFormat, rows: number, cols: number): number =>
+  (format === 'int8' ? 12 * cols + rows * cols : format === 'fp16' ? 8 * cols + 2 * rows * cols : 4 * cols + 4 * rows * cols);
+
+/** The storage of a weight: as asked, or (undefined) the form its source has (an int8 or fp16 ONNX file). */
+export const storageOf = (weight: ParamSource, asked: WeightFormat | undefined): WeightFormat => asked ?? sourceFormat(weight);
+
+/** Bytes of a packed conv2d_f32 weight. */
+export function packedConvBytes(outC: number, inCg: number, kH: number, kW: number, group: number, format: WeightFormat = 'fp32'): number {
+  return group * Math.ceil(outC / group / PANEL) * storedBytes(format, kH * kW * inCg, PANEL);
 }
 
 /**
  * conv2d_f32 layout. weight: [outC, inC / group, kH, kW] (PyTorch/ONNX order), row o times
  * rowScale[o] when given; bias: [outC] or absent. For each group, for each panel of 8 output
  * channels: 8 biases, then for each tap and input channel 8 weights; columns past the group's
- * last output channel are zero. Each panel's rows are copied to the scratch and packed there.
+ * last output channel are zero. Stored as `format` (assembly/kernels/weights.ts: int8 panels hold
+ * 8 scales and 8 zero points after the biases, fp16 panels 8 scales). Each panel's rows are made in the scratch (f32,
+ * int8 or half: rowsF32, rowsInt8, rowsHalf) and packed from there by a wasm kernel.
  */
 export function convBlock(weight: ParamSource, bias: Float32Array | undefined,
-  outC: number, inCg: number, kH: number, kW: number, group: number): PackedBlock {
+  outC: number, inCg: number, kH: number, kW: number, group: number, format: WeightFormat = 'fp32'): PackedBlock {
   const coutG = outC / group, taps = kH * kW, row = inCg * taps;
   const rowsBytes = Math.ceil((PANEL * row + PANEL) / 2) * 8; // 8 rows, 8 biases, 8-byte aligned
+  const panelBytes = storedBytes(format, row, PANEL);
   return {
-    length: packedConvLength(outC, inCg, kH, kW, group),
-    scratchBytes: rowsBytes + 8 * PANEL,
+    bytes: packedConvBytes(outC, inCg, kH, kW, group, format),
+    format,
+    // 4 panels: conv2d_f32's one-row GEMM expands 4 at a time.
+    expandBytes: format === 'fp32' ? 0 : 4 * storedBytes('fp32', row, PANEL),
+    scratchBytes: rowsBytes + 8 * PANEL + 8 * PANEL,
     write({ kernels, memory, offset, scratch }) {
-      const biasAt = scratch + 4 * PANEL * row, scaleAt = scratch + rowsBytes;
-      const panelBytes = 4 * (PANEL + taps * inCg * PANEL);
-      const { values, bytes, rowScale } = weight;
+      const biasAt = scratch + 4 * PANEL * row, scaleAt = scratch + rowsBytes, zeroAt = scaleAt + 8 * PANEL;
+      const { rowScale } = weight;
       // Views made once: memory does not grow while a block is written.
-      const f32 = new Float32Array(memory.buffer), u8 = new Uint8Array(memory.buffer), f64 = new Float64Array(memory.buffer);
+      const buf = memory.buffer, f32 = new Float32Array(buf), f64 = new Float64Array(buf);
       let dst = offset;
       for (let g = 0; g < group; g++) {
         for (let first = 0; first < coutG; first += PANEL) {
           const o0 = g * coutG + first, n = Math.min(PANEL, coutG - first);
-          // The panel's rows into the scratch. Wasm memory is little-endian on every host, as
-          // raw_data is: file bytes go in as they are.
-          if (values) f32.set(values.subarray(o0 * row, (o0 + n) * row), scratch / 4);
-          else u8.set(bytes!.subarray(4 * o0 * row, 4 * (o0 + n) * row), scratch);
           if (bias) f32.set(bias.subarray(o0, o0 + n), biasAt / 4);
-          if (rowScale) f64.set(rowScale.subarray(o0, o0 + n), scaleAt / 8);
-          kernels.pack_conv_panel_f32(scratch, bias ? biasAt : 0, rowScale ? scaleAt : 0, dst, n, inCg, taps);
+          const biasPtr = bias ? biasAt : 0;
+          if (format === 'fp32') {
+            rowsF32(weight, o0, n, row, new Float32Array(buf, scratch, n * row));
+            if (rowScale) f64.set(rowScale.subarray(o0, o0 + n), scaleAt / 8);
+            kernels.pack_conv_panel_f32(scratch, biasPtr, rowScale ? scaleAt : 0, dst, n, inCg, taps);
+          } else if (format === 'int8') {
+            rowsInt8(weight, o0, n, row, new Int8Array(buf, scratch, n * row), new Float32Array(buf, scaleAt, n), new Int32Array(buf, zeroAt, n));
+            kernels.pack_conv_panel_stored(scratch, 1, biasPtr, scaleAt, zeroAt, dst, n, inCg, taps);
+          } else {
+            rowsHalf(weight, o0, n, row, new Uint16Array(buf, scratch, n * row), new Float32Array(buf, scaleAt, n));
+            kernels.pack_conv_panel_stored(scratch, 2, biasPtr, scaleAt, 0, dst, n, inCg, taps);
+          }
           dst += panelBytes;
         }
       }
@@ -68,23 +91,50 @@ export function convBlock(weight: ParamSource, bias: Float32Array | undefined,
   };
 }
 
-/** conv2d_dw_f32 layout. weight: [C, 1, kH, kW]; C biases, then for each tap the C weights. */
-export function depthwiseBlock(weight: ParamSource, bias: Float32Array | undefined, c: number, kH: number, kW: number): PackedBlock {
-  const taps = kH * kW, length = (1 + taps) * c;
+/**
+ * conv2d_dw_f32 layout. weight: [C, 1, kH, kW]; C biases, then for each tap the C weights (the
+ * int8 format: C scales and C zero points after the biases; fp16: C scales). Small (MobileNetV3-Large: 0.15 MB
+ * in f32), written from JS.
+ */
+export function depthwiseBlock(weight: ParamSource, bias: Float32Array | undefined, c: number, kH: number, kW: number, format: WeightFormat = 'fp32'): PackedBlock {
+  const taps = kH * kW;
   return {
-    length,
+    bytes: storedBytes(format, taps, c),
+    format,
+    expandBytes: format === 'fp32' ? 0 : storedBytes('fp32', taps, c),
     scratchBytes: 0,
     write({ memory, offset }) {
-      const out = new Float32Array(memory.buffer, offset, length);
-      const w = weight.values ?? decodeFloats(weight.bytes!);
-      if (bias) out.set(bias);
-      else out.fill(0, 0, c);
-      for (let ch = 0; ch < c; ch++) {
-        const k = weight.rowScale ? weight.rowScale[ch] : 1;
-        for (let t = 0; t < taps; t++) out[(1 + t) * c + ch] = w[ch * taps + t] * k;
+      const buf = memory.buffer;
+      const biases = new Float32Array(buf, offset, c);
+      if (bias) biases.set(bias);
+      else biases.fill(0);
+      const at = offset + (format === 'int8' ? 12 : format === 'fp16' ? 8 : 4) * c;
+      // Rows are channels: made channel-major, then transposed to tap-major.
+      if (format === 'fp32') {
+        const w = weight.values && !weight.rowScale ? weight.values : scaled(weight, c);
+        const out = new Float32Array(buf, at, taps * c);
+        for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) out[t * c + ch] = w[ch * taps + t];
+      } else if (format === 'int8') {
+        const q = new Int8Array(taps * c), out = new Int8Array(buf, at, taps * c);
+        rowsInt8(weight, 0, c, taps, q, new Float32Array(buf, offset + 4 * c, c), new Int32Array(buf, offset + 8 * c, c));
+        for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) out[t * c + ch] = q[ch * taps + t];
+      } else {
+        const h = new Uint16Array(taps * c), out = new DataView(buf, at, 2 * taps * c);
+        rowsHalf(weight, 0, c, taps, h, new Float32Array(buf, offset + 4 * c, c));
+        for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) out.setUint16(2 * (t * c + ch), h[ch * taps + t], true);
       }
     },
   };
+}
+
+/** A source's values times its rowScale (rounded once to float32), as a float32 copy. */
+function scaled(s: ParamSource, rows: number): Float32Array {
+  const w = Float32Array.from(decodeSource(s));
+  if (s.rowScale) {
+    const per = w.length / rows;
+    for (let o = 0; o < rows; o++) for (let i = o * per; i < (o + 1) * per; i++) w[i] *= s.rowScale[o];
+  }
+  return w;
 }
 
 /**
@@ -95,10 +145,12 @@ export function depthwiseBlock(weight: ParamSource, bias: Float32Array | undefin
 export function tensorBlock(source: ParamSource, shape: number[]): PackedBlock {
   const length = shape.reduce((a, b) => a * b, 1);
   return {
-    length,
+    bytes: 4 * length,
+    format: 'fp32',
+    expandBytes: 0,
     scratchBytes: 0,
     write({ memory, offset }) {
-      const values = source.values ?? decodeFloats(source.bytes!);
+      const values = decodeSource(source);
       const out = new Float32Array(memory.buffer, offset, length);
       if (shape.length !== 4) return out.set(values);
       const [n, c, h, w] = shape, hw = h * w;

@@ -1,17 +1,21 @@
 // The op table: for every op the engine runs, how its buffers are planned (in place, alias,
 // workspace), which weights it packs and how it calls its kernel. The planner, the executor, the
 // tests and the bench all go through this one table.
-import { paramSource, type Node, type OpType, type Param, type ParamSource } from '../graph/ir.js';
+import { decodeSource, paramSource, type Node, type OpType, type Param, type ParamSource } from '../graph/ir.js';
 import { binaryOperands, broadcastShapes, numel, type Shape } from '../graph/shapes.js';
-import { BINARY_OP, POOL_MODE, type Kernels } from '../wasm/abi.js';
+import type { WeightFormat } from '../graph/storage.js';
+import { BINARY_OP, POOL_MODE, WEIGHTS_FORMAT, type Kernels } from '../wasm/abi.js';
 import { ACT_CODE } from './activation.js';
-import { convBlock, depthwiseBlock, tensorBlock, type PackedBlock } from './pack.js';
+import { convBlock, depthwiseBlock, storageOf, tensorBlock, type PackedBlock } from './pack.js';
 
 /** Byte offsets an op's call is bound to (decided by the planner). */
 export interface Bindings {
   inputs: number[];
   output: number;
   weights: number[]; // one offset per packed block, in the order pack() returned them
+  formats: WeightFormat[]; // how each of those blocks is stored
+  /** Scratch where a kernel expands int8 or fp16 weights to f32 (the largest block's expandBytes). */
+  expand: number;
   workspace: number;
   zero: number; // at least zeroFloats() zero floats
   /** conv: where its kernel also writes the channel means of its output ([N, C]), for an SE squeeze. */
@@ -38,8 +42,11 @@ export interface OpSpec<T extends Node = Node> {
   zeroFloats?(node: T, ins: Shape[]): number;
   /** Whether the kernel can write its output as a channel slice of a wider tensor (Bindings.outputStride). */
   stridedOutput?(node: T): boolean;
-  /** Weights in the kernels' layouts, written into wasm memory once at compile time. */
-  pack?(node: T, ins: Shape[]): PackedBlock[];
+  /**
+   * Weights in the kernels' layouts, written into wasm memory once at compile time; conv, fc and
+   * se weights stored as `weights` asks, or as their source is (undefined).
+   */
+  pack?(node: T, ins: Shape[], weights: WeightFormat | undefined): PackedBlock[];
   /** se: where its gates [N, C] are in memory right after its call (in its workspace). */
   gates?(node: T, b: Bindings, ins: Shape[]): { offset: number; shape: [number, number] };
   /** The kernel call, bound to its offsets and sizes. */
@@ -64,11 +71,12 @@ export const writesMeans = (node: Node): boolean => node.op === 'conv' && !isDep
 const conv: OpSpec<Extract<Node, { op: 'conv' }>> = {
   zeroFloats: (n) => n.weight.shape[1],
   stridedOutput: (n) => !isDepthwise(n),
-  pack(n) {
+  pack(n, _ins, asked) {
     const [outC, inCg, kH, kW] = n.weight.shape;
+    const w = weight(n.weight), format = storageOf(w, asked);
     return [isDepthwise(n)
-      ? depthwiseBlock(weight(n.weight), data(n.bias), outC, kH, kW)
-      : convBlock(weight(n.weight), data(n.bias), outC, inCg, kH, kW, n.group)];
+      ? depthwiseBlock(w, data(n.bias), outC, kH, kW, format)
+      : convBlock(w, data(n.bias), outC, inCg, kH, kW, n.group, format)];
   },
   bind(n, k, b, [x], out) {
     const [batch, inH, inW, inC] = nhwc(x);
@@ -76,12 +84,14 @@ const conv: OpSpec<Extract<Node, { op: 'conv' }>> = {
     const [, , kH, kW] = n.weight.shape;
     const [sH, sW] = n.stride, [dH, dW] = n.dilation, [pT, pL] = n.pads;
     const act = ACT_CODE[n.act];
+    const format = WEIGHTS_FORMAT[b.formats[0]];
     if (isDepthwise(n)) {
       return k.conv2d_dw_f32.bind(null, b.inputs[0], b.output, b.weights[0],
-        batch, inH, inW, inC, outH, outW, kH, kW, sH, sW, pT, pL, dH, dW, act);
+        batch, inH, inW, inC, outH, outW, kH, kW, sH, sW, pT, pL, dH, dW, act, format, b.expand);
     }
     return k.conv2d_f32.bind(null, b.inputs[0], b.output, b.weights[0], b.zero,
-      batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, pT, pL, dH, dW, n.group, act, b.means ?? 0, b.outputStride ?? outC);
+      batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, pT, pL, dH, dW, n.group, act, b.means ?? 0, b.outputStride ?? outC,
+      format, b.expand);
   },
 };
 
@@ -89,25 +99,35 @@ const conv: OpSpec<Extract<Node, { op: 'conv' }>> = {
 // the weight's columns, in ONNX's NCHW flattening order, are permuted to that order when packed.
 const fc: OpSpec<Extract<Node, { op: 'fc' }>> = {
   zeroFloats: (n) => n.weight.shape[1],
-  pack(n, [x]) {
+  pack(n, [x], asked) {
     const [outK, kIn] = n.weight.shape;
     const spatial = x.length === 4 && x[2] * x[3] > 1;
-    return [convBlock(spatial ? { values: toNhwcColumns(n.weight.data!, x) } : weight(n.weight), data(n.bias), outK, kIn, 1, 1, 1)];
+    const w = spatial ? toNhwcColumns(weight(n.weight), x) : weight(n.weight);
+    return [convBlock(w, data(n.bias), outK, kIn, 1, 1, 1, storageOf(w, asked))];
   },
   bind(n, k, b, [x], out) {
     const act = ACT_CODE[n.act];
     return k.conv2d_f32.bind(null, b.inputs[0], b.output, b.weights[0], b.zero,
-      x[0], 1, 1, numel(x) / x[0], 1, 1, out[1], 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0, out[1]);
+      x[0], 1, 1, numel(x) / x[0], 1, 1, out[1], 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0, out[1], WEIGHTS_FORMAT[b.formats[0]], b.expand);
   },
 };
 
-/** FC weight rows [outK, C * H * W] with their columns from NCHW order to NHWC (h, w, c) order. */
-function toNhwcColumns(w: Float32Array, [, c, h, wd]: Shape): Float32Array {
-  const k = c * h * wd, hw = h * wd, out = new Float32Array(w.length);
-  for (let o = 0; o < w.length / k; o++) {
-    for (let ch = 0; ch < c; ch++) for (let p = 0; p < hw; p++) out[o * k + p * c + ch] = w[o * k + ch * hw + p];
-  }
-  return out;
+/**
+ * FC weight rows [outK, C * H * W] with their columns from NCHW order to NHWC (h, w, c) order, in
+ * the form the source has (int8 and half values are moved, not decoded; fc weights have no rowScale).
+ */
+function toNhwcColumns(s: ParamSource, [, c, h, wd]: Shape): ParamSource {
+  const k = c * h * wd, hw = h * wd;
+  const permute = <T extends Uint8Array | Uint16Array | Float32Array>(w: T, out: T): T => {
+    for (let o = 0; o < w.length / k; o++) {
+      for (let ch = 0; ch < c; ch++) for (let p = 0; p < hw; p++) out[o * k + p * c + ch] = w[o * k + ch * hw + p];
+    }
+    return out;
+  };
+  if (s.quant) return { quant: { ...s.quant, data: permute(s.quant.data, new Uint8Array(s.quant.data.length)) } };
+  if (s.half) return { half: new Uint8Array(permute(new Uint16Array(s.half.slice().buffer), new Uint16Array(s.half.length / 2)).buffer) };
+  const w = decodeSource(s);
+  return { values: permute(w, new Float32Array(w.length)) };
 }
 
 // A BatchNorm left unfolded (no conv before it) is a per-channel affine map: a 1x1 depthwise conv.
@@ -126,7 +146,7 @@ const batchnorm: OpSpec<Extract<Node, { op: 'batchnorm' }>> = {
   bind(_n, k, b, [x]) {
     const [batch, h, w, c] = nhwc(x);
     return k.conv2d_dw_f32.bind(null, b.inputs[0], b.output, b.weights[0],
-      batch, h, w, c, h, w, 1, 1, 1, 1, 0, 0, 1, 1, 0);
+      batch, h, w, c, h, w, 1, 1, 1, 1, 0, 0, 1, 1, 0, WEIGHTS_FORMAT.fp32, 0);
   },
 };
 
@@ -242,11 +262,12 @@ const se: OpSpec<Extract<Node, { op: 'se' }>> = {
   inPlace: [0, 1],
   workspace: (n, [x]) => 4 * x[0] * (2 * x[1] + n.fc1.weight.shape[0]),
   zeroFloats: (n, [x]) => Math.max(x[1], n.fc1.weight.shape[0]),
-  pack(n, [x]) {
+  pack(n, [x], asked) {
     const c = x[1], hidden = n.fc1.weight.shape[0];
+    const w1 = weight(n.fc1.weight), w2 = weight(n.fc2.weight);
     return [
-      convBlock(weight(n.fc1.weight), data(n.fc1.bias), hidden, c, 1, 1, 1),
-      convBlock(weight(n.fc2.weight), data(n.fc2.bias), c, hidden, 1, 1, 1),
+      convBlock(w1, data(n.fc1.bias), hidden, c, 1, 1, 1, storageOf(w1, asked)),
+      convBlock(w2, data(n.fc2.bias), c, hidden, 1, 1, 1, storageOf(w2, asked)),
     ];
   },
   gates: (n, b, [x]) => ({ offset: b.workspace + 4 * x[0] * (x[1] + n.fc1.weight.shape[0]), shape: [x[0], x[1]] }),
@@ -259,9 +280,9 @@ const se: OpSpec<Extract<Node, { op: 'se' }>> = {
       ? k.global_pool_f32.bind(null, b.inputs[0], z, batch, h * w, c, POOL_MODE[n.squeeze])
       : () => {};
     const fc1 = k.conv2d_f32.bind(null, z, hid, b.weights[0], b.zero,
-      batch, 1, 1, c, 1, 1, hidden, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.act], 0, hidden);
+      batch, 1, 1, c, 1, 1, hidden, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.act], 0, hidden, WEIGHTS_FORMAT[b.formats[0]], b.expand);
     const fc2 = k.conv2d_f32.bind(null, hid, s, b.weights[1], b.zero,
-      batch, 1, 1, hidden, 1, 1, c, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.gate], 0, c);
+      batch, 1, 1, hidden, 1, 1, c, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.gate], 0, c, WEIGHTS_FORMAT[b.formats[1]], b.expand);
     const scale = k.scale_f32.bind(null, b.inputs[0], s, b.inputs[1] ?? 0, b.output,
       batch, h * w, c, n.residualAct === 'relu' ? 1 : 0);
     return () => { squeeze(); fc1(); fc2(); scale(); };

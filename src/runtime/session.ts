@@ -3,6 +3,7 @@ import { complexity } from '../graph/complexity.js';
 import { valueCount, type Graph, type InputDims, type Node, type Param } from '../graph/ir.js';
 import { optimize } from '../graph/passes/index.js';
 import { inferShapes, numel, type Shape } from '../graph/shapes.js';
+import { checkWeightFormat, type WeightFormat } from '../graph/storage.js';
 import { opSpec, writesMeans } from '../ops/table.js';
 import type { Kernels } from '../wasm/abi.js';
 import { describe, isFloat32Array } from '../options.js';
@@ -47,6 +48,12 @@ export interface RunOptions {
 export interface CompileOptions {
   /** Apply the graph passes (BatchNorm folding, activation and SE fusion). Default true. */
   optimize?: boolean;
+  /**
+   * How conv, FC and SE weights are kept in wasm memory: 'fp32', 'int8' (symmetric, a scale per
+   * output channel, quantized here when the source is float) or 'fp16'. Default: as the source
+   * stores them (an ONNX file's int8 DequantizeLinear or fp16 Cast weights stay so; else fp32).
+   */
+  weights?: WeightFormat;
 }
 
 const align = (n: number): number => Math.ceil(n / 16) * 16;
@@ -116,6 +123,7 @@ export class Session {
 
   constructor(private readonly mem: LinearMemory, kernels: Kernels, source: Graph, dims: InputDims,
     options: CompileOptions, private readonly onDispose: (s: Session) => void) {
+    const asked = checkWeightFormat(options.weights, 'compile option weights');
     const counted = complexity(source, dims);
     const graph = options.optimize === false ? source : optimize(source);
     const shapes = inferShapes(graph, dims);
@@ -126,23 +134,24 @@ export class Session {
     }
     const plan = planMemory(graph, shapes);
     const ins = (n: Node) => n.inputs.map((t) => shapes.get(t)!);
-    const packed = plan.steps.map((s) => opSpec(s.node).pack?.(s.node, ins(s.node)) ?? []);
+    const packed = plan.steps.map((s) => opSpec(s.node).pack?.(s.node, ins(s.node), asked) ?? []);
     const zeroFloats = Math.max(4, ...plan.steps.map((s) => opSpec(s.node).zeroFloats?.(s.node, ins(s.node)) ?? 0));
-    const weightBytes = packed.flat().reduce((a, block) => a + align(4 * block.length), 0);
+    const weightBytes = packed.flat().reduce((a, block) => a + align(block.bytes), 0);
+    const expandBytes = align(Math.max(0, ...packed.flat().map((block) => block.expandBytes)));
     const zeroBytes = align(4 * zeroFloats);
     const squeezes = fusedSqueezes(plan.steps.map((st) => st.node), shapes);
     const meansBytes = [...squeezes.values()].reduce((a, m) => a + m.bytes, 0);
 
     // The arena is free while the weights are packed: the packers' scratch lies there.
     const scratchBytes = Math.max(0, ...packed.flat().map((block) => block.scratchBytes));
-    this.region = mem.alloc(weightBytes + zeroBytes + meansBytes + Math.max(plan.arenaBytes, scratchBytes));
+    this.region = mem.alloc(weightBytes + zeroBytes + meansBytes + expandBytes + Math.max(plan.arenaBytes, scratchBytes));
     try {
       let cursor = this.region;
-      const scratch = this.region + weightBytes + zeroBytes + meansBytes;
+      const scratch = this.region + weightBytes + zeroBytes + meansBytes + expandBytes;
       const weightOffsets = packed.map((blocks) => blocks.map((block) => {
         const offset = cursor;
         block.write({ kernels, memory: mem.memory, offset, scratch });
-        cursor += align(4 * block.length);
+        cursor += align(block.bytes);
         return offset;
       }));
       const zero = cursor;
@@ -152,7 +161,8 @@ export class Session {
         m.offset = cursor;
         cursor += m.bytes;
       }
-      const arena = cursor;
+      const expand = cursor;
+      const arena = cursor + expandBytes;
       const at = (buffer: number) => arena + plan.buffers[buffer].offset;
       this.calls = plan.steps.map((s, i) => opSpec(s.node).bind(s.node, kernels, {
         inputs: s.inputs.map(at),
@@ -160,13 +170,15 @@ export class Session {
         outputStride: s.outputSlice?.stride,
         written: s.written,
         weights: weightOffsets[i],
+        formats: packed[i].map((block) => block.format),
+        expand,
         workspace: s.workspace === undefined ? 0 : at(s.workspace),
         zero,
         ...(squeezes.has(s.node) && { [s.node.op === 'se' ? 'squeezed' : 'means']: squeezes.get(s.node)!.offset }),
       }, ins(s.node), shapes.get(s.node.output)!));
       this.gateReads = new Map();
       plan.steps.forEach((s, i) => {
-        const where = opSpec(s.node).gates?.(s.node, { inputs: s.inputs.map(at), output: at(s.output), weights: [], workspace: s.workspace === undefined ? 0 : at(s.workspace), zero }, ins(s.node));
+        const where = opSpec(s.node).gates?.(s.node, { inputs: s.inputs.map(at), output: at(s.output), weights: [], formats: [], expand, workspace: s.workspace === undefined ? 0 : at(s.workspace), zero }, ins(s.node));
         if (where) this.gateReads.set(i, { name: s.node.name, stage: s.node.stage, ...where });
       });
       this.inputOffset = at(plan.tensorBuffer.get(graph.input.name)!);

@@ -13,19 +13,22 @@ const C = 16, H = 10, ROUNDS = 8;
 export function warmUp(k: Kernels, mem: LinearMemory): void {
   const map = H * H * C * 4;
   const weights = (9 + 1) * C * C * 4 + 25 * C * 4;
-  const region = mem.alloc(3 * map + weights + 1024);
+  const expand = 4 * (8 + 9 * C * 8) * 4; // 4 f32 panels of the 3x3 conv
+  const bytes = 3 * map + weights + expand + 1024;
+  const region = mem.alloc(bytes);
   try {
-    mem.f32().fill(0, region / 4, region / 4 + (3 * map + weights + 1024) / 4);
-    const x = region, y = x + map, z = y + map, w = z + map, zero = w + weights;
+    mem.f32().fill(0, region / 4, region / 4 + bytes / 4);
+    const x = region, y = x + map, z = y + map, w = z + map, e = w + weights, zero = e + expand;
     for (let r = 0; r < ROUNDS; r++) {
       const act = r % 8; // every activation epilogue
-      k.conv2d_f32(x, y, w, zero, 1, H, H, C, H, H, C, 3, 3, 1, 1, 1, 1, 1, 1, 1, act, 0, C);
-      k.conv2d_f32(x, y, w, zero, 1, H, H, C, H / 2, H / 2, C, 3, 3, 2, 2, 1, 1, 1, 1, 4, act, 0, C);
-      k.conv2d_f32(x, y, w, zero, 1, H, H, C, H, H, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, z, C); // with the squeeze
-      k.conv2d_f32(x, y, w, zero, 1, 1, 1, C, 1, 1, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0, C);
-      k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 3, 3, 1, 1, 1, 1, 1, 1, act);
-      k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 5, 5, 1, 1, 2, 2, 1, 1, act);
-      k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 1, 1, 1, 1, 0, 0, 1, 1, act);
+      const format = r % 3; // every weight storage (zero bytes are zero weights in each)
+      k.conv2d_f32(x, y, w, zero, 1, H, H, C, H, H, C, 3, 3, 1, 1, 1, 1, 1, 1, 1, act, 0, C, format, e);
+      k.conv2d_f32(x, y, w, zero, 1, H, H, C, H / 2, H / 2, C, 3, 3, 2, 2, 1, 1, 1, 1, 4, act, 0, C, format, e);
+      k.conv2d_f32(x, y, w, zero, 1, H, H, C, H, H, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, z, C, format, e); // with the squeeze
+      k.conv2d_f32(x, y, w, zero, 1, 1, 1, C, 1, 1, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0, C, format, e);
+      k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 3, 3, 1, 1, 1, 1, 1, 1, act, format, e);
+      k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 5, 5, 1, 1, 2, 2, 1, 1, act, format, e);
+      k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 1, 1, 1, 1, 0, 0, 1, 1, act, format, e);
       k.pool2d_f32(x, y, 1, H, H, C, H / 2, H / 2, 3, 3, 2, 2, 1, 1, 1, 1, r % 3, C);
       k.global_pool_f32(x, z, 1, H * H, C, r % 2);
       k.scale_f32(x, z, y, y, 1, H * H, C, r % 2);

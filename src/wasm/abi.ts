@@ -10,12 +10,13 @@ export interface Kernels {
     batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
     kH: number, kW: number, strideH: number, strideW: number, padT: number, padL: number,
     dilH: number, dilW: number, groups: number, act: number, means: number, outStride: number,
+    format: number, scratch: number,
   ): void;
   conv2d_dw_f32(
     input: number, output: number, weights: number,
     batch: number, inH: number, inW: number, c: number, outH: number, outW: number,
     kH: number, kW: number, strideH: number, strideW: number, padT: number, padL: number,
-    dilH: number, dilW: number, act: number,
+    dilH: number, dilW: number, act: number, format: number, scratch: number,
   ): void;
   pool2d_f32(
     input: number, output: number,
@@ -38,12 +39,18 @@ export interface Kernels {
   pad_f32(src: number, dst: number, batch: number, inH: number, inW: number, c: number,
     padT: number, padL: number, padB: number, padR: number, value: number): void;
   pack_conv_panel_f32(src: number, bias: number, scale: number, dst: number, n: number, inCg: number, taps: number): void;
+  pack_conv_panel_stored(src: number, size: number, bias: number, scale: number, zero: number, dst: number, n: number, inCg: number, taps: number): void;
+  unpack_weights(format: number, src: number, dst: number, rows: number, cols: number): void;
 }
 
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'heap_base', 'build_kind', 'conv2d_f32', 'conv2d_dw_f32', 'pool2d_f32', 'global_pool_f32', 'scale_f32',
   'add_f32', 'activation_f32', 'softmax_f32', 'binary_f32', 'copy2d_f32', 'channel_shuffle_f32', 'pad_f32', 'pack_conv_panel_f32',
+  'pack_conv_panel_stored', 'unpack_weights',
 ];
+
+/** Weight storage codes of conv2d_f32's and conv2d_dw_f32's `format` (assembly/kernels/weights.ts). */
+export const WEIGHTS_FORMAT = { fp32: 0, int8: 1, fp16: 2 } as const;
 
 /** Pool modes of pool2d_f32 and global_pool_f32 (assembly/kernels/pool.ts). */
 export const POOL_MODE = { max: 0, avg: 1, avgIncludePad: 2 } as const;

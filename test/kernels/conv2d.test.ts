@@ -6,7 +6,9 @@ import { convBlock, PANEL } from '../../src/ops/pack.js';
 import { ACT_CODE } from '../../src/ops/activation.js';
 import { ACTIVATIONS, type Activation } from '../../src/graph/ir.js';
 import { conv2dRef, linearRef, nchwToNhwc, nhwcToNchw } from '../reference/kernels.js';
-import { BACKENDS, KernelBench, Random, expectClose, normal, readStrided } from './harness.js';
+import { BACKENDS, KernelBench, Random, expectClose, normal, readStrided, storedValues } from './harness.js';
+import { WEIGHT_FORMATS, type WeightFormat } from '../../src/graph/storage.js';
+import { WEIGHTS_FORMAT } from '../../src/wasm/abi.js';
 
 interface ConvCase {
   name: string;
@@ -101,11 +103,13 @@ CASES.push(
   conv({ n: 3, c: 128, h: 1, w: 1, o: 100, k: [1, 1] }, 'fc'),
   conv({ n: 2, c: 64, h: 1, w: 1, o: 4, k: [1, 1], act: 'relu' }, 'fc SE squeeze'),
   conv({ n: 2, c: 4, h: 1, w: 1, o: 64, k: [1, 1], act: 'sigmoid' }, 'fc SE excite'),
+  // One row, 13 panels: 3 chunks of 4 and one of 1 through gemv (its weights expanded 4 panels at a time).
+  conv({ n: 1, c: 37, h: 1, w: 1, o: 100, k: [1, 1] }, 'fc batch 1, 13 panels'),
 );
 
-// M = batch * outH * outW: below a tile, not a multiple of 4, around and across the 128-pixel block.
+// M = batch * outH * outW: below a tile, not a multiple of 4, around and across the 256-pixel block.
 for (const [n, h, w] of [
-  [1, 1, 2], [1, 1, 3], [1, 1, 5], [1, 11, 11], [1, 1, 127], [1, 1, 128], [1, 1, 129], [1, 13, 10],
+  [1, 1, 2], [1, 1, 3], [1, 1, 5], [1, 11, 11], [1, 1, 127], [1, 1, 128], [1, 1, 129], [1, 1, 255], [1, 1, 256], [1, 1, 257], [1, 13, 10], [2, 13, 11],
   [1, 12, 12], [1, 16, 16], [2, 9, 9], [1, 19, 23], [3, 7, 13],
 ] as const) {
   CASES.push(conv({ n, c: 3, h, w, o: 9, k: [1, 1] }, `M=${n * h * w}`));
@@ -139,7 +143,7 @@ for (const act of ACTIVATIONS) {
   CASES.push(conv({ n: 2, c: 6, h: 3, w: 3, o: 6, group: 3, act, gain: 4 }, 'act grouped'));
 }
 
-function runConv(b: KernelBench, cs: ConvCase, seed: number, gap = 0): void {
+function runConv(b: KernelBench, cs: ConvCase, seed: number, gap = 0, format: WeightFormat = 'fp32'): void {
   const rng = new Random(seed);
   const { n, c, h, w, o, k: [kH, kW], stride, pads, dil, group, act } = cs;
   const cg = c / group;
@@ -148,18 +152,21 @@ function runConv(b: KernelBench, cs: ConvCase, seed: number, gap = 0): void {
   const x = normal(rng, n * c * h * w);
   const weight = normal(rng, o * cg * kH * kW, cs.gain / Math.sqrt(cg * kH * kW));
   const bias = cs.bias ? normal(rng, o, 0.5 * cs.gain) : undefined;
-  const ref = conv2dRef(x, xShape, weight, wShape, bias, { stride, pads, dilation: dil, group, act });
+  const ref = conv2dRef(x, xShape, storedValues(weight, o, format), wShape, bias, { stride, pads, dilation: dil, group, act });
   const [, , oH, oW] = ref.shape;
 
   const xp = b.input('input', nchwToNhwc(x, xShape));
-  const wp = b.packed('weights', convBlock({ values: weight }, bias, o, cg, kH, kW, group));
+  const block = convBlock({ values: weight }, bias, o, cg, kH, kW, group, format);
+  const wp = b.packed('weights', block);
+  // The expansion scratch between guard bands: a panel expanded past its end shows there.
+  const ep = block.expandBytes ? b.output('expand', block.expandBytes / 4) : 0;
   const zp = b.input('zero', new Float32Array(cg)); // exactly inC / groups zeros, then NaN guard
   // gap > 0: the output is one slice of a wider tensor (a concatenation written in place).
   const yp = b.output('output', n * oH * oW * (o + gap));
   const mp = b.output('means', n * o); // every case also asks for the channel means (the SE squeeze)
   b.kernels.conv2d_f32(
     xp, yp, wp, zp, n, h, w, c, oH, oW, o, kH, kW, stride[0], stride[1], pads[0], pads[1], dil[0], dil[1],
-    group, ACT_CODE[act], mp, o + gap,
+    group, ACT_CODE[act], mp, o + gap, WEIGHTS_FORMAT[format], ep,
   );
   b.check();
   const got = nhwcToNchw(readStrided(b, yp, n * oH * oW, o, o + gap, `${b.backend} ${cs.name}`), ref.shape);
@@ -187,6 +194,13 @@ describe.each(BACKENDS)('conv2d_f32 (%s)', (backend) => {
     runConv(bench, cs, 5000 + cs.i, cs.i % 2 ? 3 : 8);
   });
 
+  // Weights stored as int8 and fp16, expanded per panel and block: every case, and a strided output.
+  describe.each(WEIGHT_FORMATS.filter((f) => f !== 'fp32'))('weights %s', (format) => {
+    it.each(CASES.map((cs, i) => ({ ...cs, i })))('$name', (cs) => {
+      runConv(bench, cs, 7000 + cs.i, cs.i % 5 === 0 ? 3 : 0, format);
+    });
+  });
+
   it('fc through conv2d_f32 equals linearRef', () => {
     const rng = new Random(7);
     const [n, k, o] = [3, 37, 21];
@@ -198,7 +212,7 @@ describe.each(BACKENDS)('conv2d_f32 (%s)', (backend) => {
     const wp = bench.packed('weights', convBlock({ values: weight }, bias, o, k, 1, 1, 1));
     const zp = bench.input('zero', new Float32Array(k));
     const yp = bench.output('output', n * o);
-    bench.kernels.conv2d_f32(xp, yp, wp, zp, n, 1, 1, k, 1, 1, o, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE.hardswish, 0, o);
+    bench.kernels.conv2d_f32(xp, yp, wp, zp, n, 1, 1, k, 1, 1, o, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE.hardswish, 0, o, 0, 0);
     bench.check();
     expectClose(bench.read(yp, n * o), ref.data, `${backend} fc`, ref.shape);
   });
@@ -268,7 +282,7 @@ describe('convBlock layout', () => {
         const b = convBlock(source, bias, o, cg, kH, kW, g);
         const at = bench.packed('weights', b);
         bench.check(); // nothing written outside the block
-        return Array.from(bench.read(at, b.length));
+        return Array.from(bench.read(at, b.bytes / 4));
       };
       expect(block({ values: weight })).toEqual(expectedPacking(weight, bias, o, cg, kH, kW, g));
 

@@ -6,7 +6,9 @@ import { depthwiseBlock } from '../../src/ops/pack.js';
 import { ACT_CODE } from '../../src/ops/activation.js';
 import { ACTIVATIONS, type Activation } from '../../src/graph/ir.js';
 import { conv2dRef, nchwToNhwc, nhwcToNchw } from '../reference/kernels.js';
-import { BACKENDS, KernelBench, Random, expectClose, normal } from './harness.js';
+import { BACKENDS, KernelBench, Random, expectClose, normal, storedValues } from './harness.js';
+import { WEIGHT_FORMATS, type WeightFormat } from '../../src/graph/storage.js';
+import { WEIGHTS_FORMAT } from '../../src/wasm/abi.js';
 
 interface DwCase {
   name: string;
@@ -87,21 +89,24 @@ for (const act of ACTIVATIONS) {
   CASES.push(dw({ n: 2, c: 8, h: 3, w: 3, act, gain: 4, stride: [2, 2] }, 'act'));
 }
 
-function runDw(b: KernelBench, cs: DwCase, seed: number): void {
+function runDw(b: KernelBench, cs: DwCase, seed: number, format: WeightFormat = 'fp32'): void {
   const rng = new Random(seed);
   const { n, c, h, w, k: [kH, kW], stride, pads, dil, act } = cs;
   const xShape = [n, c, h, w];
   const x = normal(rng, n * c * h * w);
   const weight = normal(rng, c * kH * kW, cs.gain / Math.sqrt(kH * kW));
   const bias = cs.bias ? normal(rng, c, 0.5 * cs.gain) : undefined;
-  const ref = conv2dRef(x, xShape, weight, [c, 1, kH, kW], bias, { stride, pads, dilation: dil, group: c, act });
+  const ref = conv2dRef(x, xShape, storedValues(weight, c, format), [c, 1, kH, kW], bias, { stride, pads, dilation: dil, group: c, act });
   const [, , oH, oW] = ref.shape;
 
   const xp = b.input('input', nchwToNhwc(x, xShape));
-  const wp = b.packed('weights', depthwiseBlock({ values: weight }, bias, c, kH, kW));
+  const block = depthwiseBlock({ values: weight }, bias, c, kH, kW, format);
+  const wp = b.packed('weights', block);
+  const ep = block.expandBytes ? b.output('expand', block.expandBytes / 4) : 0;
   const yp = b.output('output', n * c * oH * oW);
   b.kernels.conv2d_dw_f32(
     xp, yp, wp, n, h, w, c, oH, oW, kH, kW, stride[0], stride[1], pads[0], pads[1], dil[0], dil[1], ACT_CODE[act],
+    WEIGHTS_FORMAT[format], ep,
   );
   b.check();
   const got = nhwcToNchw(b.read(yp, n * c * oH * oW), ref.shape);
@@ -115,6 +120,12 @@ describe.each(BACKENDS)('conv2d_dw_f32 (%s)', (backend) => {
 
   it.each(CASES.map((cs, i) => ({ ...cs, i })))('$name', (cs) => {
     runDw(bench, cs, 2000 + cs.i);
+  });
+
+  describe.each(WEIGHT_FORMATS.filter((f) => f !== 'fp32'))('weights %s', (format) => {
+    it.each(CASES.map((cs, i) => ({ ...cs, i })))('$name', (cs) => {
+      runDw(bench, cs, 4000 + cs.i, format);
+    });
   });
 });
 
@@ -143,7 +154,7 @@ describe.each(BACKENDS)('depthwiseBlock layout (%s)', (backend) => {
       const b = depthwiseBlock(source, bias, c, kH, kW);
       const at = bench.packed('weights', b);
       bench.check(); // nothing written outside the block
-      return Array.from(bench.read(at, b.length));
+      return Array.from(bench.read(at, b.bytes / 4));
     };
     expect(block({ values: weight })).toEqual(expected(() => 1));
     const bytes = new Uint8Array(4 * weight.length + 1).subarray(1); // odd offset, as in a file

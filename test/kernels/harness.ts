@@ -9,6 +9,8 @@ import { loadKernels, type Backend } from '../../src/wasm/load.js';
 import type { Kernels } from '../../src/wasm/abi.js';
 import { Random } from '../../src/graph/random.js';
 import type { PackedBlock } from '../../src/ops/pack.js';
+import { decodeSource } from '../../src/graph/ir.js';
+import { storeAs, type WeightFormat } from '../../src/graph/storage.js';
 
 /**
  * The builds a run checks: SIMD and scalar, or those SENET_BACKENDS names (the vitest project that
@@ -85,7 +87,7 @@ export class KernelBench {
    * it does not write shows as NaN), then frozen like an input.
    */
   packed(name: string, block: PackedBlock): number {
-    const r = this.region(name, block.length);
+    const r = this.region(name, Math.ceil(block.bytes / 4));
     const scratch = this.lm.alloc(Math.max(16, block.scratchBytes));
     block.write({ kernels: this.kernels, memory: this.memory, offset: r.ptr, scratch });
     this.lm.release(scratch);
@@ -219,6 +221,14 @@ export function readStrided(b: KernelBench, ptr: number, pixels: number, c: numb
     }
   }
   return dense;
+}
+
+/**
+ * The weights a kernel computes with when `weight` ([rows, ...], f32) is stored as `format`:
+ * the float64 reference runs on these, so that a case checks the kernel, not the rounding to int8 or half.
+ */
+export function storedValues(weight: Float32Array, rows: number, format: WeightFormat): Float32Array {
+  return format === 'fp32' ? weight : decodeSource(storeAs({ values: weight }, format, rows));
 }
 
 /** Standard normal values times `scale`, from a seeded generator. */

@@ -1,4 +1,4 @@
-import type { Activation, Graph, Node, Param, SeNode } from '../ir.js';
+import { reshapeParam, type Activation, type Graph, type Node, type Param, type SeNode } from '../ir.js';
 import { consumerCounts, producers } from './util.js';
 
 const GATES = new Set(['sigmoid', 'hardsigmoid', 'tanh', 'relu', 'none']);
@@ -18,7 +18,7 @@ function asLinear(node: Node | undefined): Linear | undefined {
   const pointwise = kH === 1 && kW === 1 && node.group === 1 && node.stride.every((v) => v === 1)
     && node.pads.every((p) => p === 0);
   if (!pointwise) return undefined;
-  return { weight: { shape: [out, inC], data: node.weight.data }, bias: node.bias, act: node.act, input: node.inputs[0] };
+  return { weight: reshapeParam(node.weight, [out, inC]), bias: node.bias, act: node.act, input: node.inputs[0] };
 }
 
 /** Reshapes between [N, C] and [N, C, 1, 1]: the same values (and the same bytes in NHWC). */

@@ -1,0 +1,152 @@
+// Weight storage formats and their expansion to f32. A packed weight block is `cols` f32 biases,
+// then a format header, then rows x cols values (conv2d_f32 panels: cols = 8 output channels,
+// rows = K; conv2d_dw_f32: cols = C channels, rows = taps). The kernels expand a block into the
+// f32 layout (biases, then rows x cols f32) in a scratch and run their f32 loops on it unchanged:
+// conv2d_f32 once per panel and 256-pixel block (8K conversions against 256 x 8 x K multiply-adds;
+// a conversion costs a few multiply-adds' time, so 1-3% of a conv's time), conv2d_dw_f32 once per call.
+
+/** f32: biases, then rows x cols f32 (the block is used in place, never expanded). */
+export const WEIGHTS_F32: i32 = 0;
+/**
+ * qs8: biases, then cols f32 scales, cols i32 zero points, then rows x cols i8:
+ * w = (q - zero point) * scale, per column (output channel). Symmetric quantization stores zero
+ * points of 0; uint8 ONNX weights are stored as q - 128 with zero point z - 128 (exact).
+ */
+export const WEIGHTS_QS8: i32 = 1;
+/**
+ * f16: biases, then cols f32 scales, then rows x cols IEEE binary16 (little-endian): w = h * scale,
+ * per column; the scale carries a folded BatchNorm's factor, which rounding into the halves
+ * would have cost 2^-11 of each weight (5e-4 off onnxruntime on the same file).
+ */
+export const WEIGHTS_F16: i32 = 2;
+
+/** Bytes of a stored block of `rows` x `cols` weights in `format` (the host's weightBlockBytes). */
+// @ts-ignore: decorator
+@inline export function storedBytes(format: i32, rows: i32, cols: i32): usize {
+  const values = <usize>rows * <usize>cols;
+  if (format == WEIGHTS_QS8) return (<usize>cols * 12) + values;
+  if (format == WEIGHTS_F16) return (<usize>cols << 3) + (values << 1);
+  return (<usize>cols << 2) + (values << 2);
+}
+
+/**
+ * Expands a stored block (`format` not f32) into dst: cols biases, then rows x cols f32.
+ * Exported for the tests (every half, every int8, against a float64 reference).
+ */
+export function unpack_weights(format: i32, src: usize, dst: usize, rows: i32, cols: i32): void {
+  const colBytes = <usize>cols << 2;
+  memory.copy(dst, src, colBytes);
+  const out = dst + colBytes;
+  if (format == WEIGHTS_QS8) {
+    const scales = src + colBytes, zeros = scales + colBytes, q = zeros + colBytes;
+    if (ASC_FEATURE_SIMD && cols == 8) {
+      // A conv panel: a row is one 8-byte load, q - zero point in i16 (within +-255), the scales
+      // and zero points in registers: 0.27 -> 0.09 ns a value (the general loop below).
+      const z = i16x8.narrow_i32x4_s(v128.load(zeros), v128.load(zeros, 16));
+      const s0 = v128.load(scales), s1 = v128.load(scales, 16);
+      for (let r = 0; r < rows; r++) {
+        const w = i16x8.sub(i16x8.extend_low_i8x16_s(v128.load64_zero(q + (<usize>r << 3))), z);
+        const o = out + (<usize>r << 5);
+        v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w)), s0));
+        v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w)), s1), 16);
+      }
+      return;
+    }
+    for (let r = 0; r < rows; r++) {
+      const qr = q + <usize>(r * cols), or = out + (<usize>(r * cols) << 2);
+      let c = 0;
+      if (ASC_FEATURE_SIMD) {
+        for (; c + 4 <= cols; c += 4) {
+          const o = <usize>c << 2;
+          const wide = i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(qr + <usize>c)));
+          const centred = i32x4.sub(wide, v128.load(zeros + o));
+          v128.store(or + o, f32x4.mul(f32x4.convert_i32x4_s(centred), v128.load(scales + o)));
+        }
+      }
+      for (; c < cols; c++) {
+        const o = <usize>c << 2;
+        store<f32>(or + o, <f32>(<i32>load<i8>(qr + <usize>c) - load<i32>(zeros + o)) * load<f32>(scales + o));
+      }
+    }
+    return;
+  }
+  const scales = src + colBytes, h = scales + colBytes;
+  if (ASC_FEATURE_SIMD && cols == 8) {
+    // A conv panel: a row of 8 halves is one load, the scales in registers.
+    const s0 = v128.load(scales), s1 = v128.load(scales, 16);
+    for (let r = 0; r < rows; r++) {
+      const v = v128.load(h + (<usize>r << 4)), o = out + (<usize>r << 5);
+      v128.store(o, f32x4.mul(halfToFloatV(i32x4.extend_low_i16x8_u(v)), s0));
+      v128.store(o, f32x4.mul(halfToFloatV(i32x4.extend_high_i16x8_u(v)), s1), 16);
+    }
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    const hr = h + (<usize>(r * cols) << 1), or = out + (<usize>(r * cols) << 2);
+    let c = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; c + 4 <= cols; c += 4) {
+        const f = halfToFloatV(i32x4.extend_low_i16x8_u(v128.load64_zero(hr + (<usize>c << 1))));
+        v128.store(or + (<usize>c << 2), f32x4.mul(f, v128.load(scales + (<usize>c << 2))));
+      }
+    }
+    for (; c < cols; c++) {
+      const f = reinterpret<f32>(halfToFloat(<u32>load<u16>(hr + (<usize>c << 1))));
+      store<f32>(or + (<usize>c << 2), f * load<f32>(scales + (<usize>c << 2)));
+    }
+  }
+}
+
+// binary16 -> binary32 bits. Exponent and mantissa shifted into place are a float 2^-112 times the
+// half (for subnormal halves too: they become f32 subnormals, which the multiply makes normal,
+// exactly); exponent 31 (inf, NaN) maps to 255 with the mantissa kept (a NaN stays a NaN).
+const HALF_BIAS: f32 = 5.192296858534828e33; // 2^112 = 2^(127 - 15)
+
+// @ts-ignore: decorator
+@inline function halfToFloat(h: u32): u32 {
+  const em = h & 0x7fff, shifted = em << 13;
+  const bits = em >= 0x7c00 ? shifted | 0x7f800000 : reinterpret<u32>(reinterpret<f32>(shifted) * HALF_BIAS);
+  return bits | (h & 0x8000) << 16;
+}
+
+// @ts-ignore: decorator
+@inline function halfToFloatV(h: v128): v128 {
+  const em = v128.and(h, i32x4.splat(0x7fff)), shifted = i32x4.shl(em, 13);
+  const finite = f32x4.mul(shifted, f32x4.splat(HALF_BIAS));
+  const special = v128.or(shifted, i32x4.splat(0x7f800000));
+  const bits = v128.bitselect(special, finite, i32x4.ge_s(em, i32x4.splat(0x7c00)));
+  return v128.or(bits, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+}
+
+/**
+ * Packs one conv2d_f32 panel in a stored format from up to 8 rows of `size`-byte values (1: i8,
+ * 2: f16) in PyTorch order [inCg][taps] at src: 8 biases (zero when `bias` is 0 or past n); for
+ * qs8 (size 1) then 8 scales and 8 zero points from `scale` and `zero` (n of each; 1 and 0 past
+ * n); then for each tap and input channel 8 values (0 past n). The f32 format is
+ * pack_conv_panel_f32's (pack.ts), which also applies a folded BatchNorm.
+ */
+export function pack_conv_panel_stored(
+  src: usize, size: i32, bias: usize, scale: usize, zero: usize, dst: usize, n: i32, inCg: i32, taps: i32,
+): void {
+  for (let j = 0; j < 8; j++) {
+    const o = <usize>j << 2;
+    store<f32>(dst + o, bias && j < n ? load<f32>(bias + o) : 0);
+    store<f32>(dst + 32 + o, j < n ? load<f32>(scale + o) : 1);
+    if (size == 1) store<i32>(dst + 64 + o, j < n ? load<i32>(zero + o) : 0);
+  }
+  const rowBytes = <usize>(inCg * taps * size);
+  let out = dst + (size == 1 ? 96 : 64);
+  for (let t = 0; t < taps; t++) {
+    let from = src + <usize>(t * size);
+    for (let i = 0; i < inCg; i++) {
+      let row = from;
+      for (let j = 0; j < 8; j++) {
+        if (size == 1) store<i8>(out, j < n ? load<i8>(row) : 0);
+        else store<u16>(out, j < n ? load<u16>(row) : 0);
+        out += size;
+        row += rowBytes;
+      }
+      from += <usize>(taps * size);
+    }
+  }
+}
