@@ -133,6 +133,25 @@ function handMade(head: 'matmul-int8' | 'gemm-fp16' | 'quantized-input'): Uint8A
   });
 }
 
+test('senet-wasm export --weights int8 writes at most 26% of the fp32 file (BatchNorm folded first, no zero points for symmetric weights), and onnxruntime runs it', async () => {
+  const { execFile } = await import('node:child_process');
+  const { mkdtempSync, statSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'senet-int8-'));
+  const cli = (...args: string[]) => new Promise<void>((resolve, reject) => execFile(process.execPath, [new URL('../dist/cli.js', import.meta.url).pathname, ...args], (e) => (e ? reject(e) : resolve())));
+  for (const name of ['mobilenet-v3-small', 'efficientnet-b0']) {
+    const [fp32, int8] = [join(dir, `${name}.onnx`), join(dir, `${name}.int8.onnx`)];
+    await cli('export', name, '--out', fp32);
+    await cli('export', name, '--out', int8, '--weights', 'int8');
+    expect(statSync(int8).size / statSync(fp32).size, name).toBeLessThanOrEqual(0.26);
+    const bytes = new Uint8Array(readFileSync(int8));
+    expect(opTypes(bytes)).not.toContain('BatchNormalization');
+    const { worst } = await parity(bytes, [1, 3, 64, 64]);
+    expect(worst, name).toBeLessThanOrEqual(TOLERANCE);
+  }
+}, 120_000);
+
 describe('the weight-only forms of other tools', () => {
   test.each(['matmul-int8', 'gemm-fp16'] as const)('%s: uint8 conv with zero point 128, and the head, match onnxruntime; stored as they are', async (head) => {
     const bytes = handMade(head);

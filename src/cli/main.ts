@@ -12,6 +12,8 @@ import { loadOnnx, MAX_OPSET, MIN_OPSET } from '../onnx/reader.js';
 import { saveOnnx } from '../onnx/writer.js';
 import { WEIGHT_FORMATS } from '../graph/storage.js';
 import { complexity } from '../graph/complexity.js';
+import type { Graph } from '../graph/ir.js';
+import { foldBatchNorm } from '../graph/passes/fold-batchnorm.js';
 import type { Backend } from '../wasm/load.js';
 import { benchGraph, benchJson, formatBench, parsePeers } from './bench.js';
 import { formatInfo, modelInfo } from './info.js';
@@ -55,6 +57,13 @@ function withModelOptions(cmd: Command): Command {
 }
 
 const isOnnxPath = (name: string) => name.toLowerCase().endsWith('.onnx');
+
+/**
+ * A graph to write with int8 or fp16 weights: BatchNorm folded into the convs first, so that its
+ * four float vectors a channel do not stay fp32 beside the small weights (MobileNetV3-Small's
+ * int8 file: 26.7% of the fp32 one unfolded).
+ */
+const forStorage = (graph: Graph, weights?: string): Graph => (weights === 'int8' || weights === 'fp16' ? foldBatchNorm(graph) : graph);
 
 /** Writes a result file; a path that cannot be written (no such folder, a folder, no permission) is one line. */
 function writeOutput(path: string, bytes: Uint8Array): void {
@@ -157,7 +166,7 @@ withModelOptions(program.command('export <model>')
     const [, , h, w] = graph.source?.inputShape ?? [];
     const size = o.size ? { height: o.size, width: o.size } : typeof h === 'number' && typeof w === 'number' ? { height: h, width: w } : undefined;
     const { params } = complexity(graph, { batch: 1, height: 224, width: 224, ...size }); // also checks the graph at that size
-    const bytes = saveOnnx(graph, { opset: o.opset, weights: o.weights, ...size });
+    const bytes = saveOnnx(forStorage(graph, o.weights), { opset: o.opset, weights: o.weights, ...size });
     writeOutput(o.out, bytes);
     const hw = size ? `${size.height}, ${size.width}` : 'height, width';
     console.log(`${o.out}: ${bytes.length} bytes, ${params} params (${graph.name}, opset ${o.opset}, input [batch, ${graph.input.channels}, ${hw}])`);
@@ -173,7 +182,7 @@ program.command('quantize <model>')
     const graph = loadOnnx(input, { name });
     const [, , h, w] = graph.source!.inputShape;
     const size = typeof h === 'number' && typeof w === 'number' ? { height: h, width: w } : undefined;
-    const bytes = saveOnnx(graph, { opset: Math.max(13, graph.source!.opset), weights: o.weights, ...size });
+    const bytes = saveOnnx(forStorage(graph, o.weights), { opset: Math.max(13, graph.source!.opset), weights: o.weights, ...size });
     writeOutput(o.out, bytes);
     console.log(`${o.out}: ${bytes.length} bytes, ${(100 * bytes.length / input.length).toFixed(1)}% of ${name} (${input.length} bytes), weights ${o.weights}`);
   });

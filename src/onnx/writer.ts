@@ -156,13 +156,20 @@ export function saveOnnx(graph: Graph, options: SaveOptions = {}): Uint8Array {
     const q = stored.quant!;
     if (q.scale.length > 1 && opset < 13) throw new OptionError(`node '${owner}': int8 weights with a scale per output channel need opset 13 or later`);
     const perRow = q.scale.length > 1, dims = perRow ? [rows] : [];
-    const scale = tensor(`${name}_scale`), zero = tensor(`${name}_zero_point`);
+    const scale = tensor(`${name}_scale`);
     initializers.push(
       { name, dims: p.shape, dataType: q.signed ? DATA_TYPE.INT8 : DATA_TYPE.UINT8, rawData: q.data },
       { name: scale, dims, dataType: DATA_TYPE.FLOAT, rawData: floatBytes(q.scale) },
-      { name: zero, dims, dataType: q.signed ? DATA_TYPE.INT8 : DATA_TYPE.UINT8, rawData: Uint8Array.from(q.zeroPoint, (v) => v & 255) },
     );
-    return add(`${name}/dequantize`, 'DequantizeLinear', [name, scale, zero], out, perRow ? [attrInt('axis', 0)] : []);
+    // A symmetric int8 weight's zero points are all 0, DequantizeLinear's default: left out (a byte a
+    // channel, which depthwise layers with 9 weights a channel feel in the file's size).
+    const inputs = [name, scale];
+    if (!q.signed || q.zeroPoint.some((z) => z !== 0)) {
+      const zero = tensor(`${name}_zero_point`);
+      initializers.push({ name: zero, dims, dataType: q.signed ? DATA_TYPE.INT8 : DATA_TYPE.UINT8, rawData: Uint8Array.from(q.zeroPoint, (v) => v & 255) });
+      inputs.push(zero);
+    }
+    return add(`${name}/dequantize`, 'DequantizeLinear', inputs, out, perRow ? [attrInt('axis', 0)] : []);
   };
   // Constants shared by every node that needs them (Clip bounds, Unsqueeze axes, Reshape shapes).
   const constants = new Map<string, string>();
