@@ -7,7 +7,9 @@ import { gzipSync } from 'node:zlib';
 import { expect, test } from 'vitest';
 
 const KB = 1000;
-const BUDGET = { raw: 150 * KB, gzip: 40 * KB };
+// 150 and 40 until Winograd (2026-11-29): its kernels and packing took 7.3 KB raw and 2.6 KB gzip
+// when the payload stood at 149.7 and 39.3.
+const BUDGET = { raw: 160 * KB, gzip: 43 * KB };
 
 /** A bundle and the chunks it imports (the web entry shares one with senet-wasm/image). */
 function withImports(name: string, seen = new Set<string>()): string[] {
@@ -17,7 +19,7 @@ function withImports(name: string, seen = new Set<string>()): string[] {
   return [name, ...[...code.matchAll(/(?:import|from)\s*["']\.\/([\w.-]+\.js)["']/g)].flatMap(([, f]) => withImports(f, seen))];
 }
 
-test('the web entry and the SIMD build: at most 150 KB raw and 40 KB gzip together', () => {
+test('the web entry and the SIMD build: at most 160 KB raw and 43 KB gzip together', () => {
   const files = [...withImports('web.js'), 'senet-simd.wasm'].map((name) => {
     const bytes = readFileSync(new URL(`../dist/${name}`, import.meta.url));
     return { name, raw: bytes.length, gzip: gzipSync(bytes).length };

@@ -68,6 +68,60 @@ export function convBlock(weight: ParamSource, bias: Float32Array | undefined,
   };
 }
 
+/**
+ * G of Winograd F(m x m, 3 x 3) (its filter transform G g G^T), one row per point, for the points
+ * whose B^T and A^T the kernels use (assembly/kernels/winograd.ts): F(2,3) 0, 1, -1, inf; F(4,3)
+ * 0, +-sqrt(2)/2, +-sqrt(2), inf. Row j of a finite point p is [1, p, p^2] / prod_{q != p} (p - q).
+ */
+const S2 = Math.SQRT2;
+const WINOGRAD_G: Record<2 | 4, number[][]> = {
+  2: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
+  4: [[1, 0, 0], [-2 / 3, -S2 / 3, -1 / 3], [-2 / 3, S2 / 3, -1 / 3], [1 / 6, S2 / 6, 1 / 3], [1 / 6, -S2 / 6, 1 / 3], [0, 0, 1]],
+};
+
+/** Floats of a packed Winograd F(m x m, 3 x 3) weight (winogradBlock). */
+export function packedWinogradLength(outC: number, inC: number, m: 2 | 4): number {
+  return (m + 2) ** 2 * packedConvLength(outC, inC, 1, 1, 1) + outC;
+}
+
+/**
+ * The layout of conv3x3_winograd_f32_{2x2,4x4}. weight: [outC, inC, 3, 3], row o times
+ * rowScale[o] when given. For each of the (m + 2)^2 points, a conv2d_f32 1x1 weight [outC, inC]
+ * of the transformed filters (G g G^T, made in float64 and rounded once) with zero biases (the
+ * bias is added after the output transform); then the outC biases (zeros when absent).
+ */
+export function winogradBlock(weight: ParamSource, bias: Float32Array | undefined, outC: number, inC: number, m: 2 | 4): PackedBlock {
+  const a = m + 2, g = WINOGRAD_G[m], point = packedConvLength(outC, inC, 1, 1, 1), panel = PANEL + inC * PANEL;
+  const length = packedWinogradLength(outC, inC, m);
+  return {
+    length,
+    scratchBytes: 0,
+    write({ memory, offset }) {
+      const out = new Float32Array(memory.buffer, offset, length);
+      out.fill(0); // the points' panel biases, columns past outC
+      const row = new Float32Array(9 * inC), u = new Float64Array(a * a), t = new Float64Array(3 * a);
+      for (let o = 0; o < outC; o++) {
+        if (weight.values) row.set(weight.values.subarray(o * 9 * inC, (o + 1) * 9 * inC));
+        else decodeFloats(weight.bytes!.subarray(36 * o * inC, 36 * (o + 1) * inC), row);
+        const k = weight.rowScale ? weight.rowScale[o] : 1;
+        const at = Math.floor(o / PANEL) * panel + PANEL + (o % PANEL);
+        for (let c = 0; c < inC; c++) {
+          const f = 9 * c;
+          // t = G f (a x 3), then u = t G^T (a x a).
+          for (let i = 0; i < a; i++) {
+            for (let y = 0; y < 3; y++) t[3 * i + y] = g[i][0] * row[f + y] + g[i][1] * row[f + 3 + y] + g[i][2] * row[f + 6 + y];
+          }
+          for (let i = 0; i < a; i++) {
+            for (let j = 0; j < a; j++) u[i * a + j] = t[3 * i] * g[j][0] + t[3 * i + 1] * g[j][1] + t[3 * i + 2] * g[j][2];
+          }
+          for (let p = 0; p < a * a; p++) out[p * point + at + c * PANEL] = u[p] * k;
+        }
+      }
+      if (bias) out.set(bias, a * a * point);
+    },
+  };
+}
+
 /** conv2d_dw_f32 layout. weight: [C, 1, kH, kW]; C biases, then for each tap the C weights. */
 export function depthwiseBlock(weight: ParamSource, bias: Float32Array | undefined, c: number, kH: number, kW: number): PackedBlock {
   const taps = kH * kW, length = (1 + taps) * c;
