@@ -91,7 +91,7 @@ export function packedWinogradLength(outC: number, inC: number, m: 2 | 4): numbe
  * bias is added after the output transform); then the outC biases (zeros when absent).
  */
 export function winogradBlock(weight: ParamSource, bias: Float32Array | undefined, outC: number, inC: number, m: 2 | 4): PackedBlock {
-  const a = m + 2, g = WINOGRAD_G[m], point = packedConvLength(outC, inC, 1, 1, 1), panel = PANEL + inC * PANEL;
+  const a = m + 2, g = Float64Array.from(WINOGRAD_G[m].flat()), point = packedConvLength(outC, inC, 1, 1, 1), panel = PANEL + inC * PANEL;
   const length = packedWinogradLength(outC, inC, m);
   return {
     length,
@@ -99,7 +99,7 @@ export function winogradBlock(weight: ParamSource, bias: Float32Array | undefine
     write({ memory, offset }) {
       const out = new Float32Array(memory.buffer, offset, length);
       out.fill(0); // the points' panel biases, columns past outC
-      const row = new Float32Array(9 * inC), u = new Float64Array(a * a), t = new Float64Array(3 * a);
+      const row = new Float32Array(9 * inC), t = new Float64Array(3 * a);
       for (let o = 0; o < outC; o++) {
         if (weight.values) row.set(weight.values.subarray(o * 9 * inC, (o + 1) * 9 * inC));
         else decodeFloats(weight.bytes!.subarray(36 * o * inC, 36 * (o + 1) * inC), row);
@@ -109,12 +109,15 @@ export function winogradBlock(weight: ParamSource, bias: Float32Array | undefine
           const f = 9 * c;
           // t = G f (a x 3), then u = t G^T (a x a).
           for (let i = 0; i < a; i++) {
-            for (let y = 0; y < 3; y++) t[3 * i + y] = g[i][0] * row[f + y] + g[i][1] * row[f + 3 + y] + g[i][2] * row[f + 6 + y];
+            const g0 = g[3 * i], g1 = g[3 * i + 1], g2 = g[3 * i + 2];
+            t[3 * i] = g0 * row[f] + g1 * row[f + 3] + g2 * row[f + 6];
+            t[3 * i + 1] = g0 * row[f + 1] + g1 * row[f + 4] + g2 * row[f + 7];
+            t[3 * i + 2] = g0 * row[f + 2] + g1 * row[f + 5] + g2 * row[f + 8];
           }
           for (let i = 0; i < a; i++) {
-            for (let j = 0; j < a; j++) u[i * a + j] = t[3 * i] * g[j][0] + t[3 * i + 1] * g[j][1] + t[3 * i + 2] * g[j][2];
+            const t0 = t[3 * i] * k, t1 = t[3 * i + 1] * k, t2 = t[3 * i + 2] * k;
+            for (let j = 0; j < a; j++) out[(i * a + j) * point + at + c * PANEL] = t0 * g[3 * j] + t1 * g[3 * j + 1] + t2 * g[3 * j + 2];
           }
-          for (let p = 0; p < a * a; p++) out[p * point + at + c * PANEL] = u[p] * k;
         }
       }
       if (bias) out.set(bias, a * a * point);
