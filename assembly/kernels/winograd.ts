@@ -8,12 +8,13 @@ import { conv2d_f32 } from "./conv2d";
 // channel as (m + 2)^2 GEMMs through conv2d_f32's 4x8 micro-kernel (a 1x1 conv: a plain GEMM),
 // and transformed back with the bias, the activation and the SE squeeze.
 //
-// F(2,3): points 0, 1, -1, inf. F(4,3): points 0, +-sqrt(2)/2, +-sqrt(2), inf (as ncnn): its
-// transforms' entries stay within [-2.83, 2.83] where 0, +-1, +-2 need 8 and 1/24, and the error of
-// the whole network drops accordingly (docs/design.md, "Winograd").
+// F(2,3): points 0, 1, -1, inf. F(4,3): points 0, +-sqrt(2)/2, +-sqrt(2), inf (as ncnn), where
+// 0, +-1, +-2 would put 8 in A^T and 1/24 in G: the rounding error grows with the spread of the
+// transforms' entries (here A^T's non-zero magnitudes lie in [0.35, 2.83], G's in [1/6, 1]).
 const SQ2: f32 = 1.41421356;
-const SKEW: i32 = 16;
 const HSQ2: f32 = 0.707106781;
+// Floats added to each plane of V and each row of products in the workspace (see winograd()).
+const SKEW: i32 = 16;
 
 // Generic over the lane type: v128 (4 channels) in the SIMD builds' main loops, f32 for the
 // scalar build and the SIMD builds' last inC % 4 (or outC % 4) channels. One source for both.
