@@ -91,3 +91,21 @@ export const ACT_TANH: i32 = 7;
     default: return x;
   }
 }
+
+// The same, with ReLU and ReLU6 inline and the curves through one call: for the epilogues that are
+// not the GEMM tile's (one-row GEMM, grouped pairs, element-wise ops), where a call per vector
+// costs next to nothing and each inlined copy of the exp polynomial about 1 KB of the build (the
+// whole-inline version at every site made the SIMD build 68 KB; the page budget is
+// test/payload.test.ts). The 4x8 tile keeps activateV: with a call in its loop nest V8 spilled
+// around it (ResNet-50 6-7% slower).
+// @ts-ignore: decorator
+@inline export function activateSplitV(x: v128, act: i32): v128 {
+  if (act == ACT_NONE) return x;
+  if (act == ACT_RELU) return f32x4.pmax(x, f32x4.splat(0.0));
+  if (act == ACT_RELU6) return clampV(x, 0.0, 6.0);
+  return activateCurveV(x, act);
+}
+
+function activateCurveV(x: v128, act: i32): v128 {
+  return activateV(x, act);
+}

@@ -1,6 +1,7 @@
 // Every kernel the host calls. Arguments are byte offsets into the imported memory and sizes;
 // no kernel allocates or keeps state. Built twice: simd (--enable simd) and scalar (--disable simd).
 export { conv2d_f32 } from "./kernels/conv2d";
+export { conv3x3_winograd_f32_2x2, conv3x3_winograd_f32_4x4 } from "./kernels/winograd";
 export { conv2d_dw_f32 } from "./kernels/conv2d_dw";
 export { pool2d_f32, global_pool_f32 } from "./kernels/pool";
 export { scale_f32 } from "./kernels/se";

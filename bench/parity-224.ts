@@ -3,7 +3,10 @@
 // the same input. Prints, per model and build, max |senet-wasm - ort| / max |ort| and the median
 // time of each side (senet-wasm is one thread; ort is timed with 1 thread and with its default).
 // With --weights int8|fp16 the file stores its weights so (saveOnnx's weights) and senet-wasm runs
-// that file as read back. `npm run parity:224 [-- --runs N --models a,b --classes K --seed S --weights int8]`
+// that file as read back (Winograd then stays off: int8 and fp16 weights are not transformed).
+// The SIMD build also runs with Winograd off and with each tile forced on every 3x3 stride-1 conv
+// (rows 'simd off', 'simd F(2,3)', 'simd F(4,3)'): the error each tile adds.
+// `npm run parity:224 [-- --runs N --models a,b --classes K --seed S --weights int8 --winograd off,2,4]`
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { maxAbs, median, relDiff } from '../src/cli/bench.js';
@@ -22,10 +25,20 @@ const { values } = parseArgs({
     classes: { type: 'string', default: '1000' },
     seed: { type: 'string', default: '0' },
     weights: { type: 'string' },
+    winograd: { type: 'string', default: 'off,2,4' },
   },
 });
 const weights = checkWeightFormat(values.weights, '--weights');
-const RUNS = Number(values.runs), SIZE = 224, BACKENDS: Backend[] = ['simd', 'scalar'];
+const RUNS = Number(values.runs), SIZE = 224;
+/** Each row: a build and its compile option winograd (true: the op table's choice). */
+const ROWS: { label: string; backend: Backend; winograd: boolean | 2 | 4 }[] = [
+  { label: 'simd', backend: 'simd', winograd: true },
+  { label: 'scalar', backend: 'scalar', winograd: true },
+  ...values.winograd!.split(',').filter(Boolean).map((w) => (w === 'off'
+    ? { label: 'simd off', backend: 'simd' as Backend, winograd: false }
+    : { label: `simd F(${w},3)`, backend: 'simd' as Backend, winograd: Number(w) as 2 | 4 })),
+];
+const BACKENDS: Backend[] = ['simd', 'scalar'];
 const dims = { batch: 1, height: SIZE, width: SIZE };
 
 async function time(f: () => unknown | Promise<unknown>): Promise<number> {
@@ -40,7 +53,7 @@ const feeds = (s: ort.InferenceSession) => ({ [s.inputNames[0]]: new ort.Tensor(
 
 console.log(`parity at ${SIZE}x${SIZE}, batch 1, seed ${values.seed}, ${values.classes} classes, weights ${weights ?? 'fp32'}; onnxruntime-node ${ort.env.versions.node} (CPU),`
   + ` Node ${process.version}; medians of ${RUNS} interleaved runs after one warm-up`);
-console.log(`${'model'.padEnd(20)} ${'build'.padEnd(7)} ${'max|err|/max|ort|'.padStart(17)} ${'max|ort|'.padStart(9)} `
+console.log(`${'model'.padEnd(20)} ${'build'.padEnd(12)} ${'max|err|/max|ort|'.padStart(17)} ${'max|ort|'.padStart(9)} `
   + `${'senet ms'.padStart(9)} ${'ort ms 1T'.padStart(10)} ${'ort ms'.padStart(8)}`);
 let worst = 0;
 for (const name of values.models!.split(',')) {
@@ -51,7 +64,7 @@ for (const name of values.models!.split(',')) {
   const ortAll = await ort.InferenceSession.create(bytes);
   const ref = (await ortOne.run(feeds(ortOne)))[ortOne.outputNames[0]].data as Float32Array;
   const refAll = (await ortAll.run(feeds(ortAll)))[ortAll.outputNames[0]].data as Float32Array;
-  const sessions = engines.map((e) => e.compile(graph, dims));
+  const sessions = ROWS.map((r) => engines[BACKENDS.indexOf(r.backend)].compile(graph, dims, { winograd: r.winograd }));
   const outputs = sessions.map((s) => s.run(input).slice());
   const times = { one: [] as number[], all: [] as number[], senet: sessions.map(() => [] as number[]) };
   for (let r = 0; r < RUNS; r++) {
@@ -60,10 +73,10 @@ for (const name of values.models!.split(',')) {
     for (const [i, s] of sessions.entries()) times.senet[i].push(await time(() => s.run(input)));
   }
   const scale = maxAbs(ref);
-  BACKENDS.forEach((backend, i) => {
+  ROWS.forEach(({ label }, i) => {
     const rel = relDiff(outputs[i], ref);
     worst = Math.max(worst, rel);
-    console.log(`${(i ? '' : name).padEnd(20)} ${backend.padEnd(7)} ${rel.toExponential(2).padStart(17)} ${scale.toPrecision(4).padStart(9)} `
+    console.log(`${(i ? '' : name).padEnd(20)} ${label.padEnd(12)} ${rel.toExponential(2).padStart(17)} ${scale.toPrecision(4).padStart(9)} `
       + `${median(times.senet[i]).toFixed(1).padStart(9)} ${(i ? '' : median(times.one).toFixed(1)).padStart(10)} ${(i ? '' : median(times.all).toFixed(1)).padStart(8)}`);
   });
   const ortSelf = relDiff(refAll, ref);

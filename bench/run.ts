@@ -12,10 +12,11 @@ import { parseArgs } from 'node:util';
 import {
   benchGraph, benchInput, createRunners, disposeRunners, formatBench, median, OutputMismatchError, parsePeers,
   timeInterleaved, type BenchReport, type BenchRunner, type EngineName, type Peer,
+  type BenchBuild,
 } from '../src/cli/bench.js';
 import { buildModel } from '../src/models/index.js';
 import { measurePeak } from '../src/cli/peak.js';
-import { relaxedSupported, type Backend } from '../src/wasm/load.js';
+import { relaxedSupported } from '../src/wasm/load.js';
 import { groupedBarChartSvg } from './chart.js';
 
 const MODELS = ['se-resnet50', 'se-resnext50-32x4d', 'resnet50', 'mobilenet-v3-large', 'mobilenet-v3-small', 'efficientnet-b0'];
@@ -39,7 +40,8 @@ const { values } = parseArgs({
     size: { type: 'string', default: '224' },
     vs: { type: 'string', default: 'onnxruntime-web,tfjs-wasm' },
     // The relaxed build where this Node validates it (npm run bench passes Node 20 its flag).
-    backend: { type: 'string', default: relaxedSupported() ? 'relaxed,simd,scalar' : 'simd,scalar' },
+    // simd-direct: the SIMD build without Winograd (the A/B of it).
+    backend: { type: 'string', default: relaxedSupported() ? 'relaxed,simd,simd-direct,scalar' : 'simd,simd-direct,scalar' },
     quick: { type: 'boolean', default: false },
   },
 });
@@ -56,7 +58,7 @@ const batchRuns = positiveInt('batch-runs', values['batch-runs'] ?? String(Math.
 const batches = (values.batch ?? (quick ? '1' : '1,8')).split(',').map((b) => positiveInt('batch', b));
 const size = positiveInt('size', values.size!);
 const peers: Peer[] = values.vs === 'none' ? [] : parsePeers(values.vs!);
-const backends = values.backend!.split(',').map((b) => b.trim()) as Backend[];
+const backends = values.backend!.split(',').map((b) => b.trim()) as BenchBuild[];
 const models = values.models!.split(',').flatMap((m) => (m.trim() === 'paper' ? PAPER_MODELS : [m.trim()]));
 
 console.log(`senet-wasm bench: ${models.join(', ')}; ${size}x${size}, batch ${batches.join(' and ')}; `

@@ -16,7 +16,8 @@ import type { InputDims } from '../src/graph/ir.js';
 import { Random } from '../src/graph/random.js';
 import { numel } from '../src/graph/shapes.js';
 import { loadOnnx } from '../src/onnx/reader.js';
-import { decodeModel, encodeModel } from '../src/onnx/schema.js';
+import { encodeModel } from '../src/onnx/encode.js';
+import { decodeModel } from '../src/onnx/schema.js';
 import { createEngine, type Engine } from '../src/runtime/engine.js';
 import type { Backend } from '../src/wasm/load.js';
 

@@ -11,7 +11,8 @@ import type { Graph, Node, OpType, SeNode } from '../src/graph/ir.js';
 import { Random } from '../src/graph/random.js';
 import { parseNpy } from '../src/io/npy.js';
 import { loadOnnx, MAX_OPSET, MIN_OPSET, SUPPORTED_OPS } from '../src/onnx/reader.js';
-import { decodeModel, encodeModel } from '../src/onnx/schema.js';
+import { encodeModel } from '../src/onnx/encode.js';
+import { decodeModel } from '../src/onnx/schema.js';
 import { createEngine, type Engine } from '../src/runtime/engine.js';
 import type { Backend } from '../src/wasm/load.js';
 

@@ -8,7 +8,7 @@ import type { Activation, Graph, InputDims } from '../src/graph/ir.js';
 import { optimize } from '../src/graph/passes/index.js';
 import { Random } from '../src/graph/random.js';
 import { inferShapes, numel, windowOutput, type Shape } from '../src/graph/shapes.js';
-import { opSpec } from '../src/ops/table.js';
+import { opSpec, type OpContext } from '../src/ops/table.js';
 import { planMemory, type MemoryPlan } from '../src/runtime/planner.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -142,7 +142,7 @@ function randomGraph(seed: number): RandomCase {
 const overlaps = (a0: number, a1: number, b0: number, b1: number) => a0 < b1 && b0 < a1; // [a0, a1) vs [b0, b1)
 
 /** Throws (through expect) on any violation; returns a few facts for the statistics. */
-function checkPlan(graph: Graph, shapes: Map<string, Shape>, plan: MemoryPlan): { inPlace: number; aliases: number } {
+function checkPlan(graph: Graph, shapes: Map<string, Shape>, plan: MemoryPlan, ctx?: OpContext): { inPlace: number; aliases: number } {
   const n = graph.nodes.length;
   const where = (msg: string) => `${graph.name}: ${msg}`;
 
@@ -174,7 +174,7 @@ function checkPlan(graph: Graph, shapes: Map<string, Shape>, plan: MemoryPlan): 
     expect(s.inputs, where(`step ${i} inputs`)).toEqual(node.inputs.map((t) => plan.tensorBuffer.get(t)));
     expect(s.output, where(`step ${i} output`)).toBe(plan.tensorBuffer.get(node.output));
     const ins = node.inputs.map((t) => shapes.get(t)!);
-    const need = opSpec(node).workspace?.(node as never, ins, shapes.get(node.output)!) ?? 0;
+    const need = opSpec(node).workspace?.(node as never, ins, shapes.get(node.output)!, ctx) ?? 0;
     if (need > 0) {
       expect(s.workspace, where(`step ${i} (${node.op}) has a workspace`)).toBeDefined();
       expect(buffers.get(s.workspace!)!.bytes, where(`step ${i} workspace size`)).toBeGreaterThanOrEqual(need);
@@ -327,6 +327,9 @@ describe('planMemory on random graphs', () => {
   });
 });
 
+/** Every conv through conv2d_f32 (Winograd's workspace would add a buffer to the counts below). */
+const GEMM: OpContext = { winograd: false };
+
 describe('planMemory on hand-made graphs', () => {
   const dims = { batch: 1, height: 8, width: 8 };
 
@@ -348,8 +351,8 @@ describe('planMemory on hand-made graphs', () => {
     for (const a of ['relu', 'sigmoid', 'tanh', 'silu'] as const) x = b.activation(x, a);
     const g = b.build(x);
     const shapes = inferShapes(g, dims);
-    const plan = planMemory(g, shapes);
-    checkPlan(g, shapes, plan);
+    const plan = planMemory(g, shapes, GEMM); // the implicit GEMM: no workspace
+    checkPlan(g, shapes, plan, GEMM);
     const ids = g.nodes.map((n) => plan.tensorBuffer.get(n.output));
     expect(new Set(ids).size).toBe(1);
     expect(ids[0]).not.toBe(plan.tensorBuffer.get('input'));
@@ -363,8 +366,8 @@ describe('planMemory on hand-made graphs', () => {
     for (let i = 0; i < 5; i++) x = b.conv(x, 4, { kernel: 3, pad: 1 });
     const g = b.build(x);
     const shapes = inferShapes(g, dims);
-    const plan = planMemory(g, shapes);
-    checkPlan(g, shapes, plan);
+    const plan = planMemory(g, shapes, GEMM); // the implicit GEMM: no workspace
+    checkPlan(g, shapes, plan, GEMM);
     const size = 4 * 4 * 64;
     expect(plan.buffers.length).toBe(6);
     expect(plan.arenaBytes).toBe(2 * size);

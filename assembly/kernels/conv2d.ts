@@ -1,4 +1,4 @@
-import { activate, activateV } from "../activation";
+import { activate, activateSplitV, activateV } from "../activation";
 import { madd } from "../simd";
 import { storedBytes, unpack_weights, WEIGHTS_F32 } from "./weights";
 
@@ -262,19 +262,19 @@ function sumRows(output: usize, sums: usize, mb: i32, me: i32, plane: i32, c: i3
       }
     }
   }
-  storeHalf(out, activateV(c00, act), nc);
-  if (storeB) storeHalf(out + gapOut, activateV(c01, act), nc);
+  storeHalf(out, activateSplitV(c00, act), nc);
+  if (storeB) storeHalf(out + gapOut, activateSplitV(c01, act), nc);
   if (rows > 1) {
-    storeHalf(out + rowBytes, activateV(c10, act), nc);
-    if (storeB) storeHalf(out + rowBytes + gapOut, activateV(c11, act), nc);
+    storeHalf(out + rowBytes, activateSplitV(c10, act), nc);
+    if (storeB) storeHalf(out + rowBytes + gapOut, activateSplitV(c11, act), nc);
   }
   if (rows > 2) {
-    storeHalf(out + 2 * rowBytes, activateV(c20, act), nc);
-    if (storeB) storeHalf(out + 2 * rowBytes + gapOut, activateV(c21, act), nc);
+    storeHalf(out + 2 * rowBytes, activateSplitV(c20, act), nc);
+    if (storeB) storeHalf(out + 2 * rowBytes + gapOut, activateSplitV(c21, act), nc);
   }
   if (rows > 3) {
-    storeHalf(out + 3 * rowBytes, activateV(c30, act), nc);
-    if (storeB) storeHalf(out + 3 * rowBytes + gapOut, activateV(c31, act), nc);
+    storeHalf(out + 3 * rowBytes, activateSplitV(c30, act), nc);
+    if (storeB) storeHalf(out + 3 * rowBytes + gapOut, activateSplitV(c31, act), nc);
   }
 }
 
@@ -312,10 +312,10 @@ function gemv(x: usize, out: usize, w: usize, panelBytes: usize, panels: i32, n:
       a += 4;
     }
     const o = out + (<usize>(p * PANEL) << 2);
-    storeRow(o, activateV(c00, act), activateV(c01, act), min(PANEL, n - p * PANEL));
-    storeRow(o + 32, activateV(c10, act), activateV(c11, act), min(PANEL, n - (p + 1) * PANEL));
-    storeRow(o + 64, activateV(c20, act), activateV(c21, act), min(PANEL, n - (p + 2) * PANEL));
-    storeRow(o + 96, activateV(c30, act), activateV(c31, act), min(PANEL, n - (p + 3) * PANEL));
+    storeRow(o, activateSplitV(c00, act), activateSplitV(c01, act), min(PANEL, n - p * PANEL));
+    storeRow(o + 32, activateSplitV(c10, act), activateSplitV(c11, act), min(PANEL, n - (p + 1) * PANEL));
+    storeRow(o + 64, activateSplitV(c20, act), activateSplitV(c21, act), min(PANEL, n - (p + 2) * PANEL));
+    storeRow(o + 96, activateSplitV(c30, act), activateSplitV(c31, act), min(PANEL, n - (p + 3) * PANEL));
   }
   for (; p < panels; p++) {
     let wq = w + <usize>p * panelBytes;
@@ -327,7 +327,7 @@ function gemv(x: usize, out: usize, w: usize, panelBytes: usize, panels: i32, n:
       c0 = madd(xi, v128.load(wq), c0); c1 = madd(xi, v128.load(wq, 16), c1);
       a += 4;
     }
-    storeRow(out + (<usize>(p * PANEL) << 2), activateV(c0, act), activateV(c1, act), min(PANEL, n - p * PANEL));
+    storeRow(out + (<usize>(p * PANEL) << 2), activateSplitV(c0, act), activateSplitV(c1, act), min(PANEL, n - p * PANEL));
   }
 }
 

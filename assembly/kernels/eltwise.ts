@@ -1,4 +1,4 @@
-import { activate, activateV } from "../activation";
+import { activate, activateSplitV, activateV } from "../activation";
 
 /** out[i] = act(a[i] + b[i]) for i < len; out may alias a or b. */
 export function add_f32(a: usize, b: usize, out: usize, len: i32, act: i32): void {
@@ -6,7 +6,7 @@ export function add_f32(a: usize, b: usize, out: usize, len: i32, act: i32): voi
   if (ASC_FEATURE_SIMD) {
     for (; i + 4 <= len; i += 4) {
       const off = <usize>i << 2;
-      v128.store(out + off, activateV(f32x4.add(v128.load(a + off), v128.load(b + off)), act));
+      v128.store(out + off, activateSplitV(f32x4.add(v128.load(a + off), v128.load(b + off)), act));
     }
   }
   for (; i < len; i++) {
@@ -106,7 +106,7 @@ export function binary_f32(a: usize, b: usize, out: usize, op: i32, act: i32,
             for (; i + 4 <= n3; i += 4) {
               const x = a3 ? v128.load(pa + (<usize>i << 2)) : sa;
               const y = b3 ? v128.load(pb + (<usize>i << 2)) : sb;
-              v128.store(o + (<usize>i << 2), activateV(applyV(x, y, op), act));
+              v128.store(o + (<usize>i << 2), activateSplitV(applyV(x, y, op), act));
             }
           }
         }

@@ -2,8 +2,8 @@
 // classes as JSON. The wasm build arrives as a precompiled WebAssembly.Module (workerd compiles
 // every .wasm module at upload: a worker cannot compile bytes) and the model as an ArrayBuffer
 // (a Data module); the card's JSON is bundled into the script.
-import { createEngine, InputError, loadOnnx, type Engine, type ModelCard, type Session } from 'senet-wasm';
-import { decodeImage, modelCard, toTensor, topClasses } from 'senet-wasm/image';
+import { createEngine, InputError, loadOnnx, type Engine, type Session } from 'senet-wasm';
+import { decodeImage, modelCard, toTensor, topClasses, type ModelCard } from 'senet-wasm/image';
 import simd from 'senet-wasm/senet-simd.wasm';
 import model from '../../models/fashion-mnist-se-resnet.onnx';
 import cardJson from '../../models/fashion-mnist-se-resnet.json';

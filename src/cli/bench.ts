@@ -19,7 +19,10 @@ import { progress } from './progress.js';
 
 export const PEERS = ['onnxruntime-web', 'tfjs-wasm'] as const;
 export type Peer = (typeof PEERS)[number];
-export type EngineName = `senet-${Backend}` | Peer;
+/** A senet-wasm engine: a build, or 'simd-direct': the SIMD build compiled with { winograd: false } (the A/B of Winograd). */
+export type BenchBuild = Backend | 'simd-direct';
+export const BENCH_BUILDS: readonly BenchBuild[] = ['relaxed', 'simd', 'simd-direct', 'scalar'];
+export type EngineName = `senet-${BenchBuild}` | Peer;
 
 /** Outputs may differ by at most this much of the reference's largest magnitude. */
 export const AGREEMENT_TOLERANCE = 1e-3;
@@ -58,7 +61,7 @@ export interface BenchReport {
 }
 
 export interface BenchOptions {
-  backends: Backend[];
+  backends: BenchBuild[];
   /** Peer engines to run beside the senet-wasm builds (devDependencies, loaded on demand). */
   peers?: Peer[];
   /** Makes the peers' runners; default: the bundled bench peers beside the CLI. */
@@ -136,15 +139,16 @@ const bundledPeerRunner: PeerRunnerFactory = async (peer, graph, dims) => {
  * The engines for one graph: senet-wasm builds first, then peers (made by `peerRunner`, default:
  * dist/bench-peers.js beside this bundle); `dispose` frees them all.
  */
-export async function createRunners(graph: Graph, dims: InputDims, backends: Backend[], peers: Peer[] = [],
+export async function createRunners(graph: Graph, dims: InputDims, backends: BenchBuild[], peers: Peer[] = [],
   peerRunner = bundledPeerRunner, weights?: WeightFormat): Promise<BenchRunner[]> {
   const runners: BenchRunner[] = [];
   try {
     for (const backend of backends) {
-      const engine = await createEngine({ backend });
+      const direct = backend === 'simd-direct';
+      const engine = await createEngine({ backend: direct ? 'simd' : backend });
       let session;
       try {
-        session = engine.compile(graph, dims, { weights });
+        session = engine.compile(graph, dims, { winograd: !direct, weights });
       } catch (e) {
         engine.dispose();
         throw e;

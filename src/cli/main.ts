@@ -14,8 +14,7 @@ import { WEIGHT_FORMATS } from '../graph/storage.js';
 import { complexity } from '../graph/complexity.js';
 import type { Graph } from '../graph/ir.js';
 import { foldBatchNorm } from '../graph/passes/fold-batchnorm.js';
-import type { Backend } from '../wasm/load.js';
-import { benchGraph, benchJson, formatBench, parsePeers } from './bench.js';
+import { BENCH_BUILDS, benchGraph, benchJson, formatBench, parsePeers, type BenchBuild } from './bench.js';
 import { formatInfo, modelInfo } from './info.js';
 import { classifyFiles, formatPredictions, readModelCard } from './classify.js';
 import { dirImages, excite, fileImages, formatExcite, subsetImages } from './excite.js';
@@ -33,10 +32,10 @@ const int = (min: number, max: number) => (v: string): number => {
   return n;
 };
 
-const backends = (v: string): Backend[] => {
+const backends = (v: string): BenchBuild[] => {
   const list = v.split(',').map((s) => s.trim());
-  for (const b of list) if (b !== 'relaxed' && b !== 'simd' && b !== 'scalar') throw new InvalidArgumentError(`'${b}' is not relaxed, simd or scalar`);
-  return list as Backend[];
+  for (const b of list) if (!(BENCH_BUILDS as readonly string[]).includes(b)) throw new InvalidArgumentError(`'${b}' is not ${BENCH_BUILDS.join(', ')}`);
+  return list as BenchBuild[];
 };
 
 /** Options that shape a built-in model, shared by every command that builds one. */
@@ -130,7 +129,7 @@ withModelOptions(program.command('run <model>')
 
 withModelOptions(program.command('bench <model>')
   .description('median latency and GFLOP/s of each build (and of peers with --vs), interleaved runs')
-  .option('--backend <list>', 'builds to compare, comma-separated (relaxed: where the runtime has relaxed SIMD)', backends, ['simd', 'scalar'] as Backend[])
+  .option('--backend <list>', 'builds to compare, comma-separated (relaxed: where the runtime has relaxed SIMD; simd-direct: SIMD without Winograd)', backends, ['simd', 'scalar'] as BenchBuild[])
   .option('--runs <n>', 'timed runs per build', int(1, 10000), 10)
   .option('--size <px>', 'input height and width', int(32, 4096), 224)
   .option('--batch <n>', 'images per run', int(1, 1024), 1)
@@ -141,12 +140,13 @@ withModelOptions(program.command('bench <model>')
   .action(async (name: string, o) => {
     const graph = model(name, o);
     if (o.profile) {
-      const engine = await createEngine({ backend: o.backend[0] });
-      const session = engine.compile(graph, { batch: o.batch, height: o.size, width: o.size }, { weights: o.weights });
+      const direct = o.backend[0] === 'simd-direct';
+      const engine = await createEngine({ backend: direct ? 'simd' : o.backend[0] });
+      const session = engine.compile(graph, { batch: o.batch, height: o.size, width: o.size }, { winograd: !direct, weights: o.weights });
       const input = new Random(1).fill(session.inputShape.reduce((a, b) => a * b, 1), (r) => r.normal());
       for (let i = 0; i < 2; i++) session.run(input); // warm-up: V8's optimised tier
       const { steps } = session.profile(input, o.runs);
-      console.log(o.json ? JSON.stringify(steps, null, 2) : formatProfile(`${graph.name} (${engine.backend} build, batch ${o.batch}, ${o.size}x${o.size})`, steps));
+      console.log(o.json ? JSON.stringify(steps, null, 2) : formatProfile(`${graph.name} (${engine.backend} build${direct ? ' without Winograd' : ''}, batch ${o.batch}, ${o.size}x${o.size})`, steps));
       return;
     }
     const peakGflops = o.backend.includes('simd') && !o.json ? await measurePeak('simd') : undefined;

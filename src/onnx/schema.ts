@@ -1,7 +1,7 @@
-// Decoding and encoding of ONNX models with the static code in onnx-subset.js (generated from
-// onnx-subset.proto by `npm run gen:onnx`), plus the plain shapes the reader and writer use.
-import { PbfReader, PbfWriter } from 'pbf';
-import { readModelProto, writeModelProto } from './onnx-subset.js';
+// Decoding ONNX models with the static code in onnx-read.js (generated from onnx-subset.proto by
+// `npm run gen:onnx`), plus the plain shapes the reader and writer use (encoding: encode.ts).
+import { PbfReader } from 'pbf';
+import { readModelProto } from './onnx-read.js';
 
 /**
  * Decodes an ONNX file into plain objects: fields absent from the file (or holding proto3's zero
@@ -14,12 +14,6 @@ export function decodeModel(bytes: Uint8Array): ModelMsg {
   // pbf reads past the end of a truncated message without a bounds check: the position tells.
   if (pbf.pos !== bytes.length) throw new Error(`truncated or malformed: read to byte ${pbf.pos} of ${bytes.length}`);
   return plain(model) as ModelMsg;
-}
-
-export function encodeModel(model: ModelMsg): Uint8Array {
-  const pbf = new PbfWriter();
-  writeModelProto(model, pbf);
-  return pbf.finish();
 }
 
 /** Oneof fields of our subset: pbf names the member that was set (Dimension: dimValue or dimParam). */

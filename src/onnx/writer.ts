@@ -13,7 +13,8 @@ import { paramSource, type Activation, type Graph, type Node, type Param } from 
 import { checkWeightFormat, sourceFormat, storeAs, type WeightFormat } from '../graph/storage.js';
 import { inferShapes } from '../graph/shapes.js';
 import { MAX_OPSET, MIN_OPSET } from './reader.js';
-import { DATA_TYPE, encodeModel } from './schema.js';
+import { encodeModel } from './encode.js';
+import { DATA_TYPE } from './schema.js';
 
 export interface SaveOptions {
   /** Default-domain opset, 11 to 21 (what `loadOnnx` reads). Default 13. */

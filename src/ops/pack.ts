@@ -92,6 +92,64 @@ export function convBlock(weight: ParamSource, bias: Float32Array | undefined,
 }
 
 /**
+ * G of Winograd F(m x m, 3 x 3) (its filter transform G g G^T), one row per point, for the points
+ * whose B^T and A^T the kernels use (assembly/kernels/winograd.ts): F(2,3) 0, 1, -1, inf; F(4,3)
+ * 0, +-sqrt(2)/2, +-sqrt(2), inf. Row j of a finite point p is [1, p, p^2] / prod_{q != p} (p - q).
+ */
+const S2 = Math.SQRT2;
+const WINOGRAD_G: Record<2 | 4, number[][]> = {
+  2: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
+  4: [[1, 0, 0], [-2 / 3, -S2 / 3, -1 / 3], [-2 / 3, S2 / 3, -1 / 3], [1 / 6, S2 / 6, 1 / 3], [1 / 6, -S2 / 6, 1 / 3], [0, 0, 1]],
+};
+
+/** Bytes of a packed Winograd F(m x m, 3 x 3) weight (winogradBlock). */
+export function packedWinogradBytes(outC: number, inC: number, m: 2 | 4): number {
+  return (m + 2) ** 2 * packedConvBytes(outC, inC, 1, 1, 1) + 4 * outC;
+}
+
+/**
+ * The layout of conv3x3_winograd_f32_{2x2,4x4}. weight: [outC, inC, 3, 3], row o times
+ * rowScale[o] when given. For each of the (m + 2)^2 points, a conv2d_f32 1x1 weight [outC, inC]
+ * of the transformed filters (G g G^T, made in float64 and rounded once) with zero biases (the
+ * bias is added after the output transform); then the outC biases (zeros when absent).
+ */
+export function winogradBlock(weight: ParamSource, bias: Float32Array | undefined, outC: number, inC: number, m: 2 | 4): PackedBlock {
+  const a = m + 2, g = Float64Array.from(WINOGRAD_G[m].flat()), point = packedConvBytes(outC, inC, 1, 1, 1) / 4, panel = PANEL + inC * PANEL;
+  const length = packedWinogradBytes(outC, inC, m) / 4;
+  return {
+    bytes: 4 * length,
+    format: 'fp32', // f32 only: the table keeps int8 and fp16 weights off Winograd (winogradTile)
+    expandBytes: 0,
+    scratchBytes: 0,
+    write({ memory, offset }) {
+      const out = new Float32Array(memory.buffer, offset, length);
+      out.fill(0); // the points' panel biases, columns past outC
+      const row = new Float32Array(9 * inC), t = new Float64Array(3 * a);
+      for (let o = 0; o < outC; o++) {
+        rowsF32(weight, o, 1, 9 * inC, row); // any source: f32 values or bytes, or an int8 / fp16 file's
+        const k = weight.rowScale ? weight.rowScale[o] : 1;
+        const at = Math.floor(o / PANEL) * panel + PANEL + (o % PANEL);
+        for (let c = 0; c < inC; c++) {
+          const f = 9 * c;
+          // t = G f (a x 3), then u = t G^T (a x a).
+          for (let i = 0; i < a; i++) {
+            const g0 = g[3 * i], g1 = g[3 * i + 1], g2 = g[3 * i + 2];
+            t[3 * i] = g0 * row[f] + g1 * row[f + 3] + g2 * row[f + 6];
+            t[3 * i + 1] = g0 * row[f + 1] + g1 * row[f + 4] + g2 * row[f + 7];
+            t[3 * i + 2] = g0 * row[f + 2] + g1 * row[f + 5] + g2 * row[f + 8];
+          }
+          for (let i = 0; i < a; i++) {
+            const t0 = t[3 * i] * k, t1 = t[3 * i + 1] * k, t2 = t[3 * i + 2] * k;
+            for (let j = 0; j < a; j++) out[(i * a + j) * point + at + c * PANEL] = t0 * g[3 * j] + t1 * g[3 * j + 1] + t2 * g[3 * j + 2];
+          }
+        }
+      }
+      if (bias) out.set(bias, a * a * point);
+    },
+  };
+}
+
+/**
  * conv2d_dw_f32 layout. weight: [C, 1, kH, kW]; C biases, then for each tap the C weights (the
  * int8 format: C scales and C zero points after the biases; fp16: C scales). Small (MobileNetV3-Large: 0.15 MB
  * in f32), written from JS.

@@ -3,10 +3,23 @@
 // tests and the bench all go through this one table.
 import { decodeSource, paramSource, type Node, type OpType, type Param, type ParamSource } from '../graph/ir.js';
 import { binaryOperands, broadcastShapes, numel, type Shape } from '../graph/shapes.js';
-import type { WeightFormat } from '../graph/storage.js';
+import { sourceFormat, type WeightFormat } from '../graph/storage.js';
 import { BINARY_OP, POOL_MODE, WEIGHTS_FORMAT, type Kernels } from '../wasm/abi.js';
 import { ACT_CODE } from './activation.js';
-import { convBlock, depthwiseBlock, storageOf, tensorBlock, type PackedBlock } from './pack.js';
+import { convBlock, depthwiseBlock, storageOf, tensorBlock, winogradBlock, type PackedBlock } from './pack.js';
+
+/** What the compile options let the op table choose (CompileOptions). */
+export interface OpContext {
+  /**
+   * Winograd for the 3x3 stride-1 convolutions it suits, its tile chosen per layer; false: every
+   * conv through the implicit GEMM; 2 or 4: that tile for every such conv (to measure errors).
+   */
+  winograd: boolean | 2 | 4;
+  /** How conv, fc and se weights are stored: as asked, or as their source is (undefined). */
+  weights?: WeightFormat;
+}
+
+export const DEFAULT_CONTEXT: OpContext = { winograd: true };
 
 /** Byte offsets an op's call is bound to (decided by the planner). */
 export interface Bindings {
@@ -37,20 +50,22 @@ export interface OpSpec<T extends Node = Node> {
   /** Inputs whose buffer the output may take over when that input dies here (same size). */
   inPlace?: number[];
   /** Scratch bytes the call needs while it runs. */
-  workspace?(node: T, ins: Shape[], out: Shape): number;
+  workspace?(node: T, ins: Shape[], out: Shape, ctx?: OpContext): number;
   /** Zero floats the call may read in place of padding. */
   zeroFloats?(node: T, ins: Shape[]): number;
   /** Whether the kernel can write its output as a channel slice of a wider tensor (Bindings.outputStride). */
   stridedOutput?(node: T): boolean;
   /**
    * Weights in the kernels' layouts, written into wasm memory once at compile time; conv, fc and
-   * se weights stored as `weights` asks, or as their source is (undefined).
+   * se weights stored as `ctx.weights` asks, or as their source is (undefined).
    */
-  pack?(node: T, ins: Shape[], weights: WeightFormat | undefined): PackedBlock[];
+  pack?(node: T, ins: Shape[], ctx?: OpContext): PackedBlock[];
+  /** The algorithm the op runs where it has a choice (conv: 'gemm', 'depthwise', 'winograd F(4,3)'), for profiles. */
+  algorithm?(node: T, ins: Shape[], ctx?: OpContext): string;
   /** se: where its gates [N, C] are in memory right after its call (in its workspace). */
   gates?(node: T, b: Bindings, ins: Shape[]): { offset: number; shape: [number, number] };
   /** The kernel call, bound to its offsets and sizes. */
-  bind(node: T, k: Kernels, b: Bindings, ins: Shape[], out: Shape): () => void;
+  bind(node: T, k: Kernels, b: Bindings, ins: Shape[], out: Shape, ctx?: OpContext): () => void;
 }
 
 const data = (p: Param | undefined): Float32Array | undefined => p?.data;
@@ -68,22 +83,75 @@ const isDepthwise = (n: Extract<Node, { op: 'conv' }>): boolean =>
 /** Whether a node's kernel can write the channel means of its output (Bindings.means). */
 export const writesMeans = (node: Node): boolean => node.op === 'conv' && !isDepthwise(node);
 
-const conv: OpSpec<Extract<Node, { op: 'conv' }>> = {
+type ConvNode = Extract<Node, { op: 'conv' }>;
+
+/**
+ * The Winograd output tile m of F(m x m, 3 x 3) for a conv, or 0 for the implicit GEMM: only 3x3,
+ * stride 1, no dilation, no groups. By the smaller side of the output map, from `npm run
+ * bench:winograd` (SIMD, AMD EPYC, 2026-11-29; time of the GEMM over Winograd's): F(4,3) from 5
+ * up (ResNet-50's 56, 28, 14, 7: 3.0, 3.2, 2.1, 2.6x; F(2,3) 1.7, 2.0, 2.0, 1.2x: on 7x7 too,
+ * where ncnn takes F(2,3)); F(2,3) on 3 and 4 (1.4, 1.9x; F(4,3) 1.0, 1.4x: one tile, mostly
+ * waste); the GEMM below (F(2,3) 0.8x).
+ */
+export function winogradTile(n: ConvNode, x: Shape, ctx: OpContext = DEFAULT_CONTEXT): 0 | 2 | 4 {
+  const [, , kH, kW] = n.weight.shape;
+  if (!ctx.winograd || kH !== 3 || kW !== 3 || n.group !== 1 || n.stride.some((s) => s !== 1) || n.dilation.some((d) => d !== 1)) return 0;
+  // Transformed filters are f32 and 16/9 or 36/9 the size: int8 or fp16 weights stay small instead.
+  const source = paramSource(n.weight); // absent in a structure-only graph (planning, counting)
+  if ((ctx.weights ?? (source ? sourceFormat(source) : 'fp32')) !== 'fp32') return 0;
+  if (ctx.winograd !== true) return ctx.winograd;
+  const [t, l, b, r] = n.pads;
+  const side = Math.min(x[2] + t + b - 2, x[3] + l + r - 2); // of the output map
+  return side >= 5 ? 4 : side >= 3 ? 2 : 0;
+}
+
+/**
+ * Tiles a Winograd call transforms and multiplies at a time (its workspace holds one block): 16,
+ * 32 and 64 were within 10% of each other on ResNet-50's layers, 32 best or next to it.
+ */
+export const WINOGRAD_BLOCK_TILES = 32;
+
+/** Floats of a Winograd kernel's workspace for blocks of `tiles` tiles (assembly/kernels/winograd.ts). */
+export const winogradWorkspaceFloats = (m: 2 | 4, tiles: number, inC: number, outC: number): number =>
+  (m + 2) ** 2 * tiles * (inC + outC) + 16 * ((m + 2) ** 2 + tiles);
+
+/** Tiles of a Winograd conv's output (batch folded in) and the workspace bytes of one block. */
+function winogradWorkspace(m: 2 | 4, [batch, , ]: Shape, out: Shape, inC: number): number {
+  const tiles = batch * Math.ceil(out[2] / m) * Math.ceil(out[3] / m);
+  return winogradWorkspaceFloats(m, Math.min(tiles, WINOGRAD_BLOCK_TILES), inC, out[1]) * 4;
+}
+
+const conv: OpSpec<ConvNode> = {
   zeroFloats: (n) => n.weight.shape[1],
   stridedOutput: (n) => !isDepthwise(n),
-  pack(n, _ins, asked) {
+  workspace(n, [x], out, ctx) {
+    const m = winogradTile(n, x, ctx);
+    return m ? winogradWorkspace(m, x, out, x[1]) : 0;
+  },
+  algorithm(n, [x], ctx) {
+    const m = winogradTile(n, x, ctx);
+    return m ? `winograd F(${m},3)` : isDepthwise(n) ? 'depthwise' : 'gemm';
+  },
+  pack(n, [x], ctx) {
     const [outC, inCg, kH, kW] = n.weight.shape;
-    const w = weight(n.weight), format = storageOf(w, asked);
+    const m = winogradTile(n, x, ctx);
+    if (m) return [winogradBlock(weight(n.weight), data(n.bias), outC, inCg, m)];
+    const w = weight(n.weight), format = storageOf(w, ctx?.weights);
     return [isDepthwise(n)
       ? depthwiseBlock(w, data(n.bias), outC, kH, kW, format)
       : convBlock(w, data(n.bias), outC, inCg, kH, kW, n.group, format)];
   },
-  bind(n, k, b, [x], out) {
+  bind(n, k, b, [x], out, ctx) {
     const [batch, inH, inW, inC] = nhwc(x);
     const [, outH, outW, outC] = nhwc(out);
     const [, , kH, kW] = n.weight.shape;
     const [sH, sW] = n.stride, [dH, dW] = n.dilation, [pT, pL] = n.pads;
     const act = ACT_CODE[n.act];
+    const m = winogradTile(n, x, ctx);
+    if (m) {
+      return k[m === 4 ? 'conv3x3_winograd_f32_4x4' : 'conv3x3_winograd_f32_2x2'].bind(null, b.inputs[0], b.output, b.weights[0],
+        b.zero, b.workspace, batch, inH, inW, inC, outH, outW, outC, pT, pL, act, b.means ?? 0, b.outputStride ?? outC, WINOGRAD_BLOCK_TILES);
+    }
     const format = WEIGHTS_FORMAT[b.formats[0]];
     if (isDepthwise(n)) {
       return k.conv2d_dw_f32.bind(null, b.inputs[0], b.output, b.weights[0],
@@ -99,11 +167,11 @@ const conv: OpSpec<Extract<Node, { op: 'conv' }>> = {
 // the weight's columns, in ONNX's NCHW flattening order, are permuted to that order when packed.
 const fc: OpSpec<Extract<Node, { op: 'fc' }>> = {
   zeroFloats: (n) => n.weight.shape[1],
-  pack(n, [x], asked) {
+  pack(n, [x], ctx) {
     const [outK, kIn] = n.weight.shape;
     const spatial = x.length === 4 && x[2] * x[3] > 1;
     const w = spatial ? toNhwcColumns(weight(n.weight), x) : weight(n.weight);
-    return [convBlock(w, data(n.bias), outK, kIn, 1, 1, 1, storageOf(w, asked))];
+    return [convBlock(w, data(n.bias), outK, kIn, 1, 1, 1, storageOf(w, ctx?.weights))];
   },
   bind(n, k, b, [x], out) {
     const act = ACT_CODE[n.act];
@@ -262,12 +330,12 @@ const se: OpSpec<Extract<Node, { op: 'se' }>> = {
   inPlace: [0, 1],
   workspace: (n, [x]) => 4 * x[0] * (2 * x[1] + n.fc1.weight.shape[0]),
   zeroFloats: (n, [x]) => Math.max(x[1], n.fc1.weight.shape[0]),
-  pack(n, [x], asked) {
+  pack(n, [x], ctx) {
     const c = x[1], hidden = n.fc1.weight.shape[0];
     const w1 = weight(n.fc1.weight), w2 = weight(n.fc2.weight);
     return [
-      convBlock(w1, data(n.fc1.bias), hidden, c, 1, 1, 1, storageOf(w1, asked)),
-      convBlock(w2, data(n.fc2.bias), c, hidden, 1, 1, 1, storageOf(w2, asked)),
+      convBlock(w1, data(n.fc1.bias), hidden, c, 1, 1, 1, storageOf(w1, ctx?.weights)),
+      convBlock(w2, data(n.fc2.bias), c, hidden, 1, 1, 1, storageOf(w2, ctx?.weights)),
     ];
   },
   gates: (n, b, [x]) => ({ offset: b.workspace + 4 * x[0] * (x[1] + n.fc1.weight.shape[0]), shape: [x[0], x[1]] }),

@@ -42,6 +42,12 @@ export class Engine {
     for (const [what, v] of [['dims', dims], ['options', options]] as const) {
       if (v === null || typeof v !== 'object') throw new OptionError(`compile ${what} must be an object, got ${describe(v)}`);
     }
+    if (options.optimize !== undefined && typeof options.optimize !== 'boolean') {
+      throw new OptionError(`compile option optimize must be true or false, got ${describe(options.optimize)}`);
+    }
+    if (options.winograd !== undefined && ![true, false, 2, 4].includes(options.winograd)) {
+      throw new OptionError(`compile option winograd must be true, false, 2 or 4, got ${describe(options.winograd)}`);
+    }
     // An ONNX file that fixes a dimension is compiled at that size unless told otherwise.
     const fixed = graph.source?.inputShape.map((d) => (typeof d === 'number' && d > 0 ? d : undefined)) ?? [];
     const full: InputDims = { batch: dims.batch ?? fixed[0] ?? 1, height: dims.height ?? fixed[2] ?? 224, width: dims.width ?? fixed[3] ?? 224 };

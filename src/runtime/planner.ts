@@ -1,6 +1,6 @@
 import type { Graph, Node } from '../graph/ir.js';
 import { numel, type Shape } from '../graph/shapes.js';
-import { opSpec } from '../ops/table.js';
+import { DEFAULT_CONTEXT, opSpec, type OpContext } from '../ops/table.js';
 
 const ALIGN = 16;
 const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
@@ -60,7 +60,7 @@ export function concatSlices(graph: Graph, shapes: Map<string, Shape>): Map<stri
  * or is written into its slice of a concatenation (concatSlices); offsets are assigned greedily,
  * largest buffer first, to the lowest gap free for its whole life.
  */
-export function planMemory(graph: Graph, shapes: Map<string, Shape>): MemoryPlan {
+export function planMemory(graph: Graph, shapes: Map<string, Shape>, ctx: OpContext = DEFAULT_CONTEXT): MemoryPlan {
   const lastRead = new Map<string, number>();
   graph.nodes.forEach((n, i) => n.inputs.forEach((t) => lastRead.set(t, i)));
   lastRead.set(graph.output, graph.nodes.length);
@@ -109,7 +109,7 @@ export function planMemory(graph: Graph, shapes: Map<string, Shape>): MemoryPlan
     output ??= newBuffer(bytesOf(node.output), i, i);
     tensorBuffer.set(node.output, output);
     extend(output, node.output);
-    const ws = spec.workspace?.(node as never, ins, out) ?? 0;
+    const ws = spec.workspace?.(node as never, ins, out, ctx) ?? 0;
     return {
       node, inputs, output, workspace: ws > 0 ? newBuffer(ws, i, i) : undefined, outputSlice,
       ...(node.op === 'concat' && { written: node.inputs.map((t) => slices.get(t)?.concat === node) }),

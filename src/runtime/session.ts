@@ -4,7 +4,7 @@ import { valueCount, type Graph, type InputDims, type Node, type Param } from '.
 import { optimize } from '../graph/passes/index.js';
 import { inferShapes, numel, type Shape } from '../graph/shapes.js';
 import { checkWeightFormat, type WeightFormat } from '../graph/storage.js';
-import { opSpec, writesMeans } from '../ops/table.js';
+import { opSpec, writesMeans, type OpContext } from '../ops/table.js';
 import type { Kernels } from '../wasm/abi.js';
 import { describe, isFloat32Array } from '../options.js';
 import type { LinearMemory } from './memory.js';
@@ -25,6 +25,8 @@ export interface SessionStats {
 export interface StepTime {
   name: string;
   op: Node['op'];
+  /** The algorithm where the op has a choice (conv: 'gemm', 'depthwise', 'winograd F(2,3)', 'winograd F(4,3)'). */
+  algorithm?: string;
   ms: number;
   macs: number;
 }
@@ -54,6 +56,12 @@ export interface CompileOptions {
    * stores them (an ONNX file's int8 DequantizeLinear or fp16 Cast weights stay so; else fp32).
    */
   weights?: WeightFormat;
+  /**
+   * Winograd F(2x2,3x3) or F(4x4,3x3) for the 3x3 stride-1 convolutions without groups (the op
+   * table picks the tile per layer). Default true; false runs every conv as an implicit GEMM; 2 or
+   * 4 forces F(2x2,3x3) or F(4x4,3x3) on every such conv (for error measurements).
+   */
+  winograd?: boolean | 2 | 4;
 }
 
 const align = (n: number): number => Math.ceil(n / 16) * 16;
@@ -114,6 +122,8 @@ export class Session {
   readonly graph: Graph;
   readonly plan: MemoryPlan;
   private readonly calls: (() => void)[];
+  /** Each step's algorithm where its op has a choice (StepTime.algorithm). */
+  private readonly algorithms: (string | undefined)[];
   /** Where each fused SE step leaves its gates, by step index. */
   private readonly gateReads: Map<number, { name: string; stage?: string; offset: number; shape: [number, number] }>;
   private readonly region: number;
@@ -132,9 +142,10 @@ export class Session {
         throw new GraphError(`graph '${graph.name}' node '${node.name}' has no weight values (built structure-only?)`);
       }
     }
-    const plan = planMemory(graph, shapes);
+    const ctx: OpContext = { winograd: options.winograd ?? true, weights: asked };
+    const plan = planMemory(graph, shapes, ctx);
     const ins = (n: Node) => n.inputs.map((t) => shapes.get(t)!);
-    const packed = plan.steps.map((s) => opSpec(s.node).pack?.(s.node, ins(s.node), asked) ?? []);
+    const packed = plan.steps.map((s) => opSpec(s.node).pack?.(s.node, ins(s.node), ctx) ?? []);
     const zeroFloats = Math.max(4, ...plan.steps.map((s) => opSpec(s.node).zeroFloats?.(s.node, ins(s.node)) ?? 0));
     const weightBytes = packed.flat().reduce((a, block) => a + align(block.bytes), 0);
     const expandBytes = align(Math.max(0, ...packed.flat().map((block) => block.expandBytes)));
@@ -175,7 +186,8 @@ export class Session {
         workspace: s.workspace === undefined ? 0 : at(s.workspace),
         zero,
         ...(squeezes.has(s.node) && { [s.node.op === 'se' ? 'squeezed' : 'means']: squeezes.get(s.node)!.offset }),
-      }, ins(s.node), shapes.get(s.node.output)!));
+      }, ins(s.node), shapes.get(s.node.output)!, ctx));
+      this.algorithms = plan.steps.map((s) => opSpec(s.node).algorithm?.(s.node, ins(s.node), ctx));
       this.gateReads = new Map();
       plan.steps.forEach((s, i) => {
         const where = opSpec(s.node).gates?.(s.node, { inputs: s.inputs.map(at), output: at(s.output), weights: [], formats: [], expand, workspace: s.workspace === undefined ? 0 : at(s.workspace), zero }, ins(s.node));
@@ -242,6 +254,7 @@ export class Session {
     const macs = complexity(this.graph, { batch: this.inputShape[0], height: this.inputShape[2], width: this.inputShape[3] }).nodes;
     const steps = this.plan.steps.map((s, i) => ({
       name: s.node.name, op: s.node.op, macs: macs[i].macs,
+      ...(this.algorithms[i] !== undefined && { algorithm: this.algorithms[i] }),
       ms: [...times[i]].sort((a, b) => a - b)[Math.floor(runs / 2)],
     }));
     return { steps, output: this.read() };

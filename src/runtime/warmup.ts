@@ -1,5 +1,7 @@
 import type { Kernels } from '../wasm/abi.js';
 import type { LinearMemory } from './memory.js';
+import { packedWinogradBytes } from '../ops/pack.js';
+import { WINOGRAD_BLOCK_TILES, winogradWorkspaceFloats } from '../ops/table.js';
 
 // V8 first runs wasm in its baseline compiler (Liftoff) and recompiles a function with its
 // optimizing compiler (TurboFan), on a background thread, once the function has run for a while.
@@ -12,13 +14,15 @@ const C = 16, H = 10, ROUNDS = 8;
 /** Runs every kernel on small zero inputs, in `mem` borrowed and given back. */
 export function warmUp(k: Kernels, mem: LinearMemory): void {
   const map = H * H * C * 4;
-  const weights = (9 + 1) * C * C * 4 + 25 * C * 4;
+  // The Winograd kernels read F(4,3)'s weights (F(2,3)'s are smaller) and the larger workspace.
+  const weights = Math.max((9 + 1) * C * C * 4 + 25 * C * 4, packedWinogradBytes(C, C, 4));
+  const workspace = 4 * Math.max(...([2, 4] as const).map((m) => winogradWorkspaceFloats(m, Math.min(Math.ceil(H / m) ** 2, WINOGRAD_BLOCK_TILES), C, C)));
   const expand = 4 * (8 + 9 * C * 8) * 4; // 4 f32 panels of the 3x3 conv
-  const bytes = 3 * map + weights + expand + 1024;
+  const bytes = 3 * map + weights + expand + 1024 + workspace;
   const region = mem.alloc(bytes);
   try {
     mem.f32().fill(0, region / 4, region / 4 + bytes / 4);
-    const x = region, y = x + map, z = y + map, w = z + map, e = w + weights, zero = e + expand;
+    const x = region, y = x + map, z = y + map, w = z + map, e = w + weights, zero = e + expand, ws = zero + 1024;
     for (let r = 0; r < ROUNDS; r++) {
       const act = r % 8; // every activation epilogue
       const format = r % 3; // every weight storage (zero bytes are zero weights in each)
@@ -26,6 +30,8 @@ export function warmUp(k: Kernels, mem: LinearMemory): void {
       k.conv2d_f32(x, y, w, zero, 1, H, H, C, H / 2, H / 2, C, 3, 3, 2, 2, 1, 1, 1, 1, 4, act, 0, C, format, e);
       k.conv2d_f32(x, y, w, zero, 1, H, H, C, H, H, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, z, C, format, e); // with the squeeze
       k.conv2d_f32(x, y, w, zero, 1, 1, 1, C, 1, 1, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0, C, format, e);
+      k.conv3x3_winograd_f32_4x4(x, y, w, zero, ws, 1, H, H, C, H, H, C, 1, 1, act, z, C, WINOGRAD_BLOCK_TILES);
+      k.conv3x3_winograd_f32_2x2(x, y, w, zero, ws, 1, H, H, C, H, H, C, 1, 1, act, 0, C, WINOGRAD_BLOCK_TILES);
       k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 3, 3, 1, 1, 1, 1, 1, 1, act, format, e);
       k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 5, 5, 1, 1, 2, 2, 1, 1, act, format, e);
       k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 1, 1, 1, 1, 0, 0, 1, 1, act, format, e);

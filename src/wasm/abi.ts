@@ -12,6 +12,12 @@ export interface Kernels {
     dilH: number, dilW: number, groups: number, act: number, means: number, outStride: number,
     format: number, scratch: number,
   ): void;
+  conv3x3_winograd_f32_2x2(
+    input: number, output: number, weights: number, zero: number, workspace: number,
+    batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
+    padT: number, padL: number, act: number, means: number, outStride: number, blockTiles: number,
+  ): void;
+  conv3x3_winograd_f32_4x4: Kernels['conv3x3_winograd_f32_2x2'];
   conv2d_dw_f32(
     input: number, output: number, weights: number,
     batch: number, inH: number, inW: number, c: number, outH: number, outW: number,
@@ -44,7 +50,7 @@ export interface Kernels {
 }
 
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
-  'heap_base', 'build_kind', 'conv2d_f32', 'conv2d_dw_f32', 'pool2d_f32', 'global_pool_f32', 'scale_f32',
+  'heap_base', 'build_kind', 'conv2d_f32', 'conv3x3_winograd_f32_2x2', 'conv3x3_winograd_f32_4x4', 'conv2d_dw_f32', 'pool2d_f32', 'global_pool_f32', 'scale_f32',
   'add_f32', 'activation_f32', 'softmax_f32', 'binary_f32', 'copy2d_f32', 'channel_shuffle_f32', 'pad_f32', 'pack_conv_panel_f32',
   'pack_conv_panel_stored', 'unpack_weights',
 ];

@@ -17,17 +17,6 @@ export function readModelProto(pbf, end) {
     }
     return obj;
 }
-export function writeModelProto(obj, pbf) {
-    if (obj.irVersion) pbf.writeVarintField(1, obj.irVersion);
-    if (obj.opsetImport) for (const item of obj.opsetImport) pbf.writeMessage(8, writeOperatorSetIdProto, item);
-    if (obj.producerName) pbf.writeStringField(2, obj.producerName);
-    if (obj.producerVersion) pbf.writeStringField(3, obj.producerVersion);
-    if (obj.domain) pbf.writeStringField(4, obj.domain);
-    if (obj.modelVersion) pbf.writeVarintField(5, obj.modelVersion);
-    if (obj.docString) pbf.writeStringField(6, obj.docString);
-    if (obj.graph) pbf.writeMessage(7, writeGraphProto, obj.graph);
-    if (obj.metadataProps) for (const item of obj.metadataProps) pbf.writeMessage(14, writeStringStringEntryProto, item);
-}
 
 export function readOperatorSetIdProto(pbf, end) {
     const obj = {domain: "", version: 0};
@@ -38,10 +27,6 @@ export function readOperatorSetIdProto(pbf, end) {
     }
     return obj;
 }
-export function writeOperatorSetIdProto(obj, pbf) {
-    if (obj.domain) pbf.writeStringField(1, obj.domain);
-    if (obj.version) pbf.writeVarintField(2, obj.version);
-}
 
 export function readStringStringEntryProto(pbf, end) {
     const obj = {key: "", value: ""};
@@ -51,10 +36,6 @@ export function readStringStringEntryProto(pbf, end) {
         else if (field === 2) obj.value = pbf.readString();
     }
     return obj;
-}
-export function writeStringStringEntryProto(obj, pbf) {
-    if (obj.key) pbf.writeStringField(1, obj.key);
-    if (obj.value) pbf.writeStringField(2, obj.value);
 }
 
 export function readGraphProto(pbf, end) {
@@ -71,15 +52,6 @@ export function readGraphProto(pbf, end) {
     }
     return obj;
 }
-export function writeGraphProto(obj, pbf) {
-    if (obj.node) for (const item of obj.node) pbf.writeMessage(1, writeNodeProto, item);
-    if (obj.name) pbf.writeStringField(2, obj.name);
-    if (obj.initializer) for (const item of obj.initializer) pbf.writeMessage(5, writeTensorProto, item);
-    if (obj.docString) pbf.writeStringField(10, obj.docString);
-    if (obj.input) for (const item of obj.input) pbf.writeMessage(11, writeValueInfoProto, item);
-    if (obj.output) for (const item of obj.output) pbf.writeMessage(12, writeValueInfoProto, item);
-    if (obj.valueInfo) for (const item of obj.valueInfo) pbf.writeMessage(13, writeValueInfoProto, item);
-}
 
 export function readNodeProto(pbf, end) {
     const obj = {input: [], output: [], name: "", opType: "", domain: "", attribute: [], docString: ""};
@@ -94,15 +66,6 @@ export function readNodeProto(pbf, end) {
         else if (field === 6) obj.docString = pbf.readString();
     }
     return obj;
-}
-export function writeNodeProto(obj, pbf) {
-    if (obj.input) for (const item of obj.input) pbf.writeStringField(1, item);
-    if (obj.output) for (const item of obj.output) pbf.writeStringField(2, item);
-    if (obj.name) pbf.writeStringField(3, obj.name);
-    if (obj.opType) pbf.writeStringField(4, obj.opType);
-    if (obj.domain) pbf.writeStringField(7, obj.domain);
-    if (obj.attribute) for (const item of obj.attribute) pbf.writeMessage(5, writeAttributeProto, item);
-    if (obj.docString) pbf.writeStringField(6, obj.docString);
 }
 
 export function readAttributeProto(pbf, end) {
@@ -122,18 +85,6 @@ export function readAttributeProto(pbf, end) {
     }
     return obj;
 }
-export function writeAttributeProto(obj, pbf) {
-    if (obj.name) pbf.writeStringField(1, obj.name);
-    if (obj.type) pbf.writeVarintField(20, obj.type);
-    if (obj.f) pbf.writeFloatField(2, obj.f);
-    if (obj.i) pbf.writeVarintField(3, obj.i);
-    if (obj.s != null) pbf.writeBytesField(4, obj.s);
-    if (obj.t) pbf.writeMessage(5, writeTensorProto, obj.t);
-    if (obj.g) pbf.writeMessage(6, writeGraphProto, obj.g);
-    if (obj.floats) pbf.writePackedFloat(7, obj.floats);
-    if (obj.ints) pbf.writePackedVarint(8, obj.ints);
-    if (obj.strings) for (const item of obj.strings) pbf.writeBytesField(9, item);
-}
 
 export function readValueInfoProto(pbf, end) {
     const obj = {name: "", type: undefined, docString: ""};
@@ -145,11 +96,6 @@ export function readValueInfoProto(pbf, end) {
     }
     return obj;
 }
-export function writeValueInfoProto(obj, pbf) {
-    if (obj.name) pbf.writeStringField(1, obj.name);
-    if (obj.type) pbf.writeMessage(2, writeTypeProto, obj.type);
-    if (obj.docString) pbf.writeStringField(3, obj.docString);
-}
 
 export function readTypeProto(pbf, end) {
     const obj = {tensorType: undefined};
@@ -158,9 +104,6 @@ export function readTypeProto(pbf, end) {
         if (field === 1) obj.tensorType = readTypeProtoTensor(pbf, pbf.readVarint() + pbf.pos);
     }
     return obj;
-}
-export function writeTypeProto(obj, pbf) {
-    if (obj.tensorType) pbf.writeMessage(1, writeTypeProtoTensor, obj.tensorType);
 }
 
 export function readTypeProtoTensor(pbf, end) {
@@ -172,10 +115,6 @@ export function readTypeProtoTensor(pbf, end) {
     }
     return obj;
 }
-export function writeTypeProtoTensor(obj, pbf) {
-    if (obj.elemType) pbf.writeVarintField(1, obj.elemType);
-    if (obj.shape) pbf.writeMessage(2, writeTensorShapeProto, obj.shape);
-}
 
 export function readTensorShapeProto(pbf, end) {
     const obj = {dim: []};
@@ -184,9 +123,6 @@ export function readTensorShapeProto(pbf, end) {
         if (field === 1) obj.dim.push(readTensorShapeProtoDimension(pbf, pbf.readVarint() + pbf.pos));
     }
     return obj;
-}
-export function writeTensorShapeProto(obj, pbf) {
-    if (obj.dim) for (const item of obj.dim) pbf.writeMessage(1, writeTensorShapeProtoDimension, item);
 }
 
 export function readTensorShapeProtoDimension(pbf, end) {
@@ -197,10 +133,6 @@ export function readTensorShapeProtoDimension(pbf, end) {
         else if (field === 2) { obj.dimParam = pbf.readString(); obj.dimension = "dimParam"; }
     }
     return obj;
-}
-export function writeTensorShapeProtoDimension(obj, pbf) {
-    if (obj.dimValue != null) pbf.writeVarintField(1, obj.dimValue);
-    if (obj.dimParam != null) pbf.writeStringField(2, obj.dimParam);
 }
 
 export function readTensorProto(pbf, end) {
@@ -220,17 +152,4 @@ export function readTensorProto(pbf, end) {
         else if (field === 10) pbf.readPackedDouble(obj.doubleData);
     }
     return obj;
-}
-export function writeTensorProto(obj, pbf) {
-    if (obj.dims) pbf.writePackedVarint(1, obj.dims);
-    if (obj.dataType) pbf.writeVarintField(2, obj.dataType);
-    if (obj.floatData) pbf.writePackedFloat(4, obj.floatData);
-    if (obj.int32Data) pbf.writePackedVarint(5, obj.int32Data);
-    if (obj.int64Data) pbf.writePackedVarint(7, obj.int64Data);
-    if (obj.name) pbf.writeStringField(8, obj.name);
-    if (obj.docString) pbf.writeStringField(12, obj.docString);
-    if (obj.rawData != null) pbf.writeBytesField(9, obj.rawData);
-    if (obj.externalData) for (const item of obj.externalData) pbf.writeMessage(13, writeStringStringEntryProto, item);
-    if (obj.dataLocation) pbf.writeVarintField(14, obj.dataLocation);
-    if (obj.doubleData) pbf.writePackedDouble(10, obj.doubleData);
 }

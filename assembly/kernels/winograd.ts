@@ -1,0 +1,240 @@
+import { activate, activateSplitV } from "../activation";
+import { conv2d_f32 } from "./conv2d";
+import { WEIGHTS_F32 } from "./weights";
+
+// Winograd convolution F(m x m, 3 x 3) for 3x3 stride-1 convolutions without groups or dilation
+// (Lavin and Gray 2016): each m x m output tile is A^T [(G g G^T) . (B^T d B)] A over the
+// (m + 2) x (m + 2) input tile d. The filter transform G g G^T is made by the host when packing
+// (src/ops/pack.ts: winogradBlock); here a block of tiles is transformed, multiplied channel by
+// channel as (m + 2)^2 GEMMs through conv2d_f32's 4x8 micro-kernel (a 1x1 conv: a plain GEMM),
+// and transformed back with the bias, the activation and the SE squeeze.
+//
+// F(2,3): points 0, 1, -1, inf. F(4,3): points 0, +-sqrt(2)/2, +-sqrt(2), inf (as ncnn), where
+// 0, +-1, +-2 would put 8 in A^T and 1/24 in G: the rounding error grows with the spread of the
+// transforms' entries (here A^T's non-zero magnitudes lie in [0.35, 2.83], G's in [1/6, 1]).
+const SQ2: f32 = 1.41421356;
+const HSQ2: f32 = 0.707106781;
+// Floats added to each plane of V and each row of products in the workspace (see winograd()).
+const SKEW: i32 = 16;
+
+// Generic over the lane type: v128 (4 channels) in the SIMD builds' main loops, f32 for the
+// scalar build and the SIMD builds' last inC % 4 (or outC % 4) channels. One source for both.
+// @ts-ignore: decorator
+@inline function add<T>(a: T, b: T): T {
+  if (isVector<T>()) return f32x4.add(a, b);
+  else return a + b;
+}
+// @ts-ignore: decorator
+@inline function sub<T>(a: T, b: T): T {
+  if (isVector<T>()) return f32x4.sub(a, b);
+  else return a - b;
+}
+// @ts-ignore: decorator
+@inline function mulc<T>(a: T, c: f32): T {
+  if (isVector<T>()) return f32x4.mul(a, f32x4.splat(c));
+  else return a * c;
+}
+// @ts-ignore: decorator
+@inline function act<T>(a: T, code: i32): T {
+  if (isVector<T>()) return activateSplitV(a, code);
+  else return activate(a, code);
+}
+// @ts-ignore: decorator
+@inline function zeroOf<T>(): T {
+  if (isVector<T>()) return f32x4.splat(0);
+  else return 0;
+}
+
+// B^T d for one line of the input tile: 4 (F(2,3)) or 6 (F(4,3)) values `step` bytes apart at src,
+// written the same way at dst (which may be src: every value is read before the first store).
+// @ts-ignore: decorator
+@inline function inputLine<T>(m: i32, src0: usize, src1: usize, src2: usize, src3: usize, src4: usize, src5: usize,
+  dst: usize, step: usize): void {
+  const d0 = load<T>(src0), d1 = load<T>(src1), d2 = load<T>(src2), d3 = load<T>(src3);
+  if (m == 2) {
+    store<T>(dst, sub<T>(d0, d2));
+    store<T>(dst + step, add<T>(d1, d2));
+    store<T>(dst + 2 * step, sub<T>(d2, d1));
+    store<T>(dst + 3 * step, sub<T>(d3, d1));
+  } else {
+    const d4 = load<T>(src4), d5 = load<T>(src5);
+    const e1 = sub<T>(d4, add<T>(d2, d2)), o1 = sub<T>(mulc<T>(d1, SQ2), mulc<T>(d3, HSQ2));
+    const e2 = sub<T>(d4, mulc<T>(d2, 0.5)), o2 = sub<T>(mulc<T>(d1, HSQ2), mulc<T>(d3, SQ2));
+    store<T>(dst, add<T>(sub<T>(d0, mulc<T>(d2, 2.5)), d4));
+    store<T>(dst + step, sub<T>(e1, o1));
+    store<T>(dst + 2 * step, add<T>(e1, o1));
+    store<T>(dst + 3 * step, sub<T>(e2, o2));
+    store<T>(dst + 4 * step, add<T>(e2, o2));
+    store<T>(dst + 5 * step, add<T>(sub<T>(d1, mulc<T>(d3, 2.5)), d5));
+  }
+}
+
+// A^T x for one line of a product tile: m + 2 values `step` bytes apart -> m values.
+// @ts-ignore: decorator
+@inline function outputLine<T>(m: i32, src: usize, step: usize, dst: usize, dstStep: usize): void {
+  const x0 = load<T>(src), x1 = load<T>(src + step), x2 = load<T>(src + 2 * step), x3 = load<T>(src + 3 * step);
+  if (m == 2) {
+    store<T>(dst, add<T>(add<T>(x0, x1), x2));
+    store<T>(dst + dstStep, add<T>(sub<T>(x1, x2), x3));
+  } else {
+    const x4 = load<T>(src + 4 * step), x5 = load<T>(src + 5 * step);
+    const s1 = add<T>(x1, x2), d1 = sub<T>(x1, x2), s2 = add<T>(x3, x4), d2 = sub<T>(x3, x4);
+    store<T>(dst, add<T>(add<T>(x0, s1), s2));
+    store<T>(dst + dstStep, add<T>(mulc<T>(d1, HSQ2), mulc<T>(d2, SQ2)));
+    store<T>(dst + 2 * dstStep, add<T>(mulc<T>(s1, 0.5), add<T>(s2, s2)));
+    store<T>(dst + 3 * dstStep, add<T>(add<T>(mulc<T>(d1, HSQ2 * 0.5), mulc<T>(d2, SQ2 * 2)), x5));
+  }
+}
+
+// The input tile of lanes [c, c + lanes) whose top-left pixel is (ih0, iw0) of image img:
+// B^T d B into v, its (m + 2)^2 values planeBytes apart. Pixels outside the image read `zero`.
+function inputTile<T>(m: i32, img: usize, zero: usize, ih0: i32, iw0: i32, inH: i32, inW: i32,
+  inC: i32, c: usize, v: usize, planeBytes: usize): void {
+  const a = m + 2;
+  // Rows: B^T along each row of d, into v as scratch.
+  for (let i = 0; i < a; i++) {
+    const ih = ih0 + i;
+    const rowIn = <u32>ih < <u32>inH;
+    const row = img + (<usize>(ih * inW) * inC << 2) + c;
+    let p0 = zero, p1 = zero, p2 = zero, p3 = zero, p4 = zero, p5 = zero;
+    if (rowIn) {
+      const pc = <usize>inC << 2;
+      if (<u32>iw0 < <u32>inW) p0 = row + <usize>iw0 * pc;
+      if (<u32>(iw0 + 1) < <u32>inW) p1 = row + <usize>(iw0 + 1) * pc;
+      if (<u32>(iw0 + 2) < <u32>inW) p2 = row + <usize>(iw0 + 2) * pc;
+      if (<u32>(iw0 + 3) < <u32>inW) p3 = row + <usize>(iw0 + 3) * pc;
+      if (m > 2) {
+        if (<u32>(iw0 + 4) < <u32>inW) p4 = row + <usize>(iw0 + 4) * pc;
+        if (<u32>(iw0 + 5) < <u32>inW) p5 = row + <usize>(iw0 + 5) * pc;
+      }
+    }
+    inputLine<T>(m, p0, p1, p2, p3, p4, p5, v + <usize>(i * a) * planeBytes, planeBytes);
+  }
+  // Columns: B^T along each column of the row-transformed tile, in place.
+  const col = <usize>a * planeBytes;
+  for (let j = 0; j < a; j++) {
+    const at = v + <usize>j * planeBytes;
+    inputLine<T>(m, at, at + col, at + 2 * col, at + 3 * col, at + 4 * col, at + 5 * col, at, col);
+  }
+}
+
+// The product tile of lanes [k, k + lanes) (its (m + 2)^2 values planeBytes apart at x, used as
+// scratch) -> A^T x A + bias, activated, into the output pixels inside the map; adds what it
+// stores to sum (the image's channel sums) when sum is not 0.
+function outputTile<T>(m: i32, x: usize, planeBytes: usize, bias: T, out: usize, rows: i32, cols: i32,
+  pixelBytes: usize, rowBytes: usize, code: i32, sum: usize): void {
+  const a = m + 2;
+  // Rows: A^T along each row, the m results over the row's first m values.
+  for (let i = 0; i < a; i++) {
+    const at = x + <usize>(i * a) * planeBytes;
+    outputLine<T>(m, at, planeBytes, at, planeBytes);
+  }
+  // Columns j < m: A^T along each, then bias and activation, stored where inside the map.
+  const col = <usize>a * planeBytes;
+  let s = zeroOf<T>();
+  for (let j = 0; j < cols; j++) {
+    const at = x + <usize>j * planeBytes;
+    outputLine<T>(m, at, col, at, col);
+    for (let i = 0; i < rows; i++) {
+      const y = act<T>(add<T>(load<T>(at + <usize>i * col), bias), code);
+      store<T>(out + <usize>i * rowBytes + <usize>j * pixelBytes, y);
+      s = add<T>(s, y);
+    }
+  }
+  if (sum) store<T>(sum, add<T>(load<T>(sum), s));
+}
+
+/**
+ * The shared body of the F(2x2,3x3) and F(4x4,3x3) kernels (m = 2 or 4, a compile-time constant
+ * in each export). Tiles (batch folded in) are processed in blocks of at most blockTiles, split
+ * evenly: the block's transformed input V [(m+2)^2][tiles][inC] and products [tiles][(m+2)^2][outC]
+ * lie in the workspace, so it needs (m+2)^2 * b * (inC + outC) + 16 * ((m+2)^2 + b) floats, b =
+ * min(tiles, blockTiles).
+ */
+function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usize, workspace: usize,
+  batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
+  act: i32, means: usize, outStride: i32, blockTiles: i32): void {
+  const a = m + 2, a2 = a * a;
+  const tilesH = (outH + m - 1) / m, tilesW = (outW + m - 1) / m, perImage = tilesH * tilesW;
+  const tiles = batch * perImage;
+  const blocks = (tiles + blockTiles - 1) / blockTiles;
+  const tb = (tiles + blocks - 1) / blocks;
+  // Per point: one conv2d_f32 1x1 weight (panels of 8: 8 zero biases, then inC x 8), then the bias.
+  const panelBytes = <usize>(8 + inC * 8) << 2;
+  const pointBytes = <usize>((outC + 7) >> 3) * panelBytes;
+  const bias = weights + <usize>a2 * pointBytes;
+  const imgBytes = <usize>(inH * inW * inC) << 2;
+  const pixelBytes = <usize>outStride << 2, rowBytes = <usize>(outW * outStride) << 2;
+  if (means) memory.fill(means, 0, <usize>(batch * outC) << 2);
+  for (let t0 = 0; t0 < tiles; t0 += tb) {
+    const nt = min(tb, tiles - t0);
+    // Planes of V and rows of products SKEW floats longer than they need: with power-of-two channel
+    // and tile counts their starts fell on one L1 set (3x3 32->32 @112, F(4,3): 5.5 ms, 2.0 skewed).
+    const vPlane = <usize>(nt * inC + SKEW) << 2, prodRow = a2 * outC + SKEW;
+    const v = workspace, prod = workspace + <usize>a2 * vPlane;
+    for (let t = 0; t < nt; t++) {
+      const n = (t0 + t) / perImage, r = (t0 + t) % perImage;
+      const ih0 = r / tilesW * m - padT, iw0 = r % tilesW * m - padL;
+      const img = input + <usize>n * imgBytes, vt = v + (<usize>(t * inC) << 2);
+      let c = 0;
+      if (ASC_FEATURE_SIMD) {
+        for (; c + 4 <= inC; c += 4) inputTile<v128>(m, img, zero, ih0, iw0, inH, inW, inC, <usize>c << 2, vt + (<usize>c << 2), vPlane);
+      }
+      for (; c < inC; c++) inputTile<f32>(m, img, zero, ih0, iw0, inH, inW, inC, <usize>c << 2, vt + (<usize>c << 2), vPlane);
+    }
+    for (let p = 0; p < a2; p++) {
+      conv2d_f32(v + <usize>p * vPlane, prod + (<usize>(p * outC) << 2), weights + <usize>p * pointBytes, zero,
+        1, nt, 1, inC, nt, 1, outC, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, prodRow, WEIGHTS_F32, 0);
+    }
+    const pPlane = <usize>outC << 2;
+    for (let t = 0; t < nt; t++) {
+      const n = (t0 + t) / perImage, r = (t0 + t) % perImage;
+      const oh0 = r / tilesW * m, ow0 = r % tilesW * m;
+      const rows = min(m, outH - oh0), cols = min(m, outW - ow0);
+      const out = output + <usize>((n * outH + oh0) * outW + ow0) * pixelBytes;
+      const pt = prod + (<usize>(t * prodRow) << 2);
+      const sum = means ? means + (<usize>(n * outC) << 2) : 0;
+      let k = 0;
+      if (ASC_FEATURE_SIMD) {
+        for (; k + 4 <= outC; k += 4) {
+          const o = <usize>k << 2;
+          outputTile<v128>(m, pt + o, pPlane, v128.load(bias + o), out + o, rows, cols, pixelBytes, rowBytes, act, sum ? sum + o : 0);
+        }
+      }
+      for (; k < outC; k++) {
+        const o = <usize>k << 2;
+        outputTile<f32>(m, pt + o, pPlane, load<f32>(bias + o), out + o, rows, cols, pixelBytes, rowBytes, act, sum ? sum + o : 0);
+      }
+    }
+  }
+  if (means) {
+    const inv: f32 = 1.0 / <f32>(outH * outW);
+    for (let i = 0; i < batch * outC; i++) {
+      const at = means + (<usize>i << 2);
+      store<f32>(at, load<f32>(at) * inv);
+    }
+  }
+}
+
+/**
+ * 3x3 stride-1 convolution without groups or dilation by Winograd F(2x2, 3x3), over NHWC tensors.
+ * input [batch, inH, inW, inC]; output [batch, outH, outW, outC], pixels outStride floats apart;
+ * weights: winogradBlock(m = 2) of src/ops/pack.ts; zero: at least max(inC, 4) zero floats;
+ * workspace: 16 * b * (inC + outC) + 16 * (16 + b) floats, b = min(tiles, blockTiles), tiles = batch * ceil(outH / 2) *
+ * ceil(outW / 2); padT, padL: the padding above and left (outH, outW give the rest); act, means as
+ * conv2d_f32's. Preconditions: every size >= 1, blockTiles >= 1.
+ */
+export function conv3x3_winograd_f32_2x2(input: usize, output: usize, weights: usize, zero: usize, workspace: usize,
+  batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
+  act: i32, means: usize, outStride: i32, blockTiles: i32): void {
+  winograd(2, input, output, weights, zero, workspace, batch, inH, inW, inC, outH, outW, outC, padT, padL,
+    act, means, outStride, blockTiles);
+}
+
+/** As conv3x3_winograd_f32_2x2 with F(4x4, 3x3): weights winogradBlock(m = 4), workspace with 36 for 16. */
+export function conv3x3_winograd_f32_4x4(input: usize, output: usize, weights: usize, zero: usize, workspace: usize,
+  batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
+  act: i32, means: usize, outStride: i32, blockTiles: i32): void {
+  winograd(4, input, output, weights, zero, workspace, batch, inH, inW, inC, outH, outW, outC, padT, padL,
+    act, means, outStride, blockTiles);
+}

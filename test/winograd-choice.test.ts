@@ -1,0 +1,68 @@
+// The op table's Winograd choice as a session sees it: which convs take it and which tile (the
+// profile's algorithm), what the compile option does, and the outputs of every choice against the
+// float64 reference executor (1e-4 of the largest output).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../src/graph/builder.js';
+import type { InputDims } from '../src/graph/ir.js';
+import { Random } from '../src/graph/random.js';
+import { createEngine, type Engine } from '../src/runtime/engine.js';
+import { OptionError } from '../src/errors.js';
+import { runGraph } from './reference/graph.js';
+
+// Five convs on one map: 3x3 stride 1 (Winograd's), 3x3 stride 2, grouped 3x3, 3x3 dilated, 1x1.
+function net() {
+  const b = new GraphBuilder('winograd-choice', 'input', 6, { seed: 5 });
+  let x = b.conv('input', 12, { kernel: 3, pad: 1, act: 'relu' });
+  x = b.conv(x, 12, { kernel: 3, pad: 1, group: 3 });
+  x = b.conv(x, 12, { kernel: 3, pad: 2, dilation: 2 });
+  x = b.conv(x, 8, { kernel: 1 });
+  x = b.conv(x, 10, { kernel: 3, stride: 2, pad: 1 });
+  return b.build(x);
+}
+const ALGORITHMS_ELSE = ['gemm', 'gemm', 'gemm', 'gemm'];
+
+describe('Winograd in a session', () => {
+  let engine: Engine;
+  beforeAll(async () => { engine = await createEngine({ backend: 'simd' }); });
+  afterAll(() => engine.dispose());
+
+  const algorithms = (size: number, winograd?: boolean | 2 | 4) => {
+    const dims: InputDims = { batch: 1, height: size, width: size };
+    const s = engine.compile(net(), dims, winograd === undefined ? {} : { winograd });
+    const input = new Random(1).fill(6 * size * size, (r) => r.normal());
+    const { steps } = s.profile(input, 1);
+    s.dispose();
+    return steps.map((st) => st.algorithm);
+  };
+
+  it('F(4,3) on maps from 5 up, F(2,3) on 3 and 4, the GEMM below and for every other conv', () => {
+    for (const [size, first] of [[5, 'winograd F(4,3)'], [56, 'winograd F(4,3)'], [4, 'winograd F(2,3)'], [3, 'winograd F(2,3)'], [2, 'gemm'], [1, 'gemm']] as const) {
+      expect(algorithms(size), `${size}x${size}`).toEqual([first, ...ALGORITHMS_ELSE]);
+    }
+  });
+
+  it('winograd: false runs the GEMM; 2 and 4 force a tile', () => {
+    expect(algorithms(9, false)).toEqual(['gemm', ...ALGORITHMS_ELSE]);
+    expect(algorithms(9, 2)).toEqual(['winograd F(2,3)', ...ALGORITHMS_ELSE]);
+    expect(algorithms(2, 4)).toEqual(['winograd F(4,3)', ...ALGORITHMS_ELSE]);
+  });
+
+  it.each([true, false, 2, 4] as const)('winograd: %s: outputs within 1e-4 of the float64 reference, batch 2, odd map', (winograd) => {
+    const dims: InputDims = { batch: 2, height: 11, width: 9 };
+    const graph = net();
+    const input = new Random(2).fill(2 * 6 * 11 * 9, (r) => r.normal());
+    const ref = runGraph(graph, input, [2, 6, 11, 9]);
+    const s = engine.compile(graph, dims, { winograd });
+    const out = s.run(input);
+    s.dispose();
+    const scale = Math.max(1e-3, ...ref.data.map(Math.abs));
+    const err = Math.max(...out.map((v, i) => Math.abs(v - ref.data[i])));
+    expect(err).toBeLessThanOrEqual(1e-4 * scale);
+  });
+
+  it('refuses a winograd option that is not true, false, 2 or 4', () => {
+    for (const bad of [3, 'on', null]) {
+      expect(() => engine.compile(net(), { height: 8, width: 8 }, { winograd: bad as never })).toThrow(OptionError);
+    }
+  });
+});
