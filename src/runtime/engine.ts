@@ -135,12 +135,13 @@ const warned = new Set<string>();
  */
 function threadCount(asked: EngineOptions['threads']): number {
   const threads = currentPlatform().threads;
-  const cores = threads?.cores() ?? (globalThis.navigator?.hardwareConcurrency || 1);
+  // Unknown where neither the platform nor navigator tells (Node 20's web entry): no upper bound.
+  const cores: number | undefined = threads?.cores() ?? globalThis.navigator?.hardwareConcurrency;
   if (asked === undefined || asked === 1) return 1;
-  if (asked !== 'auto' && (!Number.isInteger(asked) || asked < 1 || asked > cores)) {
-    throw new OptionError(`threads must be 'auto' or an integer from 1 to ${cores} (the cores here), got ${describe(asked)}`);
+  if (asked !== 'auto' && (!Number.isInteger(asked) || asked < 1 || asked > (cores ?? Infinity))) {
+    throw new OptionError(`threads must be 'auto' or an integer from 1${cores ? ` to ${cores} (the cores here)` : ''}, got ${describe(asked)}`);
   }
-  const n = asked === 'auto' ? cores : asked;
+  const n = asked === 'auto' ? cores ?? 1 : asked;
   const reason = typeof SharedArrayBuffer === 'undefined'
     ? 'this runtime has no SharedArrayBuffer (a page must be cross-origin isolated: COOP and COEP headers; workerd has none)'
     : !threads ? 'worker threads run only under Node so far (Web Workers in pages are not supported yet)' : undefined;

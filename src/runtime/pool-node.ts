@@ -15,25 +15,26 @@ import { splitConv } from './split.js';
 // (AMD EPYC, 2026-11-29); 2^17 loads last somewhat under a millisecond there.
 const SPIN = 1 << 17;
 
-// The worker's whole program (CommonJS, run with eval: no file to locate beside the bundle).
-const WORKER = `
-const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, control, names, index, spin } = workerData;
-const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const fns = names.map((n) => k[n]);
-const c = new Int32Array(memory.buffer, control, ${CONTROL.rows} + ${CONTROL.row} * index);
-const row = ${CONTROL.rows} + ${CONTROL.row} * (index - 1);
-let seen = Atomics.load(c, ${CONTROL.generation});
-parentPort.postMessage('ready');
-for (;;) {
-  for (let i = 0; Atomics.load(c, ${CONTROL.generation}) === seen;) {
-    if (++i > spin) Atomics.wait(c, ${CONTROL.generation}, seen);
+// The worker's whole program, run with eval (no file to locate beside the bundle); a dynamic
+// import works whether the worker inherits --input-type=module or not.
+const WORKER = `import('node:worker_threads').then(({ workerData, parentPort }) => {
+  const { module, memory, control, names, index, spin } = workerData;
+  const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const fns = names.map((n) => k[n]);
+  const c = new Int32Array(memory.buffer, control, ${CONTROL.rows} + ${CONTROL.row} * index);
+  const row = ${CONTROL.rows} + ${CONTROL.row} * (index - 1);
+  let seen = Atomics.load(c, ${CONTROL.generation});
+  parentPort.postMessage('ready');
+  for (;;) {
+    for (let i = 0; Atomics.load(c, ${CONTROL.generation}) === seen;) {
+      if (++i > spin) Atomics.wait(c, ${CONTROL.generation}, seen);
+    }
+    seen = Atomics.load(c, ${CONTROL.generation});
+    if (Atomics.load(c, ${CONTROL.stop})) break;
+    fns[c[row]].apply(null, c.subarray(row + 2, row + 2 + c[row + 1]));
+    if (Atomics.sub(c, ${CONTROL.pending}, 1) === 1) Atomics.notify(c, ${CONTROL.pending});
   }
-  seen = Atomics.load(c, ${CONTROL.generation});
-  if (Atomics.load(c, ${CONTROL.stop})) break;
-  fns[c[row]].apply(null, c.subarray(row + 2, row + 2 + c[row + 1]));
-  if (Atomics.sub(c, ${CONTROL.pending}, 1) === 1) Atomics.notify(c, ${CONTROL.pending});
-}
+});
 `;
 
 class NodePool implements Pool {
