@@ -1,7 +1,8 @@
 // Every kernel the host calls. Arguments are byte offsets into the imported memory and sizes;
-// no kernel allocates or keeps state. Built twice: simd (--enable simd) and scalar (--disable simd).
-export { conv2d_f32 } from "./kernels/conv2d";
-export { conv3x3_winograd_f32_2x2, conv3x3_winograd_f32_4x4 } from "./kernels/winograd";
+// no kernel allocates or keeps state. Built as simd, scalar and relaxed, each also with threads
+// (shared memory; the *_part kernels, one thread's share of a split op, work only there).
+export { conv2d_f32, conv2d_f32_part, conv_means_f32 } from "./kernels/conv2d";
+export { conv3x3_winograd_f32_2x2, conv3x3_winograd_f32_4x4, conv3x3_winograd_f32_part } from "./kernels/winograd";
 export { conv2d_dw_f32 } from "./kernels/conv2d_dw";
 export { pool2d_f32, global_pool_f32 } from "./kernels/pool";
 export { scale_f32 } from "./kernels/se";
@@ -18,4 +19,9 @@ export function heap_base(): usize {
 /** Which build this is: 0 scalar, 1 SIMD, 2 relaxed SIMD (the host checks what it was given). */
 export function build_kind(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 2 : ASC_FEATURE_SIMD ? 1 : 0;
+}
+
+/** 1 in the threaded builds (shared memory, the *_part kernels), else 0. */
+export function build_threads(): i32 {
+  return ASC_FEATURE_THREADS ? 1 : 0;
 }

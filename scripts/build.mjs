@@ -1,4 +1,4 @@
-// Builds the two wasm targets from assembly/ (simd, scalar) and bundles the host with esbuild.
+// Builds the wasm targets from assembly/ (simd, scalar, relaxed, each with and without threads) and bundles the host with esbuild.
 // Skips a step whose outputs are newer than all of its inputs, so `npm start` and `npm test`
 // rebuild only what changed.
 import asc from 'assemblyscript/asc';
@@ -21,7 +21,9 @@ const stale = (outputs, inputs) =>
   outputs.some((o) => !existsSync(o)) || Math.min(...outputs.map((o) => statSync(o).mtimeMs)) < newest(inputs);
 
 const targets = ['simd', 'scalar', 'relaxed'];
-const wasmFiles = targets.map((t) => `build/senet-${t}.wasm`);
+// Each also with threads (shared memory): separate files, loaded only by a threaded engine under Node.
+const wasmTargets = [...targets, ...targets.map((t) => `${t}-threads`)];
+const wasmFiles = wasmTargets.map((t) => `build/senet-${t}.wasm`);
 async function compile(args) {
   const { error, stderr } = await asc.main(args);
   if (error) {
@@ -30,7 +32,7 @@ async function compile(args) {
   }
 }
 if (stale(wasmFiles, ['assembly', 'asconfig.json'])) {
-  for (const target of targets) await compile(['--target', target]);
+  for (const target of wasmTargets) await compile(['--target', target]);
 }
 // The peak-arithmetic probe the benches compare against (not part of the library).
 if (stale(targets.map((t) => `build/peak-${t}.wasm`), ['bench/peak/peak.ts', 'bench/peak/asconfig.json'])) {

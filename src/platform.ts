@@ -2,13 +2,24 @@
 // wasm builds are when createEngine is given none, and how `file:` URLs are read. The default is
 // the web one (every URL is fetched); the Node entry (src/node.ts) replaces it, because Node's
 // fetch does not take file: URLs.
+import type { Kernels } from './wasm/abi.js';
 import type { Backend } from './wasm/load.js';
+import type { Pool } from './runtime/pool.js';
 
 export interface Platform {
   /** Where a build is when createEngine is given none. */
   wasmUrl(backend: Backend): URL;
   /** Reads a `file:` URL; without it, every URL is fetched. */
   readFile?(url: URL): Promise<Uint8Array<ArrayBuffer>>;
+  /** Worker threads, where this entry has them (Node: worker_threads; pages: not yet). */
+  threads?: {
+    /** Cores this process may use. */
+    cores(): number;
+    /** Where the threaded build of `backend` is. */
+    wasmUrl(backend: Backend): URL;
+    /** Starts a pool of `threads` threads on the engine's module and shared memory (control: see pool.ts). */
+    start(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, kernels: Kernels, control: number): Promise<Pool>;
+  };
 }
 
 // Literal `new URL('./name.wasm', import.meta.url)`: the form bundlers (webpack 5, Vite, Parcel)

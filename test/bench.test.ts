@@ -62,7 +62,8 @@ describe('benchGraph with peers', () => {
     const json = JSON.parse(JSON.stringify(benchJson(report)));
     expect(Object.keys(json)).toEqual(expect.arrayContaining(['model', 'results']));
     expect(json.model).toBe('tiny-se-net');
-    for (const r of json.results) expect(Object.keys(r).sort()).toEqual(['engine', 'gflops', 'medianMs']);
+    for (const r of json.results) expect(Object.keys(r).sort()).toEqual(['engine', 'gflops', 'medianMs', 'threads']);
+    expect(json.results.map((r: { threads: number }) => r.threads)).toEqual([1, 1, 1, 1]);
 
     const table = formatBench(report);
     for (const e of ['senet-simd', 'senet-scalar', 'onnxruntime-web', 'tfjs-wasm', '% peak', 'senet-simd vs tfjs-wasm']) expect(table).toContain(e);
@@ -92,7 +93,7 @@ describe('senet-wasm bench --vs', () => {
     expect(report.model).toBe('mobilenet-v3-small');
     expect(report.results.map((r: { engine: string }) => r.engine)).toEqual(['senet-simd', 'senet-scalar', 'onnxruntime-web', 'tfjs-wasm']);
     for (const r of report.results) {
-      expect(Object.keys(r).sort()).toEqual(['engine', 'gflops', 'medianMs']);
+      expect(Object.keys(r).sort()).toEqual(['engine', 'gflops', 'medianMs', 'threads']);
       expect(r.medianMs).toBeGreaterThan(0);
       expect(r.gflops).toBeGreaterThan(0);
     }

@@ -169,6 +169,17 @@ describe('senet-wasm bench', () => {
     for (const r of report.results) {
       expect(r.medianMs).toBeGreaterThan(0);
       expect(r.gflops).toBeGreaterThan(0);
+      expect(r.threads).toBe(1);
     }
+  }, 60_000);
+
+  test('--threads 2: the senet-wasm builds run on 2 threads, and say so in the JSON and the table', async () => {
+    const json = await cli('bench', 'se-resnet50', '--size', '64', '--runs', '2', '--threads', '2', '--backend', 'simd', '--json');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).results.map((r: { engine: string; threads: number }) => [r.engine, r.threads])).toEqual([['senet-simd', 2]]);
+    const table = await cli('bench', 'se-resnet50', '--size', '64', '--runs', '2', '--threads', '2', '--backend', 'scalar');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/senet-scalar\s+2\s/);
+    expect((await cli('bench', 'se-resnet50', '--threads', '0')).stderr).toMatch(/--threads <n>' argument '0' is invalid/);
   }, 60_000);
 });

@@ -49,18 +49,7 @@ export function conv2d_f32(
   const stored = storedBytes(format, k, PANEL);
   const plane = outH * outW;
   const m = batch * plane;
-  const imgBytes = <usize>(inH * inW * inC) << 2;
-  const rowBytes = <usize>outStride << 2;
-  // A 1x1 conv with stride 1 and no padding is a plain GEMM: GEMM row r is input pixel r, read
-  // without the tile's divisions, bounds tests and tap addressing (GFLOP/s: K = 16: 16 -> 24,
-  // K = 24: 19 -> 29, K = 64: 29 -> 33).
   const pointwise = kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padT == 0 && padL == 0;
-  const tapH = pointwise ? 1 : inH, tapW = pointwise ? 1 : inW;
-  // Without groups and dilation, the kW taps of a kernel row read kW * inC contiguous floats
-  // (NHWC) and their packed weights are contiguous too: when the window's row lies inside the
-  // image for all 4 pixels of a tile, that is one K run (the 7x7 stem: one run of 21 instead of
-  // 7 of 3, 19 -> 29 GFLOP/s; the 3x3 stems of MobileNetV3 and EfficientNet: about 1.1x).
-  const rowRuns = groups == 1 && dilW == 1;
   if (means) memory.fill(means, 0, <usize>(batch * outC) << 2);
   if (ASC_FEATURE_SIMD && pointwise && m == 1) {
     // 4 panels at a time: gemv's width, and what the scratch holds expanded.
@@ -77,15 +66,84 @@ export function conv2d_f32(
     if (means) memory.copy(means, output, <usize>outC << 2); // one pixel: its own mean
     return;
   }
+  gemmRange(input, output, weights, zero, batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW,
+    padT, padL, dilH, dilW, groups, act, means, outStride, format, scratch, 0, m, 0, panels);
+  if (means) scaleMeans(means, batch * outC, plane);
+}
+
+/**
+ * conv2d_f32 over output pixels [mBegin, mEnd) (batch folded in) and, in every group, panels of 8
+ * output channels [pBegin, pEnd): one thread's share of a conv split across threads (threaded
+ * builds only). Each output is summed as conv2d_f32 sums it, so the split outputs are bitwise
+ * those of one call. No channel means: conv_means_f32 makes them once every share is written.
+ */
+export function conv2d_f32_part(
+  input: usize, output: usize, weights: usize, zero: usize,
+  batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
+  kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32, dilH: i32, dilW: i32,
+  groups: i32, act: i32, outStride: i32, format: i32, scratch: usize,
+  mBegin: i32, mEnd: i32, pBegin: i32, pEnd: i32,
+): void {
+  if (!ASC_FEATURE_THREADS) unreachable();
+  gemmRange(input, output, weights, zero, batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW,
+    padT, padL, dilH, dilW, groups, act, 0, outStride, format, scratch, mBegin, mEnd, pBegin, pEnd);
+}
+
+/**
+ * The channel means conv2d_f32 writes with `means`, of an output already written ([batch, plane]
+ * pixels outStride floats apart): the same sums in the same order, so the same bits (threaded builds).
+ */
+export function conv_means_f32(output: usize, means: usize, batch: i32, plane: i32, outC: i32, outStride: i32): void {
+  if (!ASC_FEATURE_THREADS) unreachable();
+  memory.fill(means, 0, <usize>(batch * outC) << 2);
+  sumRows(output, means, 0, batch * plane, plane, outC, <usize>outStride << 2);
+  scaleMeans(means, batch * outC, plane);
+}
+
+function scaleMeans(means: usize, n: i32, plane: i32): void {
+  const inv: f32 = 1.0 / <f32>plane;
+  for (let i = 0; i < n; i++) {
+    const at = means + (<usize>i << 2);
+    store<f32>(at, load<f32>(at) * inv);
+  }
+}
+
+// The implicit GEMM over output pixels [mBegin, mEnd) and panels [pBegin, pEnd) of every group.
+function gemmRange(
+  input: usize, output: usize, weights: usize, zero: usize,
+  batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
+  kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32, dilH: i32, dilW: i32,
+  groups: i32, act: i32, means: usize, outStride: i32, format: i32, scratch: usize,
+  mBegin: i32, mEnd: i32, pBegin: i32, pEnd: i32,
+): void {
+  const cinG = inC / groups;
+  const coutG = outC / groups;
+  const panels = (coutG + PANEL - 1) / PANEL;
+  const k = kH * kW * cinG;
+  const panelBytes = <usize>(PANEL + k * PANEL) << 2;
+  const stored = storedBytes(format, k, PANEL);
+  const plane = outH * outW;
+  const imgBytes = <usize>(inH * inW * inC) << 2;
+  const rowBytes = <usize>outStride << 2;
+  // A 1x1 conv with stride 1 and no padding is a plain GEMM: GEMM row r is input pixel r, read
+  // without the tile's divisions, bounds tests and tap addressing (GFLOP/s: K = 16: 16 -> 24,
+  // K = 24: 19 -> 29, K = 64: 29 -> 33).
+  const pointwise = kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padT == 0 && padL == 0;
+  const tapH = pointwise ? 1 : inH, tapW = pointwise ? 1 : inW;
+  // Without groups and dilation, the kW taps of a kernel row read kW * inC contiguous floats
+  // (NHWC) and their packed weights are contiguous too: when the window's row lies inside the
+  // image for all 4 pixels of a tile, that is one K run (the 7x7 stem: one run of 21 instead of
+  // 7 of 3, 19 -> 29 GFLOP/s; the 3x3 stems of MobileNetV3 and EfficientNet: about 1.1x).
+  const rowRuns = groups == 1 && dilW == 1;
   // Groups of at most 4 output channels (ResNeXt-50 32x4d's first stage: 4) fill half a panel:
   // two groups share one 4x8 tile instead (tile4x8GroupPair).
   const pairs = ASC_FEATURE_SIMD && groups > 1 && coutG <= 4;
   const gStep = pairs ? 2 : 1;
-  for (let mb = 0; mb < m; mb += BLOCK_M) {
-    const me = min(mb + BLOCK_M, m);
+  for (let mb = mBegin; mb < mEnd; mb += BLOCK_M) {
+    const me = min(mb + BLOCK_M, mEnd);
     for (let g = 0; g < groups; g += gStep) {
       const inG = input + (<usize>(g * cinG) << 2);
-      for (let p = 0; p < panels; p++) {
+      for (let p = pBegin; p < pEnd; p++) {
         const wp = panelAt(format, weights, g * panels + p, stored, scratch, k);
         const outP = output + (<usize>(g * coutG + p * PANEL) << 2);
         const nc = min(PANEL, coutG - p * PANEL);
@@ -176,13 +234,6 @@ export function conv2d_f32(
       }
     }
     if (means) sumRows(output, means, mb, me, plane, outC, rowBytes);
-  }
-  if (means) {
-    const inv: f32 = 1.0 / <f32>plane;
-    for (let i = 0; i < batch * outC; i++) {
-      const at = means + (<usize>i << 2);
-      store<f32>(at, load<f32>(at) * inv);
-    }
   }
 }
 

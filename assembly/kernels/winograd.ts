@@ -149,11 +149,12 @@ function outputTile<T>(m: i32, x: usize, planeBytes: usize, bias: T, out: usize,
  * in each export). Tiles (batch folded in) are processed in blocks of at most blockTiles, split
  * evenly: the block's transformed input V [(m+2)^2][tiles][inC] and products [tiles][(m+2)^2][outC]
  * lie in the workspace, so it needs (m+2)^2 * b * (inC + outC) + 16 * ((m+2)^2 + b) floats, b =
- * min(tiles, blockTiles).
+ * min(tiles, blockTiles). Only output channels [8 pBegin, 8 pEnd) are made (a thread's share:
+ * each thread transforms the whole input, its products and outputs are its channels').
  */
 function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usize, workspace: usize,
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
-  act: i32, means: usize, outStride: i32, blockTiles: i32): void {
+  act: i32, means: usize, outStride: i32, blockTiles: i32, pBegin: i32, pEnd: i32): void {
   const a = m + 2, a2 = a * a;
   const tilesH = (outH + m - 1) / m, tilesW = (outW + m - 1) / m, perImage = tilesH * tilesW;
   const tiles = batch * perImage;
@@ -165,7 +166,10 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
   const bias = weights + <usize>a2 * pointBytes;
   const imgBytes = <usize>(inH * inW * inC) << 2;
   const pixelBytes = <usize>outStride << 2, rowBytes = <usize>(outW * outStride) << 2;
-  if (means) memory.fill(means, 0, <usize>(batch * outC) << 2);
+  const c0 = pBegin * 8, c1 = min(pEnd * 8, outC), cBytes = <usize>(c1 - c0) << 2;
+  if (means) {
+    for (let n = 0; n < batch; n++) memory.fill(means + (<usize>(n * outC + c0) << 2), 0, cBytes);
+  }
   for (let t0 = 0; t0 < tiles; t0 += tb) {
     const nt = min(tb, tiles - t0);
     // Planes of V and rows of products SKEW floats longer than they need: with power-of-two channel
@@ -183,8 +187,8 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
       for (; c < inC; c++) inputTile<f32>(m, img, zero, ih0, iw0, inH, inW, inC, <usize>c << 2, vt + (<usize>c << 2), vPlane);
     }
     for (let p = 0; p < a2; p++) {
-      conv2d_f32(v + <usize>p * vPlane, prod + (<usize>(p * outC) << 2), weights + <usize>p * pointBytes, zero,
-        1, nt, 1, inC, nt, 1, outC, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, prodRow, WEIGHTS_F32, 0);
+      conv2d_f32(v + <usize>p * vPlane, prod + (<usize>(p * outC + c0) << 2), weights + <usize>p * pointBytes + <usize>pBegin * panelBytes,
+        zero, 1, nt, 1, inC, nt, 1, c1 - c0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, prodRow, WEIGHTS_F32, 0);
     }
     const pPlane = <usize>outC << 2;
     for (let t = 0; t < nt; t++) {
@@ -194,14 +198,14 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
       const out = output + <usize>((n * outH + oh0) * outW + ow0) * pixelBytes;
       const pt = prod + (<usize>(t * prodRow) << 2);
       const sum = means ? means + (<usize>(n * outC) << 2) : 0;
-      let k = 0;
+      let k = c0;
       if (ASC_FEATURE_SIMD) {
-        for (; k + 4 <= outC; k += 4) {
+        for (; k + 4 <= c1; k += 4) {
           const o = <usize>k << 2;
           outputTile<v128>(m, pt + o, pPlane, v128.load(bias + o), out + o, rows, cols, pixelBytes, rowBytes, act, sum ? sum + o : 0);
         }
       }
-      for (; k < outC; k++) {
+      for (; k < c1; k++) {
         const o = <usize>k << 2;
         outputTile<f32>(m, pt + o, pPlane, load<f32>(bias + o), out + o, rows, cols, pixelBytes, rowBytes, act, sum ? sum + o : 0);
       }
@@ -209,9 +213,11 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
   }
   if (means) {
     const inv: f32 = 1.0 / <f32>(outH * outW);
-    for (let i = 0; i < batch * outC; i++) {
-      const at = means + (<usize>i << 2);
-      store<f32>(at, load<f32>(at) * inv);
+    for (let n = 0; n < batch; n++) {
+      for (let c = c0; c < c1; c++) {
+        const at = means + (<usize>(n * outC + c) << 2);
+        store<f32>(at, load<f32>(at) * inv);
+      }
     }
   }
 }
@@ -228,7 +234,7 @@ export function conv3x3_winograd_f32_2x2(input: usize, output: usize, weights: u
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
   act: i32, means: usize, outStride: i32, blockTiles: i32): void {
   winograd(2, input, output, weights, zero, workspace, batch, inH, inW, inC, outH, outW, outC, padT, padL,
-    act, means, outStride, blockTiles);
+    act, means, outStride, blockTiles, 0, (outC + 7) >> 3);
 }
 
 /** As conv3x3_winograd_f32_2x2 with F(4x4, 3x3): weights winogradBlock(m = 4), workspace with 36 for 16. */
@@ -236,5 +242,23 @@ export function conv3x3_winograd_f32_4x4(input: usize, output: usize, weights: u
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
   act: i32, means: usize, outStride: i32, blockTiles: i32): void {
   winograd(4, input, output, weights, zero, workspace, batch, inH, inW, inC, outH, outW, outC, padT, padL,
-    act, means, outStride, blockTiles);
+    act, means, outStride, blockTiles, 0, (outC + 7) >> 3);
+}
+
+/**
+ * The Winograd kernels for output channels [8 pBegin, 8 pEnd) only, means included: one thread's
+ * share of a conv split across threads (threaded builds only), each with its own workspace.
+ * The outputs and means are bitwise those of one call (the same sums in the same order).
+ */
+export function conv3x3_winograd_f32_part(m: i32, input: usize, output: usize, weights: usize, zero: usize, workspace: usize,
+  batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
+  act: i32, means: usize, outStride: i32, blockTiles: i32, pBegin: i32, pEnd: i32): void {
+  if (!ASC_FEATURE_THREADS) unreachable();
+  if (m == 4) {
+    winograd(4, input, output, weights, zero, workspace, batch, inH, inW, inC, outH, outW, outC, padT, padL,
+      act, means, outStride, blockTiles, pBegin, pEnd);
+  } else {
+    winograd(2, input, output, weights, zero, workspace, batch, inH, inW, inC, outH, outW, outC, padT, padL,
+      act, means, outStride, blockTiles, pBegin, pEnd);
+  }
 }

@@ -34,10 +34,14 @@ export interface BenchRunner {
   version?: string;
   run(input: Float32Array): Float32Array | Promise<Float32Array>;
   dispose(): void | Promise<void>;
+  /** Threads it runs on (absent: 1). */
+  threads?: number;
 }
 
 export interface BenchResult {
   engine: EngineName;
+  /** Threads the engine ran on. */
+  threads: number;
   medianMs: number;
   gflops: number;
   /** gflops over the measured SIMD peak (src/cli/peak.ts), when the bench was given it. */
@@ -77,6 +81,8 @@ export interface BenchOptions {
   peakGflops?: number;
   /** How the senet-wasm builds keep their weights (compile option weights). */
   weights?: WeightFormat;
+  /** Threads of the senet-wasm engines (createEngine's threads; the peers run one). Default 1. */
+  threads?: number;
 }
 
 /** A bench whose engines disagree: the message names each engine over the tolerance. */
@@ -140,12 +146,12 @@ const bundledPeerRunner: PeerRunnerFactory = async (peer, graph, dims) => {
  * dist/bench-peers.js beside this bundle); `dispose` frees them all.
  */
 export async function createRunners(graph: Graph, dims: InputDims, backends: BenchBuild[], peers: Peer[] = [],
-  peerRunner = bundledPeerRunner, weights?: WeightFormat): Promise<BenchRunner[]> {
+  peerRunner = bundledPeerRunner, weights?: WeightFormat, threads = 1): Promise<BenchRunner[]> {
   const runners: BenchRunner[] = [];
   try {
     for (const backend of backends) {
       const direct = backend === 'simd-direct';
-      const engine = await createEngine({ backend: direct ? 'simd' : backend });
+      const engine = await createEngine({ backend: direct ? 'simd' : backend, threads });
       let session;
       try {
         session = engine.compile(graph, dims, { winograd: !direct, weights });
@@ -155,6 +161,7 @@ export async function createRunners(graph: Graph, dims: InputDims, backends: Ben
       }
       runners.push({
         engine: `senet-${backend}`,
+        threads: engine.threads,
         run: (x) => session.run(x),
         dispose: () => { session.dispose(); engine.dispose(); },
       });
@@ -201,7 +208,7 @@ export async function benchGraph(graph: Graph, o: BenchOptions): Promise<BenchRe
   const peers = o.peers ?? [];
   const tolerance = o.tolerance ?? AGREEMENT_TOLERANCE;
   const macs = complexity(graph, dims).macs; // also checks the graph at this size
-  const runners = await createRunners(graph, dims, o.backends, peers, o.peerRunner, o.weights);
+  const runners = await createRunners(graph, dims, o.backends, peers, o.peerRunner, o.weights, o.threads);
   try {
     if (!runners.length) throw new OptionError('nothing to bench: no senet-wasm build and no peer');
 
@@ -229,7 +236,7 @@ export async function benchGraph(graph: Graph, o: BenchOptions): Promise<BenchRe
       const medianMs = median(times[i]);
       const gflops = (2 * macs) / (medianMs * 1e6);
       return {
-        engine: r.engine, medianMs, gflops, peakFraction: o.peakGflops ? gflops / o.peakGflops : undefined, runsMs: times[i],
+        engine: r.engine, threads: r.threads ?? 1, medianMs, gflops, peakFraction: o.peakGflops ? gflops / o.peakGflops : undefined, runsMs: times[i],
         ...(diffs[i] !== undefined ? { maxRelDiff: diffs[i] } : {}), ...(r.version ? { version: r.version } : {}),
       };
     });
@@ -247,7 +254,7 @@ export async function benchGraph(graph: Graph, o: BenchOptions): Promise<BenchRe
 export function benchJson(r: BenchReport) {
   return {
     model: r.model, batch: r.batch, size: r.size,
-    results: r.results.map(({ engine, medianMs, gflops }) => ({ engine, medianMs, gflops })),
+    results: r.results.map(({ engine, medianMs, gflops, threads }) => ({ engine, medianMs, gflops, threads })),
   };
 }
 
@@ -256,12 +263,12 @@ export function formatBench(r: BenchReport): string {
   const simd = r.results.find((x) => x.engine === 'senet-simd');
   const peers = r.results.some((x) => !x.engine.startsWith('senet-'));
   const peak = r.results.some((x) => x.peakFraction !== undefined);
-  lines.push(`  ${'engine'.padEnd(16)} ${'median ms'.padStart(10)} ${'GFLOP/s'.padStart(8)} ${peak ? '% peak'.padStart(7) : ''}`
+  lines.push(`  ${'engine'.padEnd(16)} ${'threads'.padStart(7)} ${'median ms'.padStart(10)} ${'GFLOP/s'.padStart(8)} ${peak ? '% peak'.padStart(7) : ''}`
     + (simd ? ` ${'x senet-simd'.padStart(12)}` : '') + `  max|diff|/max|ref|`);
   for (const x of r.results) {
     const ratio = simd ? ` ${(x === simd ? '1' : (x.medianMs / simd.medianMs).toFixed(2)).padStart(11)}x` : '';
     const diff = x.maxRelDiff === undefined ? '(reference)' : x.maxRelDiff.toExponential(1);
-    lines.push(`  ${x.engine.padEnd(16)} ${x.medianMs.toFixed(1).padStart(10)} ${x.gflops.toFixed(1).padStart(8)} `
+    lines.push(`  ${x.engine.padEnd(16)} ${String(x.threads).padStart(7)} ${x.medianMs.toFixed(1).padStart(10)} ${x.gflops.toFixed(1).padStart(8)} `
       + `${x.peakFraction === undefined ? '' : `${(100 * x.peakFraction).toFixed(0).padStart(6)}%`}${ratio}  ${diff}`);
   }
   const runs = [...new Set(r.results.map((x) => x.runsMs.length))].join('/');

@@ -133,7 +133,8 @@ withModelOptions(program.command('bench <model>')
   .option('--runs <n>', 'timed runs per build', int(1, 10000), 10)
   .option('--size <px>', 'input height and width', int(32, 4096), 224)
   .option('--batch <n>', 'images per run', int(1, 1024), 1)
-  .option('--vs <list>', 'peers to run too, comma-separated: onnxruntime-web, tfjs-wasm (devDependencies)', parsePeers)
+  .option('--vs <list>', 'peers to run too, comma-separated: onnxruntime-web, tfjs-wasm (devDependencies; one thread)', parsePeers)
+  .option('--threads <n>', 'threads of the senet-wasm builds (Node: up to the core count)', int(1, 1024), 1)
   .option('--profile', "each fused op's median time, GFLOP/s and share (first build of --backend)")
   .addOption(new Option('--weights <format>', 'how senet-wasm keeps conv, FC and SE weights (default: as the model stores them)').choices(WEIGHT_FORMATS))
   .option('--json', 'print JSON'))
@@ -141,16 +142,16 @@ withModelOptions(program.command('bench <model>')
     const graph = model(name, o);
     if (o.profile) {
       const direct = o.backend[0] === 'simd-direct';
-      const engine = await createEngine({ backend: direct ? 'simd' : o.backend[0] });
+      const engine = await createEngine({ backend: direct ? 'simd' : o.backend[0], threads: o.threads });
       const session = engine.compile(graph, { batch: o.batch, height: o.size, width: o.size }, { winograd: !direct, weights: o.weights });
       const input = new Random(1).fill(session.inputShape.reduce((a, b) => a * b, 1), (r) => r.normal());
       for (let i = 0; i < 2; i++) session.run(input); // warm-up: V8's optimised tier
       const { steps } = session.profile(input, o.runs);
-      console.log(o.json ? JSON.stringify(steps, null, 2) : formatProfile(`${graph.name} (${engine.backend} build${direct ? ' without Winograd' : ''}, batch ${o.batch}, ${o.size}x${o.size})`, steps));
+      console.log(o.json ? JSON.stringify(steps, null, 2) : formatProfile(`${graph.name} (${engine.backend} build${direct ? ' without Winograd' : ''}, ${engine.threads} thread${engine.threads > 1 ? 's' : ''}, batch ${o.batch}, ${o.size}x${o.size})`, steps));
       return;
     }
     const peakGflops = o.backend.includes('simd') && !o.json ? await measurePeak('simd') : undefined;
-    const report = await benchGraph(graph, { backends: o.backend, peers: o.vs, runs: o.runs, size: o.size, batch: o.batch, peakGflops, weights: o.weights });
+    const report = await benchGraph(graph, { backends: o.backend, peers: o.vs, runs: o.runs, size: o.size, batch: o.batch, peakGflops, weights: o.weights, threads: o.threads });
     console.log(o.json ? JSON.stringify(benchJson(report), null, 2) : formatBench(report));
   });
 

@@ -5,6 +5,7 @@ import { decodeSource, paramSource, type Node, type OpType, type Param, type Par
 import { binaryOperands, broadcastShapes, numel, type Shape } from '../graph/shapes.js';
 import { sourceFormat, type WeightFormat } from '../graph/storage.js';
 import { BINARY_OP, POOL_MODE, WEIGHTS_FORMAT, type Kernels } from '../wasm/abi.js';
+import type { Pool } from '../runtime/pool.js';
 import { ACT_CODE } from './activation.js';
 import { convBlock, depthwiseBlock, storageOf, tensorBlock, winogradBlock, type PackedBlock } from './pack.js';
 
@@ -17,6 +18,8 @@ export interface OpContext {
   winograd: boolean | 2 | 4;
   /** How conv, fc and se weights are stored: as asked, or as their source is (undefined). */
   weights?: WeightFormat;
+  /** Threads the engine has (large convs are split across them; each gets its own workspace). */
+  threads?: number;
 }
 
 export const DEFAULT_CONTEXT: OpContext = { winograd: true };
@@ -29,6 +32,10 @@ export interface Bindings {
   formats: WeightFormat[]; // how each of those blocks is stored
   /** Scratch where a kernel expands int8 or fp16 weights to f32 (the largest block's expandBytes). */
   expand: number;
+  /** With a pool: thread t's expand scratch is at expand + t * expandStride. */
+  expandStride?: number;
+  /** The engine's threads, when it has more than one. */
+  pool?: Pool;
   workspace: number;
   zero: number; // at least zeroFloats() zero floats
   /** conv: where its kernel also writes the channel means of its output ([N, C]), for an SE squeeze. */
@@ -74,16 +81,16 @@ const data = (p: Param | undefined): Float32Array | undefined => p?.data;
 const weight = (p: Param): ParamSource => paramSource(p)!;
 
 /** [N, C, H, W] or [N, K] -> the kernels' view: batch, height, width, channels (NHWC). */
-const nhwc = (s: Shape): [number, number, number, number] =>
+export const nhwc = (s: Shape): [number, number, number, number] =>
   s.length === 4 ? [s[0], s[2], s[3], s[1]] : [s[0], 1, 1, s[1]];
 
-const isDepthwise = (n: Extract<Node, { op: 'conv' }>): boolean =>
+export const isDepthwise = (n: Extract<Node, { op: 'conv' }>): boolean =>
   n.group > 1 && n.weight.shape[1] === 1 && n.weight.shape[0] === n.group;
 
 /** Whether a node's kernel can write the channel means of its output (Bindings.means). */
 export const writesMeans = (node: Node): boolean => node.op === 'conv' && !isDepthwise(node);
 
-type ConvNode = Extract<Node, { op: 'conv' }>;
+export type ConvNode = Extract<Node, { op: 'conv' }>;
 
 /**
  * The Winograd output tile m of F(m x m, 3 x 3) for a conv, or 0 for the implicit GEMM: only 3x3,
@@ -116,7 +123,7 @@ export const winogradWorkspaceFloats = (m: 2 | 4, tiles: number, inC: number, ou
   (m + 2) ** 2 * tiles * (inC + outC) + 16 * ((m + 2) ** 2 + tiles);
 
 /** Tiles of a Winograd conv's output (batch folded in) and the workspace bytes of one block. */
-function winogradWorkspace(m: 2 | 4, [batch, , ]: Shape, out: Shape, inC: number): number {
+export function winogradWorkspace(m: 2 | 4, [batch, , ]: Shape, out: Shape, inC: number): number {
   const tiles = batch * Math.ceil(out[2] / m) * Math.ceil(out[3] / m);
   return winogradWorkspaceFloats(m, Math.min(tiles, WINOGRAD_BLOCK_TILES), inC, out[1]) * 4;
 }
@@ -126,7 +133,8 @@ const conv: OpSpec<ConvNode> = {
   stridedOutput: (n) => !isDepthwise(n),
   workspace(n, [x], out, ctx) {
     const m = winogradTile(n, x, ctx);
-    return m ? winogradWorkspace(m, x, out, x[1]) : 0;
+    // A workspace a thread: a split conv's threads each transform blocks of their own.
+    return m ? winogradWorkspace(m, x, out, x[1]) * (ctx?.threads ?? 1) : 0;
   },
   algorithm(n, [x], ctx) {
     const m = winogradTile(n, x, ctx);
@@ -148,6 +156,9 @@ const conv: OpSpec<ConvNode> = {
     const [sH, sW] = n.stride, [dH, dW] = n.dilation, [pT, pL] = n.pads;
     const act = ACT_CODE[n.act];
     const m = winogradTile(n, x, ctx);
+    // Large convs of an engine with threads: split across them (src/runtime/split.ts, Node only).
+    const split = b.pool?.splitConv(n, k, b, x, out, ctx);
+    if (split) return split;
     if (m) {
       return k[m === 4 ? 'conv3x3_winograd_f32_4x4' : 'conv3x3_winograd_f32_2x2'].bind(null, b.inputs[0], b.output, b.weights[0],
         b.zero, b.workspace, batch, inH, inW, inC, outH, outW, outC, pT, pL, act, b.means ?? 0, b.outputStride ?? outC, WINOGRAD_BLOCK_TILES);

@@ -1,10 +1,11 @@
 import { DisposedError, GraphError, InputError, OptionError } from '../errors.js';
 import { describe, oneOf } from '../options.js';
 import type { Graph, InputDims } from '../graph/ir.js';
-import { isResponse } from '../platform.js';
+import { currentPlatform, isResponse } from '../platform.js';
 import { loadKernels, relaxedSupported, simdSupported, type Backend, type WasmSource } from '../wasm/load.js';
 import type { Kernels } from '../wasm/abi.js';
 import { LinearMemory } from './memory.js';
+import { controlBytes, type Pool } from './pool.js';
 import { Session, type CompileOptions } from './session.js';
 import { warmUp } from './warmup.js';
 
@@ -19,6 +20,13 @@ export interface EngineOptions {
    * the files shipped beside the bundle. Edge runtimes pass a precompiled WebAssembly.Module.
    */
   wasm?: WasmSource | { relaxed?: WasmSource; simd?: WasmSource; scalar?: WasmSource };
+  /**
+   * Threads the large convolutions are split across: a positive integer up to the core count, or
+   * 'auto' (every core). Default 1. Threads need SharedArrayBuffer and, so far, Node (worker_threads);
+   * elsewhere the engine runs one thread and says why once (console.warn). `engine.threads` tells
+   * what it got. With more than one, `wasm` names the threaded builds (senet-*-threads.wasm).
+   */
+  threads?: number | 'auto';
 }
 
 const BACKENDS = ['auto', 'relaxed', 'simd', 'scalar'] as const;
@@ -33,7 +41,13 @@ export class Engine {
   private readonly sessions = new Set<Session>();
   private disposed = false;
 
-  constructor(readonly backend: Backend, private readonly kernels: Kernels, private readonly mem: LinearMemory) {}
+  constructor(readonly backend: Backend, private readonly kernels: Kernels, private readonly mem: LinearMemory,
+    private readonly pool?: Pool) {}
+
+  /** Threads the engine runs on (1 unless createEngine was asked for more and could start them). */
+  get threads(): number {
+    return this.pool?.threads ?? 1;
+  }
 
   /** Plans, packs and binds `graph` for input [batch, C, height, width]. */
   compile(graph: Graph, dims: Partial<InputDims> = {}, options: CompileOptions = {}): Session {
@@ -59,7 +73,7 @@ export class Engine {
       // As onnxruntime: a fixed dimension is part of the model (a 28x28 classifier on a 600x800 image is an error).
       throw new InputError(`${graph.source!.file} fixes its input to [${graph.source!.inputShape}]; asked for [${asked}] (export with dynamic axes to run other sizes)`);
     }
-    const session = new Session(this.mem, this.kernels, graph, full, options, (s) => this.sessions.delete(s));
+    const session = new Session(this.mem, this.kernels, graph, full, options, (s) => this.sessions.delete(s), this.pool);
     this.sessions.add(session);
     return session;
   }
@@ -76,6 +90,7 @@ export class Engine {
 
   dispose(): void {
     for (const s of [...this.sessions]) s.dispose();
+    this.pool?.dispose();
     this.disposed = true;
   }
 }
@@ -100,9 +115,40 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (backend === 'relaxed' && !relaxedSupported()) {
     throw new OptionError('backend relaxed requested, but this runtime has no relaxed SIMD (Chrome 114+, Firefox 145+, Node 22+, or Node 20 with --experimental-wasm-relaxed-simd)');
   }
+  const threads = threadCount(options.threads);
   const source = isPerBackend(options.wasm) ? options.wasm[backend] : options.wasm;
-  const { kernels, memory } = await loadKernels(backend, source);
+  const { kernels, memory, module } = await loadKernels(backend, source, threads > 1);
   const mem = new LinearMemory(memory, kernels.heap_base());
   warmUp(kernels, mem);
-  return new Engine(backend, kernels, mem);
+  if (threads === 1) return new Engine(backend, kernels, mem);
+  const control = mem.alloc(controlBytes(threads)); // held for the engine's life
+  mem.f32().fill(0, control / 4, (control + controlBytes(threads)) / 4);
+  const pool = await currentPlatform().threads!.start(threads, module, memory, kernels, control);
+  return new Engine(backend, kernels, mem, pool);
+}
+
+const warned = new Set<string>();
+
+/**
+ * The threads createEngine starts: as asked where this runtime can, else 1, with the reason told
+ * once per process (onnxruntime-web falls back silently, and its users file issues about it).
+ */
+function threadCount(asked: EngineOptions['threads']): number {
+  const threads = currentPlatform().threads;
+  // Unknown where neither the platform nor navigator tells (Node 20's web entry): no upper bound.
+  const cores: number | undefined = threads?.cores() ?? globalThis.navigator?.hardwareConcurrency;
+  if (asked === undefined || asked === 1) return 1;
+  if (asked !== 'auto' && (!Number.isInteger(asked) || asked < 1 || asked > (cores ?? Infinity))) {
+    throw new OptionError(`threads must be 'auto' or an integer from 1${cores ? ` to ${cores} (the cores here)` : ''}, got ${describe(asked)}`);
+  }
+  const n = asked === 'auto' ? cores ?? 1 : asked;
+  const reason = typeof SharedArrayBuffer === 'undefined'
+    ? 'this runtime has no SharedArrayBuffer (a page must be cross-origin isolated: COOP and COEP headers; workerd has none)'
+    : !threads ? 'worker threads run only under Node so far (Web Workers in pages are not supported yet)' : undefined;
+  if (n === 1 || !reason) return n;
+  if (!warned.has(reason)) {
+    warned.add(reason);
+    console.warn(`senet-wasm: ${n} threads asked, running 1: ${reason}`);
+  }
+  return 1;
 }

@@ -8,6 +8,7 @@ import { opSpec, writesMeans, type OpContext } from '../ops/table.js';
 import type { Kernels } from '../wasm/abi.js';
 import { describe, isFloat32Array } from '../options.js';
 import type { LinearMemory } from './memory.js';
+import type { Pool } from './pool.js';
 import { planMemory, type MemoryPlan } from './planner.js';
 
 export interface SessionStats {
@@ -132,7 +133,7 @@ export class Session {
   private disposed = false;
 
   constructor(private readonly mem: LinearMemory, kernels: Kernels, source: Graph, dims: InputDims,
-    options: CompileOptions, private readonly onDispose: (s: Session) => void) {
+    options: CompileOptions, private readonly onDispose: (s: Session) => void, pool?: Pool) {
     const asked = checkWeightFormat(options.weights, 'compile option weights');
     const counted = complexity(source, dims);
     const graph = options.optimize === false ? source : optimize(source);
@@ -142,13 +143,16 @@ export class Session {
         throw new GraphError(`graph '${graph.name}' node '${node.name}' has no weight values (built structure-only?)`);
       }
     }
-    const ctx: OpContext = { winograd: options.winograd ?? true, weights: asked };
+    const threads = pool?.threads ?? 1;
+    const ctx: OpContext = { winograd: options.winograd ?? true, weights: asked, threads };
     const plan = planMemory(graph, shapes, ctx);
     const ins = (n: Node) => n.inputs.map((t) => shapes.get(t)!);
     const packed = plan.steps.map((s) => opSpec(s.node).pack?.(s.node, ins(s.node), ctx) ?? []);
     const zeroFloats = Math.max(4, ...plan.steps.map((s) => opSpec(s.node).zeroFloats?.(s.node, ins(s.node)) ?? 0));
     const weightBytes = packed.flat().reduce((a, block) => a + align(block.bytes), 0);
-    const expandBytes = align(Math.max(0, ...packed.flat().map((block) => block.expandBytes)));
+    // One expand scratch a thread: a split conv's threads expand their panels at once.
+    const expandStride = align(Math.max(0, ...packed.flat().map((block) => block.expandBytes)));
+    const expandBytes = expandStride * threads;
     const zeroBytes = align(4 * zeroFloats);
     const squeezes = fusedSqueezes(plan.steps.map((st) => st.node), shapes);
     const meansBytes = [...squeezes.values()].reduce((a, m) => a + m.bytes, 0);
@@ -183,6 +187,8 @@ export class Session {
         weights: weightOffsets[i],
         formats: packed[i].map((block) => block.format),
         expand,
+        expandStride,
+        pool,
         workspace: s.workspace === undefined ? 0 : at(s.workspace),
         zero,
         ...(squeezes.has(s.node) && { [s.node.op === 'se' ? 'squeezed' : 'means']: squeezes.get(s.node)!.offset }),

@@ -5,6 +5,8 @@ export interface Kernels {
   heap_base(): number;
   /** 0 in the scalar build, 1 in the SIMD build, 2 in the relaxed-SIMD build. */
   build_kind(): number;
+  /** 1 in the threaded builds (shared memory), else 0. */
+  build_threads(): number;
   conv2d_f32(
     input: number, output: number, weights: number, zero: number,
     batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
@@ -12,12 +14,29 @@ export interface Kernels {
     dilH: number, dilW: number, groups: number, act: number, means: number, outStride: number,
     format: number, scratch: number,
   ): void;
+  /** conv2d_f32 over pixels [mBegin, mEnd) and panels [pBegin, pEnd), without means (threaded builds). */
+  conv2d_f32_part(
+    input: number, output: number, weights: number, zero: number,
+    batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
+    kH: number, kW: number, strideH: number, strideW: number, padT: number, padL: number,
+    dilH: number, dilW: number, groups: number, act: number, outStride: number,
+    format: number, scratch: number, mBegin: number, mEnd: number, pBegin: number, pEnd: number,
+  ): void;
+  /** conv2d_f32's channel means of an output already written (threaded builds). */
+  conv_means_f32(output: number, means: number, batch: number, plane: number, outC: number, outStride: number): void;
   conv3x3_winograd_f32_2x2(
     input: number, output: number, weights: number, zero: number, workspace: number,
     batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
     padT: number, padL: number, act: number, means: number, outStride: number, blockTiles: number,
   ): void;
   conv3x3_winograd_f32_4x4: Kernels['conv3x3_winograd_f32_2x2'];
+  /** F(m x m, 3 x 3) for output channels [8 pBegin, 8 pEnd), means included (threaded builds). */
+  conv3x3_winograd_f32_part(
+    m: number, input: number, output: number, weights: number, zero: number, workspace: number,
+    batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
+    padT: number, padL: number, act: number, means: number, outStride: number, blockTiles: number,
+    pBegin: number, pEnd: number,
+  ): void;
   conv2d_dw_f32(
     input: number, output: number, weights: number,
     batch: number, inH: number, inW: number, c: number, outH: number, outW: number,
@@ -52,7 +71,7 @@ export interface Kernels {
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'heap_base', 'build_kind', 'conv2d_f32', 'conv3x3_winograd_f32_2x2', 'conv3x3_winograd_f32_4x4', 'conv2d_dw_f32', 'pool2d_f32', 'global_pool_f32', 'scale_f32',
   'add_f32', 'activation_f32', 'softmax_f32', 'binary_f32', 'copy2d_f32', 'channel_shuffle_f32', 'pad_f32', 'pack_conv_panel_f32',
-  'pack_conv_panel_stored', 'unpack_weights',
+  'pack_conv_panel_stored', 'unpack_weights', 'build_threads', 'conv2d_f32_part', 'conv_means_f32', 'conv3x3_winograd_f32_part',
 ];
 
 /** Weight storage codes of conv2d_f32's and conv2d_dw_f32's `format` (assembly/kernels/weights.ts). */

@@ -56,32 +56,39 @@ async function toModule(source: WasmSource): Promise<WebAssembly.Module> {
 export interface LoadedKernels {
   kernels: Kernels;
   memory: WebAssembly.Memory;
+  /** The compiled module (a pool instantiates it again in each worker). */
+  module: WebAssembly.Module;
 }
 
 /**
  * Instantiates one build with a fresh memory that the host owns (the module imports it). Without
- * `source`, the build is where the platform says (beside the bundle).
+ * `source`, the build is where the platform says (beside the bundle). `threaded`: the threaded
+ * build, on a shared memory (the platform must have threads).
  */
-export async function loadKernels(backend: Backend, source?: WasmSource): Promise<LoadedKernels> {
+export async function loadKernels(backend: Backend, source?: WasmSource, threaded = false): Promise<LoadedKernels> {
+  const name = `${backend}${threaded ? '-threads' : ''}`;
   let module: WebAssembly.Module;
   try {
-    module = await toModule(source ?? currentPlatform().wasmUrl(backend));
+    const platform = currentPlatform();
+    module = await toModule(source ?? (threaded ? platform.threads!.wasmUrl(backend) : platform.wasmUrl(backend)));
   } catch (e) {
     if (e instanceof WasmError) throw e;
-    throw new WasmError(`cannot compile the ${backend} build: ${(e as Error).message}`);
+    throw new WasmError(`cannot compile the ${name} build: ${(e as Error).message}`);
   }
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+  // A shared memory needs the maximum the module declares (asconfig.json: 65536 pages).
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: threaded });
   let instance: WebAssembly.Instance;
   try {
     instance = await WebAssembly.instantiate(module, { env: { memory } });
   } catch (e) {
-    throw new WasmError(`cannot instantiate the ${backend} build: ${(e as Error).message}`);
+    throw new WasmError(`cannot instantiate the ${name} build: ${(e as Error).message}`);
   }
   const exports = instance.exports as Record<string, unknown>;
   const missing = KERNEL_NAMES.filter((k) => typeof exports[k] !== 'function');
   if (missing.length) throw new WasmError(`the ${backend} build lacks the exports ${missing.join(', ')}`);
   // A module handed in as one build may be another (all have the same exports): ask it.
   const built = (['scalar', 'simd', 'relaxed'] as const)[(exports.build_kind as () => number)()];
-  if (built !== backend) throw new WasmError(`the module given as the ${backend} build is the ${built} build`);
-  return { kernels: exports as unknown as Kernels, memory };
+  const builtName = `${built}${(exports.build_threads as () => number)() ? '-threads' : ''}`;
+  if (builtName !== name) throw new WasmError(`the module given as the ${name} build is the ${builtName} build`);
+  return { kernels: exports as unknown as Kernels, memory, module };
 }

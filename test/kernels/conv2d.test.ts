@@ -143,7 +143,12 @@ for (const act of ACTIVATIONS) {
   CASES.push(conv({ n: 2, c: 6, h: 3, w: 3, o: 6, group: 3, act, gain: 4 }, 'act grouped'));
 }
 
-function runConv(b: KernelBench, cs: ConvCase, seed: number, gap = 0, format: WeightFormat = 'fp32'): void {
+/**
+ * split: the conv made as two threads of a pool make it (threaded builds): conv2d_f32_part over the
+ * first and the second half of the output pixels (in whole 4-pixel tiles) or of each group's
+ * panels, then conv_means_f32; checked against the reference, and bitwise against one conv2d_f32.
+ */
+function runConv(b: KernelBench, cs: ConvCase, seed: number, gap = 0, format: WeightFormat = 'fp32', split?: 'pixels' | 'panels'): void {
   const rng = new Random(seed);
   const { n, c, h, w, o, k: [kH, kW], stride, pads, dil, group, act } = cs;
   const cg = c / group;
@@ -164,10 +169,21 @@ function runConv(b: KernelBench, cs: ConvCase, seed: number, gap = 0, format: We
   // gap > 0: the output is one slice of a wider tensor (a concatenation written in place).
   const yp = b.output('output', n * oH * oW * (o + gap));
   const mp = b.output('means', n * o); // every case also asks for the channel means (the SE squeeze)
-  b.kernels.conv2d_f32(
-    xp, yp, wp, zp, n, h, w, c, oH, oW, o, kH, kW, stride[0], stride[1], pads[0], pads[1], dil[0], dil[1],
-    group, ACT_CODE[act], mp, o + gap, WEIGHTS_FORMAT[format], ep,
+  const call = (y: number, means: number) => b.kernels.conv2d_f32(
+    xp, y, wp, zp, n, h, w, c, oH, oW, o, kH, kW, stride[0], stride[1], pads[0], pads[1], dil[0], dil[1],
+    group, ACT_CODE[act], means, o + gap, WEIGHTS_FORMAT[format], ep,
   );
+  const pixels = n * oH * oW, panels = Math.ceil(o / group / PANEL);
+  if (split) {
+    const half = split === 'pixels' ? Math.min(pixels, Math.floor(Math.ceil(pixels / 4) / 2) * 4) : Math.floor(panels / 2);
+    for (const [begin, end] of [[0, half], [half, split === 'pixels' ? pixels : panels]]) {
+      b.kernels.conv2d_f32_part(xp, yp, wp, zp, n, h, w, c, oH, oW, o, kH, kW, stride[0], stride[1], pads[0], pads[1], dil[0], dil[1],
+        group, ACT_CODE[act], o + gap, WEIGHTS_FORMAT[format], ep, ...(split === 'pixels' ? [begin, end, 0, panels] : [0, pixels, begin, end]) as [number, number, number, number]);
+    }
+    b.kernels.conv_means_f32(yp, mp, n, oH * oW, o, o + gap);
+  } else {
+    call(yp, mp);
+  }
   b.check();
   const got = nhwcToNchw(readStrided(b, yp, n * oH * oW, o, o + gap, `${b.backend} ${cs.name}`), ref.shape);
   expectClose(got, ref.data, `${b.backend} ${cs.name}`, ref.shape);
@@ -178,6 +194,12 @@ function runConv(b: KernelBench, cs: ConvCase, seed: number, gap = 0, format: We
     return sum / plane;
   });
   expectClose(b.read(mp, n * o), means, `${b.backend} ${cs.name} means`, [n, o]);
+  if (split) {
+    const yOne = b.output('one call', n * oH * oW * (o + gap)), mOne = b.output('one call means', n * o);
+    call(yOne, mOne);
+    expect(new Uint32Array(b.read(yp, n * oH * oW * (o + gap)).buffer), 'outputs bitwise those of one call').toEqual(new Uint32Array(b.read(yOne, n * oH * oW * (o + gap)).buffer));
+    expect(new Uint32Array(b.read(mp, n * o).buffer), 'means bitwise those of one call').toEqual(new Uint32Array(b.read(mOne, n * o).buffer));
+  }
 }
 
 describe.each(BACKENDS)('conv2d_f32 (%s)', (backend) => {
@@ -230,6 +252,17 @@ describe.each(BACKENDS)('conv2d_f32 (%s)', (backend) => {
     unwritten[3] = NaN;
     expect(() => expectClose(unwritten, ref.data, 'unwritten', ref.shape)).toThrow(/got NaN/);
   });
+});
+
+// The threaded builds: every case split across two threads' ranges, fp32 and int8 (each part
+// expands its own panels), and a strided output.
+describe.each(BACKENDS)('conv2d_f32_part, two threads\' shares (%s-threads)', (backend) => {
+  let bench: KernelBench;
+  beforeAll(async () => { bench = await KernelBench.load(backend, true); });
+  afterEach(() => bench.reset());
+
+  it.each(CASES.map((cs, i) => ({ ...cs, i })))('by pixels: $name', (cs) => runConv(bench, cs, 1000 + cs.i, cs.i % 4 ? 0 : 3, 'fp32', 'pixels'));
+  it.each(CASES.map((cs, i) => ({ ...cs, i })))('by panels: $name', (cs) => runConv(bench, cs, 1000 + cs.i, cs.i % 4 ? 0 : 3, cs.i % 3 ? 'fp32' : 'int8', 'panels'));
 });
 
 describe('convBlock layout', () => {

@@ -22,9 +22,9 @@ export const BACKENDS: readonly Backend[] = (process.env.SENET_BACKENDS?.split('
  * Where a build is read from: build/ of this checkout, or the directory KERNEL_WASM_DIR names
  * (to run the suite against mutated kernels and see it fail).
  */
-export function wasmUrl(backend: Backend): URL {
+export function wasmUrl(backend: Backend, threaded = false): URL {
   const dir = process.env.KERNEL_WASM_DIR;
-  const file = `senet-${backend}.wasm`;
+  const file = `senet-${backend}${threaded ? '-threads' : ''}.wasm`;
   return dir ? pathToFileURL(resolve(dir, file)) : new URL(`../../build/${file}`, import.meta.url);
 }
 
@@ -56,8 +56,9 @@ export class KernelBench {
     this.lm = new LinearMemory(memory, kernels.heap_base());
   }
 
-  static async load(backend: Backend): Promise<KernelBench> {
-    const { kernels, memory } = await loadKernels(backend, wasmUrl(backend));
+  /** threaded: the build's threaded variant (shared memory, the *_part kernels). */
+  static async load(backend: Backend, threaded = false): Promise<KernelBench> {
+    const { kernels, memory } = await loadKernels(backend, wasmUrl(backend, threaded), threaded);
     return new KernelBench(backend, kernels, memory);
   }
 

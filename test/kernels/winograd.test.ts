@@ -48,7 +48,12 @@ const TILES = [2, 4] as const;
 /** Worst |error| / max(1, max |ref|) per build and tile, printed when SENET_REPORT_ERRORS is set. */
 const worst = new Map<string, number>();
 
-function runWinograd(b: KernelBench, m: 2 | 4, cs: WinoCase, seed: number, gap = 0): void {
+/**
+ * split: made as two threads of a pool make it (threaded builds): conv3x3_winograd_f32_part over the
+ * first and the second half of the panels of 8 output channels, each with its own workspace;
+ * checked against the reference, and bitwise against one call.
+ */
+function runWinograd(b: KernelBench, m: 2 | 4, cs: WinoCase, seed: number, gap = 0, split = false): void {
   const rng = new Random(seed);
   const { n, c, h, w, o, pads, act, blockTiles } = cs;
   const x = normal(rng, n * c * h * w);
@@ -60,11 +65,20 @@ function runWinograd(b: KernelBench, m: 2 | 4, cs: WinoCase, seed: number, gap =
   const xp = b.input('input', nchwToNhwc(x, [n, c, h, w]));
   const wp = b.packed('weights', winogradBlock({ values: weight }, bias, o, c, m));
   const zp = b.input('zero', new Float32Array(Math.max(c, 4)));
-  const ws = b.output('workspace', winogradWorkspaceFloats(m, Math.min(tiles, blockTiles), c, o));
+  const wsFloats = winogradWorkspaceFloats(m, Math.min(tiles, blockTiles), c, o);
+  const ws = b.output('workspace', wsFloats);
   const yp = b.output('output', n * oH * oW * (o + gap));
   const mp = b.output('means', n * o);
-  b.kernels[m === 4 ? 'conv3x3_winograd_f32_4x4' : 'conv3x3_winograd_f32_2x2'](
-    xp, yp, wp, zp, ws, n, h, w, c, oH, oW, o, pads[0], pads[1], ACT_CODE[act], mp, o + gap, blockTiles);
+  const call = (y: number, means: number) => b.kernels[m === 4 ? 'conv3x3_winograd_f32_4x4' : 'conv3x3_winograd_f32_2x2'](
+    xp, y, wp, zp, ws, n, h, w, c, oH, oW, o, pads[0], pads[1], ACT_CODE[act], means, o + gap, blockTiles);
+  if (split) {
+    const panels = Math.ceil(o / 8), half = Math.floor(panels / 2);
+    const ws2 = b.output('second workspace', wsFloats);
+    b.kernels.conv3x3_winograd_f32_part(m, xp, yp, wp, zp, ws, n, h, w, c, oH, oW, o, pads[0], pads[1], ACT_CODE[act], mp, o + gap, blockTiles, 0, half);
+    b.kernels.conv3x3_winograd_f32_part(m, xp, yp, wp, zp, ws2, n, h, w, c, oH, oW, o, pads[0], pads[1], ACT_CODE[act], mp, o + gap, blockTiles, half, panels);
+  } else {
+    call(yp, mp);
+  }
   b.check();
   const label = `${b.backend} F(${m},3) ${cs.name}`;
   const got = nhwcToNchw(readStrided(b, yp, n * oH * oW, o, o + gap, label), ref.shape);
@@ -78,6 +92,12 @@ function runWinograd(b: KernelBench, m: 2 | 4, cs: WinoCase, seed: number, gap =
     return sum / plane;
   });
   expectClose(b.read(mp, n * o), means, `${label} means`, [n, o]);
+  if (split) {
+    const yOne = b.output('one call', n * oH * oW * (o + gap)), mOne = b.output('one call means', n * o);
+    call(yOne, mOne);
+    expect(new Uint32Array(b.read(yp, n * oH * oW * (o + gap)).buffer), 'outputs bitwise those of one call').toEqual(new Uint32Array(b.read(yOne, n * oH * oW * (o + gap)).buffer));
+    expect(new Uint32Array(b.read(mp, n * o).buffer), 'means bitwise those of one call').toEqual(new Uint32Array(b.read(mOne, n * o).buffer));
+  }
 }
 
 afterAll(() => {
@@ -86,6 +106,7 @@ afterAll(() => {
 
 describe.each(BACKENDS.flatMap((backend) => TILES.map((m) => ({ backend, m }))))('winograd F($m,3) ($backend)', ({ backend, m }) => {
   let bench: KernelBench;
+  let threaded: KernelBench | undefined;
   beforeAll(async () => { bench = await KernelBench.load(backend); });
   afterEach(() => bench.reset());
 
@@ -93,6 +114,15 @@ describe.each(BACKENDS.flatMap((backend) => TILES.map((m) => ({ backend, m }))))
 
   it.each(CASES.filter((_, i) => i % 6 === 0).map((cs, i) => ({ ...cs, i })))('strided output: $name', (cs) => {
     runWinograd(bench, m, cs, 7000 + cs.i, cs.i % 2 ? 3 : 8);
+  });
+
+  it.each(CASES.map((cs, i) => ({ ...cs, i })))('two threads\' shares (the threaded build): $name', async (cs) => {
+    threaded ??= await KernelBench.load(backend, true);
+    try {
+      runWinograd(threaded, m, cs, 2000 + cs.i, cs.i % 3 ? 0 : 3, true);
+    } finally {
+      threaded.reset();
+    }
   });
 
   it('packs from file bytes with a folded BatchNorm factor per row as from the scaled values', () => {

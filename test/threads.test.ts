@@ -1,0 +1,144 @@
+// Threads: an engine with 2 threads (worker_threads on a shared memory, large convs split across
+// them) gives outputs bitwise equal to one thread's, in the SIMD and scalar builds, on the ONNX
+// fixtures and on built-in models (pixel, panel and Winograd channel splits, the SE means after a
+// split, int8 weights); bad thread counts are typed errors; without SharedArrayBuffer, or with the
+// web entry, threads > 1 runs one thread and says so once; a process that used threads exits.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { OptionError } from '../src/errors.js';
+import type { Graph } from '../src/graph/ir.js';
+import { parseNpy } from '../src/io/npy.js';
+import { buildModel } from '../src/models/index.js';
+import { loadOnnx } from '../src/onnx/reader.js';
+import { createEngine, type Engine } from '../src/runtime/engine.js';
+import type { Pool } from '../src/runtime/pool.js';
+import type { CompileOptions } from '../src/runtime/session.js';
+
+const FIXTURES = new URL('./fixtures/onnx/', import.meta.url);
+const ONNX = ['tiny_se_resnet_64px', 'mobilenet_v3_small_w025_96px', 'tiny_regnet_y_64px'];
+const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+
+describe.each(['simd', 'scalar'] as const)('2 threads against 1 (%s)', (backend) => {
+  let one: Engine, two: Engine;
+  const parts = new Map<string, number>();
+  beforeAll(async () => {
+    one = await createEngine({ backend });
+    two = await createEngine({ backend, threads: 2 });
+    // Counts the split ops: a test where nothing was split would prove nothing.
+    const pool = (two as unknown as { pool: Pool }).pool;
+    const run = pool.run.bind(pool);
+    vi.spyOn(pool, 'run').mockImplementation((kernel, args) => {
+      parts.set(kernel, (parts.get(kernel) ?? 0) + 1);
+      run(kernel, args);
+    });
+  });
+  afterAll(() => {
+    one.dispose();
+    two.dispose();
+  });
+
+  function same(graph: Graph, dims: { batch?: number; height?: number; width?: number }, options: CompileOptions = {}, input?: Float32Array): number {
+    const a = one.compile(graph, dims, options), b = two.compile(graph, dims, options);
+    const x = input ?? Float32Array.from({ length: a.inputShape.reduce((p, q) => p * q) }, (_, i) => Math.sin(i * 0.37));
+    const before = [...parts.values()].reduce((p, q) => p + q, 0);
+    for (let r = 0; r < 2; r++) expect(bits(b.run(x))).toEqual(bits(a.run(x))); // twice: the second run reuses everything
+    a.dispose();
+    b.dispose();
+    return [...parts.values()].reduce((p, q) => p + q, 0) - before;
+  }
+
+  it('has 2 threads', () => expect(two.threads).toBe(2));
+
+  it.each(ONNX)('ONNX fixture %s', (name) => {
+    const graph = loadOnnx(new Uint8Array(readFileSync(new URL(`${name}.onnx`, FIXTURES))), { name: `${name}.onnx` });
+    const input = parseNpy(readFileSync(new URL(`${name}.input.npy`, FIXTURES))).data as Float32Array;
+    same(graph, {}, {}, input);
+  });
+
+  it.each([
+    ['se-resnet50', { batch: 2, height: 64, width: 64 }, {}],
+    ['se-resnet50', { height: 96, width: 96 }, { winograd: false }],
+    ['se-resnet50', { height: 64, width: 64 }, { weights: 'int8' }],
+    ['se-resnext50-32x4d', { height: 64, width: 64 }, {}],
+    ['mobilenet-v3-large', { batch: 2, height: 96, width: 96 }, {}],
+    ['efficientnet-b0', { height: 128, width: 128 }, {}],
+  ] as const)('%s %o %o: bitwise, with ops split', (model, dims, options) => {
+    expect(same(buildModel(model, { seed: 5 }), dims, options as CompileOptions)).toBeGreaterThan(0);
+  });
+
+  it('split both kinds of kernel', () => {
+    expect(parts.get('conv2d_f32_part')).toBeGreaterThan(0);
+    expect(parts.get('conv3x3_winograd_f32_part')).toBeGreaterThan(0);
+  });
+});
+
+describe('createEngine threads', () => {
+  it('takes 1 to the core count or auto; anything else is an OptionError', async () => {
+    const cores = availableParallelism();
+    for (const bad of [0, -1, 1.5, cores + 1, '2', 'all', null]) {
+      await expect(createEngine({ threads: bad as never })).rejects.toThrow(OptionError);
+    }
+    await expect(createEngine({ threads: 0 })).rejects.toThrow(`threads must be 'auto' or an integer from 1 to ${cores}`);
+    const auto = await createEngine({ threads: 'auto' });
+    expect(auto.threads).toBe(cores);
+    auto.dispose();
+    const single = await createEngine();
+    expect(single.threads).toBe(1);
+    single.dispose();
+  });
+});
+
+/** Runs `code` (an ES module) in a child Node; its exit code, stdout, stderr and how long it took. */
+function child(code: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--input-type=module', '-e', code], { cwd: new URL('..', import.meta.url).pathname, timeout: 20_000 },
+      (error, stdout, stderr) => resolve({ code: error ? (error.code as number ?? null) : 0, stdout, stderr, ms: performance.now() - t0 }));
+  });
+}
+
+describe('without threads', () => {
+  it('no SharedArrayBuffer: 1 thread, and one clear line on stderr for two engines', async () => {
+    const r = await child(`
+      delete globalThis.SharedArrayBuffer;
+      const { createEngine } = await import('./dist/node.js');
+      const a = await createEngine({ threads: 2 }), b = await createEngine({ threads: 'auto' });
+      console.log(a.threads, b.threads);`);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('1 1');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'senet-wasm: 2 threads asked, running 1: this runtime has no SharedArrayBuffer (a page must be cross-origin isolated: COOP and COEP headers; workerd has none)',
+    ]);
+  });
+
+  it('the web entry (pages, workers, edge runtimes) has no pool yet: 1 thread, and says so', async () => {
+    const r = await child(`
+      import { readFileSync } from 'node:fs';
+      const { createEngine } = await import('./dist/web.js');
+      const e = await createEngine({ backend: 'simd', threads: 2, wasm: readFileSync('dist/senet-simd.wasm') });
+      console.log(e.threads);`);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('1');
+    expect(r.stderr).toMatch(/^senet-wasm: 2 threads asked, running 1: worker threads run only under Node so far/);
+  });
+});
+
+describe('a process that used a threaded engine exits by itself', () => {
+  it.each([true, false])('dispose() called: %s', async (dispose) => {
+    const r = await child(`
+      import { createEngine } from './dist/node.js';
+      import { buildModel } from './dist/node-models.js';
+      const e = await createEngine({ threads: 2 });
+      const s = e.compile(buildModel('se-resnet50'), { height: 64, width: 64 });
+      s.run(new Float32Array(3 * 64 * 64));
+      ${dispose ? 'e.dispose();' : ''}
+      console.log('done', e.threads, Date.now());`);
+    expect(r.code).toBe(0);
+    const [word, threads, at] = r.stdout.trim().split(' ');
+    expect([word, threads]).toEqual(['done', '2']);
+    // From the last line to the exit: well under the 5 s a hung worker would take to be noticed.
+    expect(Date.now() - Number(at)).toBeLessThan(5000);
+  });
+});
