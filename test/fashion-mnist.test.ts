@@ -101,6 +101,13 @@ describe('the bundled Fashion-MNIST SE-ResNet', () => {
       const file = loadOnnx(saveOnnx(graph, { weights, height: 28, width: 28 }), { name: `${weights}.onnx` });
       for (const a of [accuracy(graph, weights), accuracy(file)]) expect(Math.abs(a - fp32)).toBeLessThanOrEqual(0.5);
     }
+    // The shipped int8 file (the CLI's default model) too, and it is what the converter writes today.
+    const shipped = new Uint8Array(readFileSync(join(root, 'models/fashion-mnist-se-resnet.int8.onnx')));
+    expect(Math.abs(accuracy(loadOnnx(shipped, { name: 'fashion-mnist-se-resnet.int8.onnx' })) - fp32)).toBeLessThanOrEqual(0.5);
+    const fromCli = await promisify(execFile)(process.execPath, [join(root, 'dist/cli.js'), 'quantize', join(root, 'models/fashion-mnist-se-resnet.onnx'),
+      '--out', join(tmpdir(), `fm-int8-${process.pid}.onnx`), '--weights', 'int8']);
+    expect(fromCli.stdout).toMatch(/28\.1% of/);
+    expect(new Uint8Array(readFileSync(join(tmpdir(), `fm-int8-${process.pid}.onnx`)))).toEqual(shipped);
     engine.dispose();
   });
 

@@ -14,9 +14,9 @@ export interface Prediction extends ClassScore {
   top: ClassScore[];
 }
 
-/** The card `model.json` beside `model.onnx`, when there is one (see modelCard). */
+/** The card `model.json` beside `model.onnx` (or `model.int8.onnx`: a quantized copy shares it), when there is one (see modelCard). */
 export function readModelCard(onnxPath: string, graph: Graph): ModelCard {
-  const jsonPath = onnxPath.replace(/\.onnx$/i, '.json');
+  const jsonPath = onnxPath.replace(/(\.(int8|fp16))?\.onnx$/i, '.json');
   if (!existsSync(jsonPath)) return modelCard(graph);
   let json: unknown;
   try {

@@ -13,7 +13,8 @@ import { classifyFiles, readModelCard } from './classify.js';
 export async function fashionMnistDemo(graph: Graph, modelPath: string, samplesDir: string, runs: number): Promise<void> {
   const card = readModelCard(modelPath, graph);
   const files = readdirSync(samplesDir).filter((f) => f.endsWith('.png')).sort().map((f) => join(samplesDir, f));
-  console.log(`${relative(process.cwd(), modelPath)}: an SE-ResNet trained on Fashion-MNIST in PyTorch, run by senet-wasm\n`);
+  const weights = /\.int8\.onnx$/.test(modelPath) ? ', int8 weights' : '';
+  console.log(`${relative(process.cwd(), modelPath)}: an SE-ResNet trained on Fashion-MNIST in PyTorch, run by senet-wasm${weights}\n`);
   const [simd, scalar] = [await classifyFiles(files, graph, card, { top: 1, backend: 'simd' }),
     await classifyFiles(files, graph, card, { top: 1, backend: 'scalar' })];
   console.log(`${'image'.padEnd(28)}${'prediction (SIMD build)'.padEnd(30)}scalar build`);
