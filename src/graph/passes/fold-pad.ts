@@ -1,5 +1,5 @@
 import type { Graph, Node } from '../ir.js';
-import { consumerCounts, producers } from './util.js';
+import { consumerCounts, producers, rewrite } from './util.js';
 
 const add4 = (a: number[], b: number[]) => a.map((v, i) => v + b[i]) as [number, number, number, number];
 
@@ -31,5 +31,5 @@ export function foldPad(graph: Graph): Graph {
     }
     dropped.add(pad);
   }
-  return { ...graph, nodes: graph.nodes.filter((n) => !dropped.has(n)).map((n) => replaced.get(n) ?? n) };
+  return rewrite(graph, replaced, dropped);
 }

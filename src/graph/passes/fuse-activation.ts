@@ -1,5 +1,5 @@
 import type { Graph, Node } from '../ir.js';
-import { consumerCounts, producers } from './util.js';
+import { consumerCounts, producers, rewrite } from './util.js';
 
 const FUSABLE = new Set<Node['op']>(['conv', 'fc', 'add', 'binary']);
 
@@ -18,5 +18,5 @@ export function fuseActivation(graph: Graph): Graph {
     replaced.set(prev, { ...current, act: node.act, output: node.output } as Node);
     dropped.add(node);
   }
-  return { ...graph, nodes: graph.nodes.filter((n) => !dropped.has(n)).map((n) => replaced.get(n) ?? n) };
+  return rewrite(graph, replaced, dropped);
 }

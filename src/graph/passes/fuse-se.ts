@@ -1,5 +1,5 @@
 import { reshapeParam, type Activation, type Graph, type Node, type Param, type SeNode } from '../ir.js';
-import { consumerCounts, producers } from './util.js';
+import { consumerCounts, producers, rewrite } from './util.js';
 
 const GATES = new Set(['sigmoid', 'hardsigmoid', 'tanh', 'relu', 'none']);
 
@@ -71,7 +71,7 @@ export function fuseSqueezeExcite(graph: Graph): Graph {
     });
     for (const n of [pool, ...toPool.via, toAct.node!, ...toAct.via, toGate.node!, ...toGate.via]) dropped.add(n);
   }
-  return { ...graph, nodes: graph.nodes.filter((n) => !dropped.has(n)).map((n) => fused.get(n) ?? n) };
+  return rewrite(graph, fused, dropped);
 }
 
 /**
@@ -94,5 +94,5 @@ export function fuseSeResidual(graph: Graph): Graph {
       break;
     }
   }
-  return { ...graph, nodes: graph.nodes.filter((n) => !dropped.has(n)).map((n) => fused.get(n) ?? n) };
+  return rewrite(graph, fused, dropped);
 }

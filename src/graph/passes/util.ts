@@ -11,3 +11,8 @@ export function consumerCounts(graph: Graph): Map<string, number> {
 export function producers(graph: Graph): Map<string, Node> {
   return new Map(graph.nodes.map((n) => [n.output, n]));
 }
+
+/** The graph with `dropped` nodes left out and each node in `replaced` swapped for its rewrite, in order. */
+export function rewrite(graph: Graph, replaced: Map<Node, Node>, dropped: Set<Node>): Graph {
+  return { ...graph, nodes: graph.nodes.filter((n) => !dropped.has(n)).map((n) => replaced.get(n) ?? n) };
+}
