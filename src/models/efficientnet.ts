@@ -13,6 +13,7 @@
 import { OptionError } from '../errors.js';
 import { GraphBuilder, type BuilderOptions } from '../graph/builder.js';
 import type { Activation, Graph } from '../graph/ir.js';
+import { classifierHead } from './layers.js';
 import { makeDivisible } from './mobilenetv3.js';
 
 export interface EfficientNetOptions extends BuilderOptions {
@@ -73,8 +74,6 @@ export function buildEfficientNetB0(options: EfficientNetOptions = {}): Graph {
   });
   b.stage = `features.${B0.length + 1}`;
   x = convBn(x, 4 * B0[B0.length - 1].out, 1, 'silu');
-  b.stage = 'classifier';
   // Dropout(p=0.2) comes before the Linear in training; it is the identity at inference.
-  x = b.fc(b.flatten(b.globalPool(x, 'avg')), o.classes);
-  return b.build(x);
+  return classifierHead(b, x, o.classes);
 }

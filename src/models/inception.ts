@@ -7,7 +7,7 @@
 //   port uses): "valid" stem, 10 / 20 / 10 residual blocks scaled by 0.17 / 0.10 / 0.20, at 299x299.
 import { GraphBuilder } from '../graph/builder.js';
 import type { Graph } from '../graph/ir.js';
-import { convBn, resolvePaperNet, seUnit, type PaperNetOptions } from './layers.js';
+import { classifierHead, convBn, resolvePaperNet, seUnit, type PaperNetOptions } from './layers.js';
 
 /** Registry fields plus what tests change for small variants. */
 export interface InceptionConfig extends PaperNetOptions {
@@ -69,10 +69,8 @@ export function buildBnInception(config: InceptionConfig): Graph {
     ]);
     if (o.se) x = seUnit(b, x, o.reduction);
   }
-  b.stage = 'classifier';
   // The prototxt's 7x7 average pool is the global pool at 224x224.
-  x = b.fc(b.flatten(b.globalPool(x, 'avg')), o.classes);
-  return b.build(x);
+  return classifierHead(b, x, o.classes);
 }
 
 export interface InceptionResNetConfig extends InceptionConfig {
@@ -137,8 +135,6 @@ export function buildInceptionResNetV2(config: InceptionResNetConfig): Graph {
   }
   b.stage = 'conv_7b';
   x = conv(x, 1536, 1);
-  b.stage = 'classifier';
   // Dropout (keep 0.8) sits before the classifier in training; the identity at inference.
-  x = b.fc(b.flatten(b.globalPool(x, 'avg')), o.classes);
-  return b.build(x);
+  return classifierHead(b, x, o.classes);
 }

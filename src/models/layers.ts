@@ -1,8 +1,9 @@
 // Pieces the paper's other networks share (BN-Inception, Inception-ResNet-v2, MobileNet, ShuffleNet):
-// their options checked one way, conv + BatchNorm + activation, and the SE unit at ratio r.
+// their options checked one way, conv + BatchNorm + activation, the SE unit at ratio r, and the
+// classifier head every network here (ResNets and EfficientNet too) ends with.
 import { OptionError } from '../errors.js';
 import type { BuilderOptions, GraphBuilder } from '../graph/builder.js';
-import type { Activation } from '../graph/ir.js';
+import type { Activation, Graph } from '../graph/ir.js';
 
 export interface PaperNetOptions extends BuilderOptions {
   /** SE reduction ratio r (SE variants only): the excitation's hidden width is floor(C / r). Default 16. */
@@ -57,4 +58,10 @@ export function convBn(b: GraphBuilder, x: string, outC: number, kernel: number 
  */
 export function seUnit(b: GraphBuilder, x: string, reduction: number): string {
   return b.squeezeExcite(x, Math.floor(b.channelsOf(x) / reduction), { act: 'relu', gate: 'sigmoid', bias: true, as: 'conv' });
+}
+
+/** The classifier head: global average pool, flatten, FC to `classes`, under `stage`; the built graph. */
+export function classifierHead(b: GraphBuilder, x: string, classes: number, stage = 'classifier'): Graph {
+  b.stage = stage;
+  return b.build(b.fc(b.flatten(b.globalPool(x, 'avg')), classes));
 }

@@ -10,7 +10,7 @@
 import { OptionError } from '../errors.js';
 import { GraphBuilder } from '../graph/builder.js';
 import type { Graph } from '../graph/ir.js';
-import { convBn, resolvePaperNet, seUnit, type PaperNetOptions } from './layers.js';
+import { classifierHead, convBn, resolvePaperNet, seUnit, type PaperNetOptions } from './layers.js';
 import { makeDivisible } from './mobilenetv3.js';
 
 export interface MobileNetOptions extends PaperNetOptions {
@@ -51,9 +51,7 @@ export function buildMobileNetV1(config: MobileNetConfig): Graph {
     x = convBn(b, x, ch(out), 1);
     if (o.se) x = seUnit(b, x, o.reduction);
   });
-  b.stage = 'classifier';
-  x = b.fc(b.flatten(b.globalPool(x, 'avg')), o.classes);
-  return b.build(x);
+  return classifierHead(b, x, o.classes);
 }
 
 export interface ShuffleNetConfig extends MobileNetConfig {
@@ -91,7 +89,5 @@ export function buildShuffleNetV1(config: ShuffleNetConfig): Graph {
     // Stage 2's first 1x1 conv is not grouped: its 24 input channels are too few (ShuffleNet, Sec. 3.3).
     for (let j = 0; j < count; j++) x = unit(x, stages[i], j === 0 ? 2 : 1, i === 0 && j === 0 ? 1 : GROUPS);
   });
-  b.stage = 'classifier';
-  x = b.fc(b.flatten(b.globalPool(x, 'avg')), o.classes);
-  return b.build(x);
+  return classifierHead(b, x, o.classes);
 }

@@ -5,6 +5,7 @@ import { OptionError } from '../errors.js';
 import { oneOf } from '../options.js';
 import { GraphBuilder, type BuilderOptions } from '../graph/builder.js';
 import type { Activation, Graph } from '../graph/ir.js';
+import { classifierHead } from './layers.js';
 
 export const PLACEMENTS = ['standard', 'pre', 'post', 'identity'] as const;
 export const SQUEEZES = ['avg', 'max'] as const;
@@ -148,7 +149,5 @@ export function buildResNet(config: ResNetConfig): Graph {
     const outC = (o.width * EXPANSION) << i;
     for (let j = 0; j < count; j++) x = bottleneck(x, mid, outC, i > 0 && j === 0 ? 2 : 1);
   });
-  b.stage = 'fc';
-  x = b.fc(b.flatten(b.globalPool(x, 'avg')), o.classes);
-  return b.build(x);
+  return classifierHead(b, x, o.classes, 'fc');
 }
