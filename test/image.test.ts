@@ -110,7 +110,11 @@ describe('modelCard', () => {
       [{ classes: 'abc' }, /classes must be a non-empty array of strings, got a string/],
       [{ classes: [1, 2] }, /classes must be a non-empty array of strings/],
       [[1], /must be a JSON object, got an array/],
+      // Checked against the model once, where the card is read, not at every image.
+      [{ classes: ['a', 'b'] }, /m\.json: names 2 classes, but g gives \[1,3\]/],
     ];
+    const map = new GraphBuilder('map', 'x', 1);
+    expect(() => modelCard(map.build(map.conv('x', 4, { kernel: 1 })), { classes: ['a'] }, 'm.json')).toThrow(/m\.json: names 1 classes, but map gives \[1,4,224,224\]/);
     for (const [json, message] of bad) {
       expect(() => modelCard(graph, json, 'm.json')).toThrow(InputError);
       expect(() => modelCard(graph, json, 'm.json')).toThrow(message);

@@ -202,7 +202,6 @@ export function excite(engine: Engine, graph: Graph, images: ImageSet, className
   const blocks = all.filter((b) => present.includes(b.name));
   const { logits, gates } = runAll(engine, ablated, images, 'excitations');
   const classCount = logits.length / images.count;
-  if (classNames && classNames.length !== classCount) throw new InputError(`the model gives ${classCount} class scores, its card names ${classNames.length} classes`);
   const { labels } = images;
   const over = labels?.findIndex((l) => l >= classCount) ?? -1;
   if (over >= 0) throw new InputError(`${images.files?.[over] ?? images.source}: class ${labels![over]}, but the model gives ${classCount} class scores`);

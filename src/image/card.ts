@@ -3,6 +3,7 @@
 // demo page and the edge worker read the same card the same way.
 import { InputError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
+import { inferShapes } from '../graph/shapes.js';
 import type { Preprocess } from './preprocess.js';
 
 export interface ModelCard {
@@ -45,6 +46,12 @@ export function modelCard(graph: Graph, json?: unknown, name = 'model card'): Mo
     if (key === 'std' && values.some((x) => x <= 0)) fail(`input.preprocessing.std must be positive, got ${JSON.stringify(v)}`);
     return values;
   };
+  if (classes !== undefined) {
+    // Checked here, once, not per image: a card for another model is a fault of the setup.
+    const out = inferShapes(graph, { batch: 1, height: plain.height, width: plain.width }).get(graph.output)!;
+    const names = (classes as string[]).length;
+    if (out.length !== 2 || out[1] !== names) fail(`names ${names} classes, but ${graph.name} gives [${out}]`);
+  }
   return { classes: classes as string[] | undefined, preprocess: { ...plain, mean: perChannel('mean', 0), std: perChannel('std', 1) } };
 }
 
