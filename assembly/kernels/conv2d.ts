@@ -145,6 +145,9 @@ function gemmRange(
       const inG = input + (<usize>(g * cinG) << 2);
       for (let p = pBegin; p < pEnd; p++) {
         const wp = panelAt(format, weights, g * panels + p, stored, scratch, k);
+        // The pair's second group (the odd last group pairs with itself: computed twice, stored once).
+        const gB = min(g + 1, groups - 1);
+        const wpB = pairs ? panelAt(format, weights, gB * panels + p, stored, scratch + panelBytes, k) : 0;
         const outP = output + (<usize>(g * coutG + p * PANEL) << 2);
         const nc = min(PANEL, coutG - p * PANEL);
         for (let m0 = mb; m0 < me; m0 += TILE_M) {
@@ -171,10 +174,8 @@ function gemmRange(
             max(max(iw0, iw1), max(iw2, iw3)) + kW <= tapW;
           const out0 = outP + <usize>m0 * rowBytes;
           if (pairs) {
-            // The odd last group pairs with itself: computed twice, stored once.
-            const gB = min(g + 1, groups - 1);
             tile4x8GroupPair(in0, ih0, iw0, in1, ih1, iw1, in2, ih2, iw2, in3, ih3, iw3, zero,
-              wp, panelAt(format, weights, gB * panels + p, stored, scratch + panelBytes, k), <usize>((gB - g) * cinG) << 2,
+              wp, wpB, <usize>((gB - g) * cinG) << 2,
               out0, <usize>((gB - g) * coutG) << 2, rowBytes, rows, coutG, g + 1 < groups,
               tapH, tapW, inC, kH, kW, dilH, dilW, cinG, act);
           } else if (ASC_FEATURE_SIMD) {
