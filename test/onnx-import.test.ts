@@ -476,6 +476,18 @@ const CASES: Case[] = [
     ops: { binary: 1, add: 1 },
   },
   {
+    // Made, the Expand would be a second binary node (y + zeros the size of the map) run at every inference.
+    name: 'Expand read away by an element-wise op with a constant: pool(y).expand_as(y) * k [1, C, H, W], k - pool(y).expand_as(y)',
+    make: () => {
+      const g = new OnnxGraph();
+      const y = conv(g, 'x');
+      const e = g.op('Expand', [g.op('GlobalAveragePool', [y]), g.op('Shape', [y])]);
+      g.op('Sub', [g.weight([1, C, X[2], X[3]]), g.op('Mul', [e, g.weight([1, C, X[2], X[3]])])]);
+      return g.build(X);
+    },
+    ops: { binary: 2, globalpool: 1 },
+  },
+  {
     name: 'LeakyRelu (default alpha 0.01, and 0.2), PRelu with a per-channel slope [C, 1, 1]',
     make: () => {
       const g = new OnnxGraph();
@@ -1005,6 +1017,11 @@ describe('bad files', () => {
     const y = conv(g, 'x');
     g.op('Sigmoid', [g.op('Expand', [g.op('GlobalMaxPool', [y]), g.op('Shape', [y])], {}, 'grow')]);
     expect(loadError(g.build(['N', C, 'H', 'W'])).message).toMatch(/'t\d+' \(an Expand of \[1,8,1,1\]\) is read other than by an element-wise op; with a dynamic input size that is not supported/);
+    // Read away by an element-wise op with a constant that broadcasts to the same shape, it loads.
+    const read = new OnnxGraph();
+    const pooled = read.op('GlobalMaxPool', [conv(read, 'x')]);
+    read.op('Mul', [read.op('Expand', [pooled, read.init([4], [1, C, 3, 2], DT.INT64)]), read.weight([1, 1, 3, 2])]);
+    expect(nodesOf(loadOnnx(read.build(['N', C, 'H', 'W'])), 'binary')).toHaveLength(1);
   });
 
   test('auto_pad SAME with a dynamic input size; Pad in reflect mode; Pad along the channels', () => {

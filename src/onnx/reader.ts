@@ -584,9 +584,10 @@ function binary(kind: BinaryOp): Converter {
     if (at === undefined) {
       return emit(ctx, { op: 'binary', name, kind, inputs: [(a as { name: string }).name, (b as { name: string }).name], output: out, act: 'none' }, where);
     }
-    const c = constIn(ctx, node, at, where, 'float');
-    const t = tensorIn(ctx, node, 1 - at, where);
-    emit(ctx, { op: 'binary', name, kind, inputs: [t.name], constant: { at: at as 0 | 1, value: param(c) }, output: out, act: 'none' }, where);
+    // The operands as read through an Expand: reading the inputs again would make it.
+    const [c, t] = (at === 0 ? [a, b] : [b, a]) as [{ c: Constant }, { name: string }];
+    if (c.c.type !== 'float') throw new OnnxError(`${where}: input ${at} must hold FLOAT values`);
+    emit(ctx, { op: 'binary', name, kind, inputs: [t.name], constant: { at: at as 0 | 1, value: param(c.c) }, output: out, act: 'none' }, where);
   };
 }
 
@@ -597,9 +598,8 @@ function binary(kind: BinaryOp): Converter {
 function readThroughExpand(ctx: Context, a: Value, b: Value, where: string): [Exclude<Value, { kind: 'shuffle' | 'expand' | 'flat' }>, Exclude<Value, { kind: 'shuffle' | 'expand' | 'flat' }>] {
   const shape = (v: Value) => (v.kind === 'const' ? v.c.dims : v.shape);
   const resolve = (v: Value, other: Value): Exclude<Value, { kind: 'shuffle' | 'expand' | 'flat' }> => {
-    if (v.kind === 'shuffle') throw new OnnxError(`${where}: a channel shuffle's 5-D view is read by an element-wise op`);
-    if (v.kind === 'flat') throw new OnnxError(`${where}: a [${v.x.shape}] map flattened to [${v.shape}] is read by an element-wise op; senet-wasm reads that only in a Gemm or MatMul`);
-    if (v.kind !== 'expand') return v;
+    // operand() has refused a shuffle's or a flattened map's view already.
+    if (v.kind !== 'expand') return v as Exclude<Value, { kind: 'shuffle' | 'expand' | 'flat' }>;
     const full = broadcastShapes(v.shape, shape(other)), direct = broadcastShapes(v.x.shape, shape(other));
     return full && direct && full.join() === direct.join() ? { kind: 'tensor', ...v.x } : materialize(ctx, v, where);
   };
