@@ -116,6 +116,14 @@ describe('the command line as a user meets it: one line per error, --version, pr
     expect(fixed.stderr.trim()).toMatch(/fixes its input to \[batch,1,28,28\]; asked for \[1,1,600,800\]/);
   });
 
+  test('--backend takes the engine\'s backends in every command that runs a model', async () => {
+    for (const command of ['run', 'classify', 'excite']) {
+      const r = await cli(command, 'se-resnet50', '--backend', 'bogus');
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe("error: option '--backend <b>' argument 'bogus' is invalid. Allowed choices are auto, relaxed, simd, scalar.");
+    }
+  });
+
   test('--version prints the package version', async () => {
     const r = await cli('--version');
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);

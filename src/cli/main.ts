@@ -8,6 +8,7 @@ import { formatNpy, parseNpy } from '../io/npy.js';
 import { readBytes } from '../io/read.js';
 import { buildModel, listModels, MODELS, type ModelOptions } from '../models/index.js';
 import { createEngine } from '../node.js';
+import { BACKENDS } from '../runtime/engine.js';
 import { loadOnnx, MAX_OPSET, MIN_OPSET } from '../onnx/reader.js';
 import { saveOnnx } from '../onnx/writer.js';
 import { WEIGHT_FORMATS } from '../graph/storage.js';
@@ -113,7 +114,7 @@ withModelOptions(program.command('run <model>')
   .description('run a model on an NCHW float32 .npy input and write the output as .npy')
   .requiredOption('--input <file>', 'input .npy, NCHW float32')
   .requiredOption('--output <file>', 'output .npy')
-  .addOption(new Option('--backend <b>', 'build to run').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto')))
+  .addOption(new Option('--backend <b>', 'build to run').choices(BACKENDS).default('auto')))
   .action(async (name: string, o) => {
     const input = parseNpy(readBytes(o.input), o.input);
     const graph = model(name, o);
@@ -198,7 +199,7 @@ program.command('classify <images...>')
   .description('top-K classes of PNG or JPEG images (default model: the bundled Fashion-MNIST SE-ResNet)')
   .option('--model <onnx>', 'an ONNX classifier, with its JSON (classes, preprocessing) beside it', DEFAULT_MODEL)
   .option('--top <k>', 'classes to list per image', int(1, 1000), 3)
-  .addOption(new Option('--backend <b>', 'build to run').choices(['auto', 'relaxed', 'simd', 'scalar']).default('auto'))
+  .addOption(new Option('--backend <b>', 'build to run').choices(BACKENDS).default('auto'))
   .option('--json', 'print JSON: one object per image')
   .action(async (images: string[], o) => {
     const graph = model(o.model, {});
@@ -215,7 +216,7 @@ program.command('excite <model>')
   .addOption(new Option('--no-se <block>', 'run with this SE block\'s gates set to 1: an index in depth order, a block name or a stage (repeatable)')
     .argParser((v: string, previous: unknown) => [...(Array.isArray(previous) ? previous : []), v]))
   .option('--svg <file>', 'write the chart as SVG')
-  .addOption(new Option('--backend <b>', 'build to run').choices(['auto', 'simd', 'scalar']).default('auto'))
+  .addOption(new Option('--backend <b>', 'build to run').choices(BACKENDS).default('auto'))
   .option('--json', 'print JSON')
   .action(async (name: string, o) => {
     if (o.images && o.image) throw new OptionError('give --images or --image, not both');

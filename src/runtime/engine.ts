@@ -29,7 +29,8 @@ export interface EngineOptions {
   threads?: number | 'auto';
 }
 
-const BACKENDS = ['auto', 'relaxed', 'simd', 'scalar'] as const;
+/** What `backend` takes (the CLI's --backend too). */
+export const BACKENDS = ['auto', 'relaxed', 'simd', 'scalar'] as const;
 
 function isPerBackend(w: EngineOptions['wasm']): w is { relaxed?: WasmSource; simd?: WasmSource; scalar?: WasmSource } {
   return typeof w === 'object' && w !== null && !(w instanceof WebAssembly.Module) && !(w instanceof URL)
