@@ -15,6 +15,7 @@ import { Random } from '../src/graph/random.js';
 import { LinearMemory } from '../src/runtime/memory.js';
 import { loadKernels, type Backend } from '../src/wasm/load.js';
 import { measurePeak } from '../src/cli/peak.js';
+import { median } from '../src/cli/bench.js';
 
 interface Case {
   kernel: 'conv2d_f32' | 'conv2d_dw_f32';
@@ -49,7 +50,6 @@ const CASES: Case[] = [
 
 const RUNS = Number(process.argv[2] ?? 15);
 const FILTER = process.argv[3] ?? '';
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const baseline = process.env.KERNEL_BASELINE;
 const sources: { name: string; backend: Backend; url?: URL }[] = (['simd', 'scalar'] as Backend[]).flatMap((b) => [

@@ -8,6 +8,7 @@ import { Random } from '../src/graph/random.js';
 import { winogradWorkspaceFloats } from '../src/ops/table.js';
 import { LinearMemory } from '../src/runtime/memory.js';
 import { loadKernels, type Backend } from '../src/wasm/load.js';
+import { median } from '../src/cli/bench.js';
 
 const RUNS = Number(process.argv[2] ?? 15);
 const backend = (process.argv[3] ?? 'simd') as Backend;
@@ -18,7 +19,6 @@ const SHAPES: [number, number, number][] = [
   [112, 32, 32], [56, 32, 32], [28, 16, 16], [28, 64, 64], [14, 64, 64], [7, 128, 128], [7, 64, 64],
   [5, 128, 128], [4, 128, 128], [3, 128, 128], [2, 128, 128], [1, 128, 128],
 ];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const { kernels, memory } = await loadKernels(backend);
 const mem = new LinearMemory(memory, kernels.heap_base());

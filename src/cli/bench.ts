@@ -22,6 +22,10 @@ export type Peer = (typeof PEERS)[number];
 /** A senet-wasm engine: a build, or 'simd-direct': the SIMD build compiled with { winograd: false } (the A/B of Winograd). */
 export type BenchBuild = Backend | 'simd-direct';
 export const BENCH_BUILDS: readonly BenchBuild[] = ['relaxed', 'simd', 'simd-direct', 'scalar'];
+
+/** The engine's backend and compile's `winograd` for a bench build. */
+export const buildSettings = (build: BenchBuild): { backend: Backend; winograd: boolean } =>
+  build === 'simd-direct' ? { backend: 'simd', winograd: false } : { backend: build, winograd: true };
 export type EngineName = `senet-${BenchBuild}` | Peer;
 
 /** Outputs may differ by at most this much of the reference's largest magnitude. */
@@ -150,11 +154,11 @@ export async function createRunners(graph: Graph, dims: InputDims, backends: Ben
   const runners: BenchRunner[] = [];
   try {
     for (const backend of backends) {
-      const direct = backend === 'simd-direct';
-      const engine = await createEngine({ backend: direct ? 'simd' : backend, threads });
+      const { backend: build, winograd } = buildSettings(backend);
+      const engine = await createEngine({ backend: build, threads });
       let session;
       try {
-        session = engine.compile(graph, dims, { winograd: !direct, weights });
+        session = engine.compile(graph, dims, { winograd, weights });
       } catch (e) {
         engine.dispose();
         throw e;

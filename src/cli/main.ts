@@ -15,7 +15,7 @@ import { WEIGHT_FORMATS } from '../graph/storage.js';
 import { complexity } from '../graph/complexity.js';
 import type { Graph } from '../graph/ir.js';
 import { foldBatchNorm } from '../graph/passes/fold-batchnorm.js';
-import { BENCH_BUILDS, benchGraph, benchJson, formatBench, parsePeers, type BenchBuild } from './bench.js';
+import { BENCH_BUILDS, benchGraph, buildSettings, benchJson, formatBench, parsePeers, type BenchBuild } from './bench.js';
 import { formatInfo, modelInfo } from './info.js';
 import { classifyFiles, formatPredictions, readModelCard } from './classify.js';
 import { dirImages, excite, fileImages, formatExcite, subsetImages } from './excite.js';
@@ -142,13 +142,13 @@ withModelOptions(program.command('bench <model>')
   .action(async (name: string, o) => {
     const graph = model(name, o);
     if (o.profile) {
-      const direct = o.backend[0] === 'simd-direct';
-      const engine = await createEngine({ backend: direct ? 'simd' : o.backend[0], threads: o.threads });
-      const session = engine.compile(graph, { batch: o.batch, height: o.size, width: o.size }, { winograd: !direct, weights: o.weights });
+      const { backend, winograd } = buildSettings(o.backend[0]);
+      const engine = await createEngine({ backend, threads: o.threads });
+      const session = engine.compile(graph, { batch: o.batch, height: o.size, width: o.size }, { winograd, weights: o.weights });
       const input = new Random(1).fill(session.inputShape.reduce((a, b) => a * b, 1), (r) => r.normal());
       for (let i = 0; i < 2; i++) session.run(input); // warm-up: V8's optimised tier
       const { steps } = session.profile(input, o.runs);
-      console.log(o.json ? JSON.stringify(steps, null, 2) : formatProfile(`${graph.name} (${engine.backend} build${direct ? ' without Winograd' : ''}, ${engine.threads} thread${engine.threads > 1 ? 's' : ''}, batch ${o.batch}, ${o.size}x${o.size})`, steps));
+      console.log(o.json ? JSON.stringify(steps, null, 2) : formatProfile(`${graph.name} (${engine.backend} build${winograd ? '' : ' without Winograd'}, ${engine.threads} thread${engine.threads > 1 ? 's' : ''}, batch ${o.batch}, ${o.size}x${o.size})`, steps));
       return;
     }
     const peakGflops = o.backend.includes('simd') && !o.json ? await measurePeak('simd') : undefined;
