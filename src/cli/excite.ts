@@ -8,7 +8,6 @@ import type { BlockExcitation } from '../chart/excitations.js';
 import { InputError, OptionError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { Random } from '../graph/random.js';
-import { optimize } from '../graph/passes/index.js';
 import { removeSe, seBlocks } from '../graph/passes/remove-se.js';
 import type { ModelCard } from '../image/card.js';
 import { toTensor } from '../image/preprocess.js';
@@ -84,8 +83,11 @@ const concat = (parts: Float32Array[]): Float32Array => {
   return out;
 };
 
-/** The logits of every image [count, K], and each present SE block's gates [count, C] in depth order. */
-function runAll(engine: Engine, graph: Graph, images: ImageSet, label: string): { logits: Float32Array; gates: Float32Array[] } {
+/**
+ * The logits of every image [count, K], and with `withGates` each present SE block's gates
+ * [count, C] in depth order. `graph` is optimized already (removeSe's result).
+ */
+function runAll(engine: Engine, graph: Graph, images: ImageSet, label: string, withGates: boolean): { logits: Float32Array; gates: Float32Array[] } {
   const [, height, width] = images.shape;
   const size = images.input.length / images.count;
   const sessions = new Map<number, Session>();
@@ -96,10 +98,14 @@ function runAll(engine: Engine, graph: Graph, images: ImageSet, label: string): 
     for (let from = 0; from < images.count; from += BATCH) {
       bar.tick();
       const n = Math.min(BATCH, images.count - from);
-      if (!sessions.has(n)) sessions.set(n, engine.compile(graph, { batch: n, height, width }));
-      const { output, excitations } = sessions.get(n)!.run(images.input.subarray(from * size, (from + n) * size), { excitations: true });
-      logits.push(output);
-      excitations.forEach((e, b) => (gates[b] ??= []).push(e.gates));
+      if (!sessions.has(n)) sessions.set(n, engine.compile(graph, { batch: n, height, width }, { optimize: false }));
+      const session = sessions.get(n)!, batch = images.input.subarray(from * size, (from + n) * size);
+      if (!withGates) logits.push(session.run(batch));
+      else {
+        const { output, excitations } = session.run(batch, { excitations: true });
+        logits.push(output);
+        excitations.forEach((e, b) => (gates[b] ??= []).push(e.gates));
+      }
     }
   } finally {
     bar.stop();
@@ -195,12 +201,13 @@ export interface ExciteReport {
 
 /** The excitation analysis of `graph` on `images`, with the `noSe` blocks removed (see removeSe). */
 export function excite(engine: Engine, graph: Graph, images: ImageSet, classNames: string[] | undefined, noSe: string[]): ExciteReport {
-  const all = seBlocks(optimize(graph));
+  const full = removeSe(graph, []);
+  const all = seBlocks(full);
   if (!all.length) throw new InputError(`${graph.name}: no SE blocks to analyse`);
-  const ablated = removeSe(graph, noSe);
+  const ablated = noSe.length ? removeSe(graph, noSe) : full;
   const present = seBlocks(ablated).map((b) => b.name);
   const blocks = all.filter((b) => present.includes(b.name));
-  const { logits, gates } = runAll(engine, ablated, images, 'excitations');
+  const { logits, gates } = runAll(engine, ablated, images, 'excitations', true);
   const classCount = logits.length / images.count;
   const { labels } = images;
   const over = labels?.findIndex((l) => l >= classCount) ?? -1;
@@ -227,10 +234,14 @@ export function excite(engine: Engine, graph: Graph, images: ImageSet, className
   if (labels && images.count > 1) {
     const stages = [...new Set(all.map((b) => b.stage))];
     const rows = [{ removed: 'none', select: [] as string[] }, ...stages.map((s) => ({ removed: s, select: [s] })), { removed: 'all', select: stages }];
+    // The full model's accuracy is this run's when nothing was removed from it.
+    const accuracyWithout = (select: string[], removed: string) => (!select.length && !noSe.length
+      ? report.accuracy!
+      : accuracy(runAll(engine, select.length ? removeSe(graph, select) : full, images, `without SE: ${removed}`, false).logits, labels));
     report.ablation = rows.map(({ removed, select }) => ({
       removed,
       blocks: all.filter((b) => select.includes(b.stage)).map((b) => b.index),
-      accuracy: accuracy(runAll(engine, removeSe(graph, select), images, `without SE: ${removed}`).logits, labels),
+      accuracy: accuracyWithout(select, removed),
     }));
   }
   return report;
