@@ -5,6 +5,7 @@
 import { decodeSource, type ParamSource } from '../graph/ir.js';
 import { rowsF32, rowsHalf, rowsInt8, sourceFormat, type WeightFormat } from '../graph/storage.js';
 import type { Kernels } from '../wasm/abi.js';
+import { toNhwc } from './layout.js';
 
 /** Output channels a GEMM panel holds (PANEL in assembly/kernels/conv2d.ts). */
 export const PANEL = 8;
@@ -168,18 +169,18 @@ export function depthwiseBlock(weight: ParamSource, bias: Float32Array | undefin
       else biases.fill(0);
       const at = offset + (format === 'int8' ? 12 : format === 'fp16' ? 8 : 4) * c;
       // Rows are channels: made channel-major, then transposed to tap-major.
+      // [c, taps] rows to [taps, c]: the NCHW -> NHWC permutation of a [1, c, taps, 1] tensor.
+      const rows = [1, c, taps, 1];
       if (format === 'fp32') {
-        const w = weight.values && !weight.rowScale ? weight.values : scaled(weight, c);
-        const out = new Float32Array(buf, at, taps * c);
-        for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) out[t * c + ch] = w[ch * taps + t];
+        toNhwc(weight.values && !weight.rowScale ? weight.values : scaled(weight, c), new Float32Array(buf, at, taps * c), rows);
       } else if (format === 'int8') {
-        const q = new Int8Array(taps * c), out = new Int8Array(buf, at, taps * c);
+        const q = new Int8Array(taps * c);
         rowsInt8(weight, 0, c, taps, q, new Float32Array(buf, offset + 4 * c, c), new Int32Array(buf, offset + 8 * c, c));
-        for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) out[t * c + ch] = q[ch * taps + t];
+        toNhwc(q, new Int8Array(buf, at, taps * c), rows);
       } else {
-        const h = new Uint16Array(taps * c), out = new DataView(buf, at, 2 * taps * c);
+        const h = new Uint16Array(taps * c);
         rowsHalf(weight, 0, c, taps, h, new Float32Array(buf, offset + 4 * c, c));
-        for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) out.setUint16(2 * (t * c + ch), h[ch * taps + t], true);
+        toNhwc(h, new Uint16Array(buf, at, taps * c), rows);
       }
     },
   };
@@ -210,13 +211,8 @@ export function tensorBlock(source: ParamSource, shape: number[]): PackedBlock {
     write({ memory, offset }) {
       const values = decodeSource(source);
       const out = new Float32Array(memory.buffer, offset, length);
-      if (shape.length !== 4) return out.set(values);
-      const [n, c, h, w] = shape, hw = h * w;
-      for (let i = 0; i < n; i++) {
-        for (let ch = 0; ch < c; ch++) {
-          for (let p = 0; p < hw; p++) out[(i * hw + p) * c + ch] = values[(i * c + ch) * hw + p];
-        }
-      }
+      if (shape.length === 4) toNhwc(values, out, shape);
+      else out.set(values);
     },
   };
 }

@@ -7,6 +7,7 @@ import { sourceFormat, type WeightFormat } from '../graph/storage.js';
 import { BINARY_OP, POOL_MODE, WEIGHTS_FORMAT, type Kernels } from '../wasm/abi.js';
 import type { Pool } from '../runtime/pool.js';
 import { ACT_CODE } from './activation.js';
+import { toNhwc } from './layout.js';
 import { convBlock, depthwiseBlock, storageOf, tensorBlock, winogradBlock, type PackedBlock } from './pack.js';
 
 /** What the compile options let the op table choose (CompileOptions). */
@@ -196,17 +197,15 @@ const fc: OpSpec<Extract<Node, { op: 'fc' }>> = {
  * the form the source has (int8 and half values are moved, not decoded; fc weights have no rowScale).
  */
 function toNhwcColumns(s: ParamSource, [, c, h, wd]: Shape): ParamSource {
-  const k = c * h * wd, hw = h * wd;
-  const permute = <T extends Uint8Array | Uint16Array | Float32Array>(w: T, out: T): T => {
-    for (let o = 0; o < w.length / k; o++) {
-      for (let ch = 0; ch < c; ch++) for (let p = 0; p < hw; p++) out[o * k + p * c + ch] = w[o * k + ch * hw + p];
-    }
-    return out;
-  };
-  if (s.quant) return { quant: { ...s.quant, data: permute(s.quant.data, new Uint8Array(s.quant.data.length)) } };
-  if (s.half) return { half: new Uint8Array(permute(new Uint16Array(s.half.slice().buffer), new Uint16Array(s.half.length / 2)).buffer) };
+  // Each row is one [c, h, w] map: the rows are a batch of them.
+  const rows = (length: number): Shape => [length / (c * h * wd), c, h, wd];
+  if (s.quant) return { quant: { ...s.quant, data: toNhwc(s.quant.data, new Uint8Array(s.quant.data.length), rows(s.quant.data.length)) } };
+  if (s.half) {
+    const half = new Uint16Array(s.half.slice().buffer);
+    return { half: new Uint8Array(toNhwc(half, new Uint16Array(half.length), rows(half.length)).buffer) };
+  }
   const w = decodeSource(s);
-  return { values: permute(w, new Float32Array(w.length)) };
+  return { values: toNhwc(w, new Float32Array(w.length), rows(w.length)) };
 }
 
 // A BatchNorm left unfolded (no conv before it) is a per-channel affine map: a 1x1 depthwise conv.

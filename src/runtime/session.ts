@@ -5,6 +5,7 @@ import { optimize } from '../graph/passes/index.js';
 import { inferShapes, numel, type Shape } from '../graph/shapes.js';
 import { checkWeightFormat, type WeightFormat } from '../graph/storage.js';
 import { opSpec, writesMeans, type OpContext } from '../ops/table.js';
+import { toNchw, toNhwc } from '../ops/layout.js';
 import type { Kernels } from '../wasm/abi.js';
 import { describe, isFloat32Array } from '../options.js';
 import type { LinearMemory } from './memory.js';
@@ -76,20 +77,6 @@ function params(node: Node): Param[] {
   }
 }
 
-/** NCHW <-> the engine's NHWC, for one [N, C, H, W] tensor. */
-function transpose(src: Float32Array, dst: Float32Array, dstOffset: number, [n, c, h, w]: Shape, toNhwc: boolean): void {
-  const hw = h * w;
-  for (let b = 0; b < n; b++) {
-    for (let ch = 0; ch < c; ch++) {
-      const planeBase = (b * c + ch) * hw;
-      for (let p = 0; p < hw; p++) {
-        const nhwc = (b * hw + p) * c + ch;
-        if (toNhwc) dst[dstOffset + nhwc] = src[planeBase + p];
-        else dst[dstOffset + planeBase + p] = src[nhwc];
-      }
-    }
-  }
-}
 
 /**
  * SE squeezes (average) that the conv producing the SE block's input computes while it writes it
@@ -273,14 +260,14 @@ export class Session {
     if (input.length !== expected) {
       throw new InputError(`input has ${input.length} values, expected ${expected} for shape [${this.inputShape}] (NCHW)`);
     }
-    transpose(input, this.mem.f32(), this.inputOffset / 4, this.inputShape, true);
+    toNhwc(input, this.mem.f32(), this.inputShape, this.inputOffset / 4);
   }
 
   private read(): Float32Array {
     const heap = this.mem.f32();
     const out = new Float32Array(numel(this.outputShape));
     const at = this.outputOffset / 4;
-    if (this.outputShape.length === 4) transpose(heap.subarray(at, at + out.length), out, 0, this.outputShape, false);
+    if (this.outputShape.length === 4) toNchw(heap.subarray(at, at + out.length), out, this.outputShape);
     else out.set(heap.subarray(at, at + out.length));
     return out;
   }
