@@ -1,7 +1,7 @@
-// The host's NCHW <-> NHWC permutations (src/ops/layout.ts: inputs, outputs, depthwise and FC
+// The host's NCHW <-> NHWC permutations (src/graph/layout.ts: inputs, outputs, depthwise and FC
 // weights, constants) against the reference's, on odd sizes, at an offset, in other array types.
 import { expect, test } from 'vitest';
-import { toNchw, toNhwc } from '../src/ops/layout.js';
+import { toNchw, toNhwc } from '../src/graph/layout.js';
 import { nchwToNhwc, nhwcToNchw } from './reference/kernels.js';
 
 const SHAPES = [[1, 1, 1, 1], [2, 3, 5, 7], [3, 8, 1, 9], [1, 5, 4, 1]];

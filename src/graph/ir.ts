@@ -73,14 +73,8 @@ export function lazyParam(shape: number[], source: ParamSource): Param {
     shape,
     get data() {
       if (!data) {
-        const { rowScale } = source;
-        data = source.values ? Float32Array.from(source.values) : decodeSource(source);
-        if (rowScale) {
-          const per = data.length / rowScale.length;
-          for (let o = 0; o < rowScale.length; o++) {
-            for (let i = o * per; i < (o + 1) * per; i++) data[i] *= rowScale[o];
-          }
-        }
+        const values = scaledValues(source);
+        data = values === source.values ? values.slice() : values; // its own copy
       }
       return data;
     },
@@ -118,6 +112,19 @@ export function decodeSource(s: ParamSource): Float32Array {
   if (s.bytes) return decodeFloats(s.bytes);
   const out = new Float32Array(sourceLength(s));
   decodeRange(s, 0, out);
+  return out;
+}
+
+/**
+ * A source's values as float32 with its rowScale applied (each product rounded once to float32):
+ * a new array, or `s.values` itself when it has no rowScale.
+ */
+export function scaledValues(s: ParamSource): Float32Array {
+  const { rowScale } = s;
+  if (!rowScale) return decodeSource(s);
+  const out = s.values ? s.values.slice() : decodeSource(s);
+  const per = out.length / rowScale.length;
+  for (let o = 0; o < rowScale.length; o++) for (let i = o * per; i < (o + 1) * per; i++) out[i] *= rowScale[o];
   return out;
 }
 

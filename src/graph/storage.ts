@@ -3,7 +3,7 @@
 // whole weight is made) and in the converter (`senet-wasm quantize`), which therefore writes the
 // very int8 values a compile-time quantization stores.
 import { oneOf } from '../options.js';
-import { decodeRange, sourceLength, type ParamSource, type QuantSource } from './ir.js';
+import { decodeRange, scaledValues, sourceLength, type ParamSource, type QuantSource } from './ir.js';
 
 export type WeightFormat = 'fp32' | 'int8' | 'fp16';
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['fp32', 'int8', 'fp16'];
@@ -117,15 +117,7 @@ export function toHalf(x: number): number {
  */
 export function storeAs(s: ParamSource, format: WeightFormat, rows: number): ParamSource {
   const count = sourceLength(s), rowLength = count / rows;
-  if (format === 'fp32') {
-    const out = new Float32Array(count);
-    const w = new Float64Array(rowLength), tmp = new Float32Array(rowLength);
-    for (let r = 0; r < rows; r++) {
-      scaledRow(s, r, rowLength, w, tmp);
-      out.set(w, r * rowLength);
-    }
-    return { values: out };
-  }
+  if (format === 'fp32') return { values: scaledValues(s) };
   if (format === 'fp16') {
     // ONNX has no scaled half: a rowScale goes into the values (rounded to half once more).
     const out = new Uint16Array(count);

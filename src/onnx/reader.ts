@@ -3,6 +3,7 @@
 // chains PyTorch writes for `x.view(n, c, 1, 1)` fold into constants; the batch stays symbolic.
 import { OnnxError } from '../errors.js';
 import { lazyParam, type Activation, type BinaryOp, type Graph, type Node, type Param } from '../graph/ir.js';
+import { toNhwc } from '../graph/layout.js';
 import { broadcastShapes, inferNode, numel, type Shape } from '../graph/shapes.js';
 import { decodeModel, DATA_TYPE_NAMES, type AttributeMsg, type GraphMsg, type ModelMsg, type NodeMsg } from './schema.js';
 import { readTensor, type Constant } from './tensors.js';
@@ -129,17 +130,15 @@ function param(c: Constant, shape = c.dims): Param {
  * int8 values (scales per tensor or per output column, axis 1) and fp16 values are moved, not decoded.
  */
 function transposedParam(c: Constant, k: number, o: number, alpha: number): Param {
-  const move = <T extends Uint8Array | Uint16Array>(w: T, out: T): T => {
-    for (let i = 0; i < o; i++) for (let j = 0; j < k; j++) out[i * k + j] = w[j * o + i];
-    return out;
-  };
+  // [k, o] -> [o, k] is the NCHW -> NHWC permutation of a [1, k, o, 1] tensor.
+  const move = <T extends Uint8Array | Uint16Array | Float32Array>(w: T, out: T): T => toNhwc(w, out, [1, k, o, 1]);
   const q = c.quant;
   if (alpha === 1 && q && q.axis !== 0) {
     return lazyParam([o, k], { quant: { data: move(q.data, new Uint8Array(o * k)), signed: q.signed, scale: q.scale, zeroPoint: q.zeroPoint } });
   }
   if (alpha === 1 && c.half) return lazyParam([o, k], { half: new Uint8Array(move(new Uint16Array(c.half.slice().buffer), new Uint16Array(o * k)).buffer) });
-  const values = c.values as Float32Array, data = new Float32Array(o * k);
-  for (let i = 0; i < o; i++) for (let j = 0; j < k; j++) data[i * k + j] = alpha * values[j * o + i];
+  const data = move(c.values as Float32Array, new Float32Array(o * k));
+  if (alpha !== 1) for (let i = 0; i < data.length; i++) data[i] *= alpha;
   return { shape: [o, k], data };
 }
 

@@ -2,10 +2,10 @@
 // made once when a session is compiled, straight into wasm memory, so that a 112 MB model is not
 // packed into a JS array first and copied after. Conv panels are packed by a wasm kernel
 // (assembly/kernels/pack.ts): the same loop in JS took 2-4x longer while V8 was still warming it up.
-import { decodeSource, type ParamSource } from '../graph/ir.js';
+import { decodeSource, scaledValues, type ParamSource } from '../graph/ir.js';
 import { rowsF32, rowsHalf, rowsInt8, sourceFormat, type WeightFormat } from '../graph/storage.js';
 import type { Kernels } from '../wasm/abi.js';
-import { toNhwc } from './layout.js';
+import { toNhwc } from '../graph/layout.js';
 
 /** Output channels a GEMM panel holds (PANEL in assembly/kernels/conv2d.ts). */
 export const PANEL = 8;
@@ -172,7 +172,7 @@ export function depthwiseBlock(weight: ParamSource, bias: Float32Array | undefin
       // [c, taps] rows to [taps, c]: the NCHW -> NHWC permutation of a [1, c, taps, 1] tensor.
       const rows = [1, c, taps, 1];
       if (format === 'fp32') {
-        toNhwc(weight.values && !weight.rowScale ? weight.values : scaled(weight, c), new Float32Array(buf, at, taps * c), rows);
+        toNhwc(scaledValues(weight), new Float32Array(buf, at, taps * c), rows);
       } else if (format === 'int8') {
         const q = new Int8Array(taps * c);
         rowsInt8(weight, 0, c, taps, q, new Float32Array(buf, offset + 4 * c, c), new Int32Array(buf, offset + 8 * c, c));
@@ -184,16 +184,6 @@ export function depthwiseBlock(weight: ParamSource, bias: Float32Array | undefin
       }
     },
   };
-}
-
-/** A source's values times its rowScale (rounded once to float32), as a float32 copy. */
-function scaled(s: ParamSource, rows: number): Float32Array {
-  const w = Float32Array.from(decodeSource(s));
-  if (s.rowScale) {
-    const per = w.length / rows;
-    for (let o = 0; o < rows; o++) for (let i = o * per; i < (o + 1) * per; i++) w[i] *= s.rowScale[o];
-  }
-  return w;
 }
 
 /**

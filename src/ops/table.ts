@@ -7,7 +7,7 @@ import { sourceFormat, type WeightFormat } from '../graph/storage.js';
 import { BINARY_OP, POOL_MODE, WEIGHTS_FORMAT, type Kernels } from '../wasm/abi.js';
 import type { Pool } from '../runtime/pool.js';
 import { ACT_CODE } from './activation.js';
-import { toNhwc } from './layout.js';
+import { toNhwc } from '../graph/layout.js';
 import { convBlock, depthwiseBlock, storageOf, tensorBlock, winogradBlock, type PackedBlock } from './pack.js';
 
 /** What the compile options let the op table choose (CompileOptions). */

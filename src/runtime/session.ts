@@ -5,7 +5,7 @@ import { optimize } from '../graph/passes/index.js';
 import { inferShapes, numel, type Shape } from '../graph/shapes.js';
 import { checkWeightFormat, type WeightFormat } from '../graph/storage.js';
 import { opSpec, writesMeans, type OpContext } from '../ops/table.js';
-import { toNchw, toNhwc } from '../ops/layout.js';
+import { toNchw, toNhwc } from '../graph/layout.js';
 import type { Kernels } from '../wasm/abi.js';
 import { describe, isFloat32Array } from '../options.js';
 import type { LinearMemory } from './memory.js';

@@ -1,6 +1,6 @@
 // The engine keeps feature maps NHWC (a pixel's channels side by side: what the SIMD kernels
 // read); ONNX, callers and weight files give NCHW. One permutation each way, for any typed array.
-import type { Shape } from '../graph/shapes.js';
+import type { Shape } from './shapes.js';
 
 interface Values { [i: number]: number; readonly length: number }
 
