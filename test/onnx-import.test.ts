@@ -411,6 +411,16 @@ const CASES: Case[] = [
     ops: { fc: 2, flatten: 0 },
   },
   {
+    name: 'a flattened map reshaped back to its shape, spelled with 0 and -1 ([0, -1, H, W]): the map itself',
+    make: () => {
+      const g = new OnnxGraph();
+      const flat = g.op('Flatten', [conv(g, 'x')], { axis: 1 });
+      conv(g, g.op('Reshape', [flat, g.init([4], [0, -1, X[2], X[3]], DT.INT64)]));
+      return g.build(X);
+    },
+    ops: { conv: 2, flatten: 0 },
+  },
+  {
     name: 'Pad (zeros) before a Conv and before an AveragePool: folded into their pads (the pool then counts them)',
     make: () => {
       const g = new OnnxGraph();

@@ -202,12 +202,19 @@ function activation(act: Activation): Converter {
   };
 }
 
+/**
+ * A Reshape's target against its input's shape, as ONNX reads it: 0 copies the input's dimension
+ * at that place, -1 is what the others leave; BATCH (a symbolic batch read by Shape) is dimension 0.
+ */
+function resolveTarget(shape: Shape, target: number[]): Shape {
+  const dims = target.map((d, i) => (d === BATCH ? shape[0] : d === 0 ? shape[i] : d));
+  const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  return dims.map((d) => (d === -1 ? numel(shape) / known : d));
+}
+
 /** Target shape of a Reshape, Squeeze or Unsqueeze, resolved against the input shape. */
 function reshapeTo(ctx: Context, node: NodeMsg, x: { name: string; shape: Shape }, target: number[], where: string): void {
-  const out = target.map((d, i) => (d === BATCH || (i === 0 && d === 0) ? x.shape[0] : d === 0 ? x.shape[i] : d));
-  const known = out.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-  const total = x.shape.reduce((a, b) => a * b, 1);
-  const resolved = out.map((d) => (d === -1 ? total / known : d));
+  const resolved = resolveTarget(x.shape, target);
   if (resolved[0] !== x.shape[0]) throw new OnnxError(`${where}: reshaping across the batch dimension ([${x.shape}] -> [${target}]) is not supported`);
   if (resolved.join() === x.shape.join()) return alias(ctx, node, { kind: 'tensor', ...x }, where);
   const name = outName(node, where);
@@ -319,8 +326,7 @@ const CONVERTERS: Record<string, Converter> = {
     if (v.kind === 'shuffle') return endShuffle(ctx, node, v, target, where);
     if (v.kind === 'flat') {
       // A flattened map back to its own shape (from Shape(map)): the map.
-      const back = target.map((d, i) => (d === BATCH || (i === 0 && d === 0) ? v.x.shape[0] : d));
-      if (back.join() !== v.x.shape.join()) throw new OnnxError(`${where}: a [${v.x.shape}] map flattened to [${v.shape}] is reshaped to [${target}]; senet-wasm reads it only in a Gemm or MatMul, or back to [${v.x.shape}]`);
+      if (resolveTarget(v.shape, target).join() !== v.x.shape.join()) throw new OnnxError(`${where}: a [${v.x.shape}] map flattened to [${v.shape}] is reshaped to [${target}]; senet-wasm reads it only in a Gemm or MatMul, or back to [${v.x.shape}]`);
       return alias(ctx, node, { kind: 'tensor', ...v.x }, where);
     }
     const x = tensorIn(ctx, node, 0, where);
@@ -628,9 +634,7 @@ function foldConstants(a: Constant, b: Constant, kind: BinaryOp, where: string):
 function groupedView(x: Shape, target: number[]): Shape | undefined {
   if (x.length !== 4 || (target.length !== 5 && target.length !== 4)) return undefined;
   const [n, c, h, w] = x;
-  const dims = target.map((d, i) => (d === BATCH || (i === 0 && d === 0) ? n : d));
-  const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-  const resolved = dims.map((d) => (d === -1 ? (n * c * h * w) / known : d));
+  const resolved = resolveTarget(x, target);
   const [rn, g, per, ...space] = resolved;
   const sameSpace = space.length === 2 ? space[0] === h && space[1] === w : space[0] === h * w;
   return rn === n && g * per === c && sameSpace && Number.isInteger(g) && g > 1 && per > 1 ? resolved : undefined;
@@ -638,11 +642,7 @@ function groupedView(x: Shape, target: number[]): Shape | undefined {
 
 /** The Reshape that ends a channel shuffle: back to the shape of the map it started from. */
 function endShuffle(ctx: Context, node: NodeMsg, v: Extract<Value, { kind: 'shuffle' }>, target: number[], where: string): void {
-  const [n, c, h, w] = v.x.shape;
-  const dims = target.map((d, i) => (d === BATCH || (i === 0 && d === 0) ? n : d));
-  const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-  const resolved = dims.map((d) => (d === -1 ? (n * c * h * w) / known : d));
-  if (v.step !== 'swapped' || resolved.join() !== v.x.shape.join()) {
+  if (v.step !== 'swapped' || resolveTarget(v.shape, target).join() !== v.x.shape.join()) {
     throw new OnnxError(`${where}: a Reshape of the [${v.shape}] view to [${target}] is not a channel shuffle (expected Transpose perm [0, 2, 1, 3, 4] then a Reshape back to [${v.x.shape}])`);
   }
   const out = outName(node, where);
