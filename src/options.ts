@@ -11,6 +11,26 @@ export function oneOf<T extends string>(key: string, value: T | undefined, allow
   return value as T;
 }
 
+/** `value` when a positive integer (`fallback` when undefined); else an OptionError. */
+export function positiveInt(key: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || (value as number) < 1) throw new OptionError(`${key} must be a positive integer; got ${JSON.stringify(value)}`);
+  return value as number;
+}
+
+/** `value` when true or false (`fallback` when undefined); else an OptionError. */
+export function flag(key: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new OptionError(`${key} must be true or false; got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** A model builder's seed: undefined or an integer; else an OptionError. */
+export function seedOption(value: unknown): number | undefined {
+  if (value !== undefined && !Number.isInteger(value)) throw new OptionError(`seed must be an integer; got ${JSON.stringify(value)}`);
+  return value as number | undefined;
+}
+
 /** A Float32Array from any realm (a vm context, an iframe, a worker's message): instanceof sees only this one's. */
 export const isFloat32Array = (x: unknown): x is Float32Array => Object.prototype.toString.call(x) === '[object Float32Array]';
 

@@ -10,7 +10,7 @@
 //   convs with bias on [N, C, 1, 1], SiLU then sigmoid;
 // - stem 3x3/2 to 32, head 1x1 conv to 4 x 320 = 1280 + SiLU, average pool, Dropout(0.2) (nothing
 //   at inference), Linear to the classes.
-import { OptionError } from '../errors.js';
+import { flag, positiveInt, seedOption } from '../options.js';
 import { GraphBuilder, type BuilderOptions } from '../graph/builder.js';
 import type { Activation, Graph } from '../graph/ir.js';
 import { classifierHead } from './layers.js';
@@ -39,13 +39,9 @@ export const EFFICIENTNET_B0_SE_BLOCKS = B0.reduce((a, s) => a + s.layers, 0);
 const BN_EPS = 1e-5;
 
 function resolve(o: EfficientNetOptions) {
-  if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new OptionError(`seed must be an integer; got ${JSON.stringify(o.seed)}`);
-  if (o.weights !== undefined && typeof o.weights !== 'boolean') {
-    throw new OptionError(`weights must be true or false; got ${JSON.stringify(o.weights)}`);
-  }
-  const classes = o.classes ?? 1000;
-  if (!Number.isInteger(classes) || classes < 1) throw new OptionError(`classes must be a positive integer; got ${JSON.stringify(o.classes)}`);
-  return { classes, seed: o.seed, weights: o.weights ?? true };
+  const seed = seedOption(o.seed), weights = flag('weights', o.weights, true);
+  const classes = positiveInt('classes', o.classes, 1000);
+  return { classes, seed, weights };
 }
 
 /** Builds torchvision's EfficientNet-B0. */

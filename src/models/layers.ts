@@ -2,6 +2,7 @@
 // their options checked one way, conv + BatchNorm + activation, the SE unit at ratio r, and the
 // classifier head every network here (ResNets and EfficientNet too) ends with.
 import { OptionError } from '../errors.js';
+import { flag, positiveInt, seedOption } from '../options.js';
 import type { BuilderOptions, GraphBuilder } from '../graph/builder.js';
 import type { Activation, Graph } from '../graph/ir.js';
 
@@ -11,26 +12,15 @@ export interface PaperNetOptions extends BuilderOptions {
   classes?: number;
 }
 
-const positiveInt = (key: string, value: unknown, fallback: number): number => {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || (value as number) < 1) {
-    throw new OptionError(`${key} must be a positive integer; got ${JSON.stringify(value)}`);
-  }
-  return value as number;
-};
-
 /** Checks the options every one of these networks takes; `narrowest`: the fewest channels an SE unit sees. */
 export function resolvePaperNet(name: string, o: PaperNetOptions, se: boolean, narrowest: number) {
   if (!se && o.reduction !== undefined) throw new OptionError(`${name} has no SE blocks; reduction does not apply`);
-  if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new OptionError(`seed must be an integer; got ${JSON.stringify(o.seed)}`);
-  if (o.weights !== undefined && typeof o.weights !== 'boolean') {
-    throw new OptionError(`weights must be true or false; got ${JSON.stringify(o.weights)}`);
-  }
+  const seed = seedOption(o.seed), weights = flag('weights', o.weights, true);
   const reduction = positiveInt('reduction', o.reduction, 16);
   if (se && reduction > narrowest) {
     throw new OptionError(`reduction ${reduction} exceeds ${narrowest}, the channels of the narrowest SE unit`);
   }
-  return { se, reduction, classes: positiveInt('classes', o.classes, 1000), seed: o.seed, weights: o.weights ?? true };
+  return { se, reduction, classes: positiveInt('classes', o.classes, 1000), seed, weights };
 }
 
 export interface ConvBnOptions {

@@ -10,6 +10,7 @@
 //   (Large) or 1024 (Small) + hardswish, Dropout (nothing at inference), Linear to the classes.
 // Channels go through make_divisible(c * width, 8), the last Linear's width included.
 import { OptionError } from '../errors.js';
+import { flag, positiveInt, seedOption } from '../options.js';
 import { GraphBuilder, type BuilderOptions } from '../graph/builder.js';
 import type { Activation, Graph } from '../graph/ir.js';
 
@@ -83,17 +84,13 @@ export function makeDivisible(v: number, divisor = 8, minValue = divisor): numbe
 const BN_EPS = 1e-3;
 
 function resolve(o: MobileNetV3Options) {
-  if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new OptionError(`seed must be an integer; got ${JSON.stringify(o.seed)}`);
-  if (o.weights !== undefined && typeof o.weights !== 'boolean') {
-    throw new OptionError(`weights must be true or false; got ${JSON.stringify(o.weights)}`);
-  }
+  const seed = seedOption(o.seed), weights = flag('weights', o.weights, true);
   const width = o.width ?? 1;
   if (typeof width !== 'number' || !Number.isFinite(width) || width <= 0 || width > 16) {
     throw new OptionError(`width must be a number in (0, 16]; got ${JSON.stringify(o.width)}`);
   }
-  const classes = o.classes ?? 1000;
-  if (!Number.isInteger(classes) || classes < 1) throw new OptionError(`classes must be a positive integer; got ${JSON.stringify(o.classes)}`);
-  return { width, classes, seed: o.seed, weights: o.weights ?? true };
+  const classes = positiveInt('classes', o.classes, 1000);
+  return { width, classes, seed, weights };
 }
 
 /** Builds torchvision's MobileNetV3-Large or -Small. */

@@ -2,7 +2,7 @@
 // ResNet-50, SE-ResNet-50/101/152, SE-ResNeXt-50/101 (32x4d), and the paper's ablations
 // (reduction ratio, SE placement, squeeze, gate) as options.
 import { OptionError } from '../errors.js';
-import { oneOf } from '../options.js';
+import { flag, oneOf, positiveInt, seedOption } from '../options.js';
 import { GraphBuilder, type BuilderOptions } from '../graph/builder.js';
 import type { Activation, Graph } from '../graph/ir.js';
 import { classifierHead } from './layers.js';
@@ -63,20 +63,6 @@ export interface ResNetConfig extends ResNetOptions {
 const EXPANSION = 4;
 const SE_KEYS = ['reduction', 'placement', 'squeeze', 'gate', 'fcBias'] as const;
 
-function positiveInt(key: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new OptionError(`${key} must be a positive integer; got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-function flag(key: string, value: boolean | undefined, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new OptionError(`${key} must be true or false; got ${JSON.stringify(value)}`);
-  return value;
-}
-
 /** Checks every field and fills in the defaults; throws OptionError naming the first bad one. */
 function resolve(c: ResNetConfig) {
   if (!c.se) {
@@ -85,9 +71,7 @@ function resolve(c: ResNetConfig) {
   }
   if (!Array.isArray(c.blocks) || c.blocks.length < 1) throw new OptionError('blocks must list at least one stage');
   c.blocks.forEach((n, i) => positiveInt(`blocks[${i}]`, n, 1));
-  if (c.seed !== undefined && !Number.isInteger(c.seed)) {
-    throw new OptionError(`seed must be an integer; got ${JSON.stringify(c.seed)}`);
-  }
+  const seed = seedOption(c.seed);
   const width = positiveInt('width', c.width, 64);
   const groups = positiveInt('groups', c.groups, 1);
   const groupWidth = positiveInt('groupWidth', c.groupWidth, Math.max(1, Math.floor(width / groups)));
@@ -106,7 +90,7 @@ function resolve(c: ResNetConfig) {
     // The SE-ResNeXt figures (4.25, 8.00 GFLOPs) match the stride on the 3x3, the SE-ResNets' the 1x1.
     strideOn: oneOf('strideOn', c.strideOn, STRIDE_ON, groups > 1 ? '3x3' : '1x1'),
     classes: positiveInt('classes', c.classes, 1000),
-    seed: c.seed,
+    seed,
     weights: flag('weights', c.weights, true),
     senet154: c.senet154 ?? false,
   };
