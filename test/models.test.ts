@@ -145,6 +145,10 @@ describe('registry and options', () => {
     ['se-resnet50', { reductoin: 8 }, /no option 'reductoin'/],
     ['se-resnet50', { blocks: [1, 1, 1, 1] }, /no option 'blocks'/],
     ['resnet50', { reduction: 8 }, /resnet50 has no option 'reduction'/],
+    ['mobilenet-v3-large', { seed: 'x' }, /seed must be an integer; got "x"/],
+    ['mobilenet-v3-small', { classes: -1 }, /classes must be a positive integer; got -1/],
+    ['efficientnet-b0', { weights: 1 }, /weights must be true or false; got 1/],
+    ['se-mobilenet-v1', { weights: 'no' }, /weights must be true or false; got "no"/],
   ])('%s %o is rejected', (name, options, message) => {
     expect(() => buildModel(name, options as object)).toThrow(OptionError);
     expect(() => buildModel(name, options as object)).toThrow(message);
