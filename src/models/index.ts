@@ -38,6 +38,15 @@ const resnet = (description: string, fixed: Omit<ResNetConfig, keyof ResNetOptio
   build: (options = {}) => buildResNet({ ...options, ...fixed }),
 });
 
+/** One of the paper's other networks (PaperNetOptions, and `extra` keys), plain or with SE units. */
+const paper = (build: (config: ModelOptions & { name: string; se: boolean }) => Graph, name: string, se: boolean,
+  description: string, o: { extra?: string[]; size?: number } = {}): ModelEntry => ({
+  description,
+  options: WITH_SE(se, o.extra),
+  ...(o.size && { size: o.size }),
+  build: (options = {}) => build({ ...options, name, se }),
+});
+
 /** Figures: parameters and the paper's GFLOPs at 224x224 (Hu et al., Table 2). */
 export const MODELS: Record<string, ModelEntry> = {
   'resnet50': resnet('ResNet-50 (He et al. 2016), Caffe strides: 25.6M params, 3.86 GFLOPs',
@@ -71,48 +80,22 @@ export const MODELS: Record<string, ModelEntry> = {
   // The paper's other networks (Hu et al., Tables 2 and 3; docs/design.md "The paper's other networks").
   'senet154': resnet('SENet-154 (SE-ResNeXt-152 64x4d, the appendix\'s changes): 115.1M params, 20.7 GFLOPs',
     { name: 'senet154', blocks: [3, 8, 36, 3], se: true, groups: 64, groupWidth: 4, senet154: true }),
-  'bn-inception': {
-    description: 'BN-Inception (Ioffe and Szegedy 2015): 11.3M params, 2.03 GFLOPs',
-    options: WITH_SE(false),
-    build: (options = {}) => buildBnInception({ ...options, name: 'bn-inception', se: false }),
-  },
-  'se-bn-inception': {
-    description: 'SE-BN-Inception (the authors\' prototxt): 11.9M params, 2.04 GFLOPs',
-    options: WITH_SE(true),
-    build: (options = {}) => buildBnInception({ ...options, name: 'se-bn-inception', se: true }),
-  },
-  'inception-resnet-v2': {
-    description: 'Inception-ResNet-v2 (TF-slim release) at 299x299: 55.8M params, 13.16 GFLOPs (paper: 11.75)',
-    options: WITH_SE(false),
-    size: 299,
-    build: (options = {}) => buildInceptionResNetV2({ ...options, name: 'inception-resnet-v2', se: false }),
-  },
-  'se-inception-resnet-v2': {
-    description: 'SE-Inception-ResNet-v2 at 299x299: 65.1M params, 13.19 GFLOPs (paper: 11.76)',
-    options: WITH_SE(true),
-    size: 299,
-    build: (options = {}) => buildInceptionResNetV2({ ...options, name: 'se-inception-resnet-v2', se: true }),
-  },
-  'mobilenet-v1': {
-    description: 'MobileNet (v1, Howard et al. 2017): 4.2M params, 569 MFLOPs; width multiplier option',
-    options: WITH_SE(false, ['width']),
-    build: (options = {}) => buildMobileNetV1({ ...options, name: 'mobilenet-v1', se: false }),
-  },
-  'se-mobilenet-v1': {
-    description: 'SE-MobileNet: 4.7M params, 575 MFLOPs (paper: 572); width multiplier option',
-    options: WITH_SE(true, ['width']),
-    build: (options = {}) => buildMobileNetV1({ ...options, name: 'se-mobilenet-v1', se: true }),
-  },
-  'shufflenet-v1': {
-    description: 'ShuffleNet 1x (g = 3, Zhang et al. 2017): 1.87M params, 138 MFLOPs (paper: 1.8M, 140); width 0.25, 0.5, 1',
-    options: WITH_SE(false, ['width']),
-    build: (options = {}) => buildShuffleNetV1({ ...options, name: 'shufflenet-v1', se: false }),
-  },
-  'se-shufflenet-v1': {
-    description: 'SE-ShuffleNet 1x (g = 3): 2.49M params, 141 MFLOPs (paper: 2.4M, 142); width 0.25, 0.5, 1',
-    options: WITH_SE(true, ['width']),
-    build: (options = {}) => buildShuffleNetV1({ ...options, name: 'se-shufflenet-v1', se: true }),
-  },
+  'bn-inception': paper(buildBnInception, 'bn-inception', false,
+    'BN-Inception (Ioffe and Szegedy 2015): 11.3M params, 2.03 GFLOPs'),
+  'se-bn-inception': paper(buildBnInception, 'se-bn-inception', true,
+    'SE-BN-Inception (the authors\' prototxt): 11.9M params, 2.04 GFLOPs'),
+  'inception-resnet-v2': paper(buildInceptionResNetV2, 'inception-resnet-v2', false,
+    'Inception-ResNet-v2 (TF-slim release) at 299x299: 55.8M params, 13.16 GFLOPs (paper: 11.75)', { size: 299 }),
+  'se-inception-resnet-v2': paper(buildInceptionResNetV2, 'se-inception-resnet-v2', true,
+    'SE-Inception-ResNet-v2 at 299x299: 65.1M params, 13.19 GFLOPs (paper: 11.76)', { size: 299 }),
+  'mobilenet-v1': paper(buildMobileNetV1, 'mobilenet-v1', false,
+    'MobileNet (v1, Howard et al. 2017): 4.2M params, 569 MFLOPs; width multiplier option', { extra: ['width'] }),
+  'se-mobilenet-v1': paper(buildMobileNetV1, 'se-mobilenet-v1', true,
+    'SE-MobileNet: 4.7M params, 575 MFLOPs (paper: 572); width multiplier option', { extra: ['width'] }),
+  'shufflenet-v1': paper(buildShuffleNetV1, 'shufflenet-v1', false,
+    'ShuffleNet 1x (g = 3, Zhang et al. 2017): 1.87M params, 138 MFLOPs (paper: 1.8M, 140); width 0.25, 0.5, 1', { extra: ['width'] }),
+  'se-shufflenet-v1': paper(buildShuffleNetV1, 'se-shufflenet-v1', true,
+    'SE-ShuffleNet 1x (g = 3): 2.49M params, 141 MFLOPs (paper: 2.4M, 142); width 0.25, 0.5, 1', { extra: ['width'] }),
 };
 
 export function listModels(): string[] {
