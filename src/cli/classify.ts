@@ -4,7 +4,7 @@ import { InputError, SenetError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { modelCard, topClasses, type ClassScore, type ModelCard } from '../image/card.js';
 import { toTensor } from '../image/preprocess.js';
-import { readImage } from '../io/image.js';
+import { readImage } from './files.js';
 import { createEngine } from '../node.js';
 import { progress } from './progress.js';
 import type { Backend } from '../wasm/load.js';

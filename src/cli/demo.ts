@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Graph } from '../graph/ir.js';
 import { IMAGENET, toTensor } from '../image/preprocess.js';
-import { readImage } from '../io/image.js';
+import { readImage } from './files.js';
 import { createEngine } from '../node.js';
 import { benchGraph, formatBench } from './bench.js';
 import { classifyFiles, readModelCard } from './classify.js';

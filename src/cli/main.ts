@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { InputError, OptionError, SenetError } from '../errors.js';
 import { formatNpy, parseNpy } from '../io/npy.js';
-import { readBytes } from '../io/read.js';
+import { readBytes } from './files.js';
 import { buildModel, listModels, MODELS, type ModelOptions } from '../models/index.js';
 import { createEngine } from '../node.js';
 import { BACKENDS } from '../runtime/engine.js';
