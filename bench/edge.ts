@@ -27,7 +27,7 @@ export const samples = (): Map<string, Uint8Array> =>
 
 /** What the library gives under Node for each image: the top-5 the worker must agree with. */
 export async function nodeAnswers(images: Map<string, Uint8Array>): Promise<Map<string, ClassScore[]>> {
-  const graph = loadOnnx(readFileSync(`${MODEL}.onnx`), { name: 'fashion-mnist-se-resnet.onnx' });
+  const graph = loadOnnx(readFileSync(`${MODEL}.int8.onnx`), { name: 'fashion-mnist-se-resnet.int8.onnx' });
   const card = modelCard(graph, JSON.parse(readFileSync(`${MODEL}.json`, 'utf8')));
   const engine = await createEngine({ backend: 'simd' });
   const session = engine.compile(graph, { batch: 1, height: card.preprocess.height, width: card.preprocess.width });

@@ -19,7 +19,8 @@ export interface Latency {
 }
 
 export type WorkerReply =
-  | { type: 'ready'; backends: Backend[] }
+  /** `threads`: what the engines got (every core where the page is cross-origin isolated, else 1). */
+  | { type: 'ready'; backends: Backend[]; threads: number; isolated: boolean }
   | { type: 'result'; id: number; name: string; backend: Backend; top: ClassScore[]; latency: Latency; blocks: BlockExcitation[]; buildsDiffer: number }
   /** `id` absent: the worker itself failed (start-up, a CSP violation). */
   | { type: 'error'; id?: number; message: string };

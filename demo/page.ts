@@ -87,7 +87,9 @@ function render(r: Extract<WorkerReply, { type: 'result' }>): void {
 
 worker.onmessage = ({ data }: MessageEvent<WorkerReply>) => {
   if (data.type === 'ready') {
-    if (latest === 0) status.textContent = `Ready (${data.backends.join(' and ')} builds).`;
+    const threads = data.threads > 1 ? `${data.threads} threads`
+      : `1 thread${data.isolated ? '' : ': threads need a cross-origin isolated page (COOP and COEP headers)'}`;
+    if (latest === 0) status.textContent = `Ready (${data.backends.join(' and ')} builds, ${threads}).`;
   } else if (data.id === undefined || data.id === latest) {
     if (data.type === 'error') showError(data.message);
     else render(data);

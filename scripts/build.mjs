@@ -21,7 +21,7 @@ const stale = (outputs, inputs) =>
   outputs.some((o) => !existsSync(o)) || Math.min(...outputs.map((o) => statSync(o).mtimeMs)) < newest(inputs);
 
 const targets = ['simd', 'scalar', 'relaxed'];
-// Each also with threads (shared memory): separate files, loaded only by a threaded engine under Node.
+// Each also with threads (shared memory): separate files, loaded only by a threaded engine.
 const wasmTargets = [...targets, ...targets.map((t) => `${t}-threads`)];
 const wasmFiles = wasmTargets.map((t) => `build/senet-${t}.wasm`);
 async function compile(args) {
@@ -46,7 +46,10 @@ const nodeEntries = { node: 'src/node.ts', 'node-image': 'src/image/index.ts', '
 // Subpaths (senet-wasm/image, senet-wasm/models, senet-wasm/onnx-writer) are built in both groups: a Node program that
 // imports the main entry and a subpath gets one copy of the core (an OptionError of one is one of the other).
 const webEntries = { web: 'src/index.ts', image: 'src/image/index.ts', models: 'src/models/index.ts', 'onnx-writer': 'src/onnx/writer.ts' };
-const bundles = [...Object.keys(webEntries), ...Object.keys(nodeEntries)].map((e) => `dist/${e}.js`);
+// The pools' workers (src/runtime/pool-worker-*.ts), each one file that imports nothing of ours: a
+// worker loads it by URL from beside the bundle that starts it; and the web pool that starts them.
+const workerEntries = { node: { 'pool-worker-node': 'src/runtime/pool-worker-node.ts' }, web: { 'pool-worker': 'src/runtime/pool-worker-web.ts', 'pool-web': 'src/runtime/pool-web.ts' } };
+const bundles = [...Object.keys(webEntries), ...Object.keys(nodeEntries), 'pool-worker', 'pool-worker-node', 'pool-web'].map((e) => `dist/${e}.js`);
 if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) => f.replace('build/', 'dist/')), ['build'])) {
   mkdirSync('dist', { recursive: true });
   const common = { bundle: true, format: 'esm', sourcemap: true, logLevel: 'warning' };
@@ -61,10 +64,18 @@ if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) 
   // package, and bundlers that take this file in make their own.
   // The subpaths the same way, for every runtime (the image decoders are pure JavaScript); split,
   // so that they share one copy of the core with the web entry.
+  // The web pool (src/runtime/pool-web.ts) is a bundle of its own that the entry imports by its
+  // file name: a chunk would regroup the entry's shared code and grow what every page loads.
+  const webPool = {
+    name: 'web pool beside the bundle',
+    setup: (b) => b.onResolve({ filter: /\/runtime\/pool-web\.js$/ }, () => ({ path: './pool-web.js', external: true })),
+  };
   await esbuild.build({
     ...common, entryPoints: webEntries, outdir: 'dist', platform: 'browser', target: 'es2022',
-    minify: true, sourcemap: false, splitting: true, chunkNames: 'web-[hash]',
+    minify: true, sourcemap: false, splitting: true, chunkNames: 'web-[hash]', plugins: [webPool],
   });
+  await esbuild.build({ ...common, entryPoints: workerEntries.node, outdir: 'dist', platform: 'node', target: 'node20', sourcemap: false });
+  await esbuild.build({ ...common, entryPoints: workerEntries.web, outdir: 'dist', platform: 'browser', target: 'es2022', minify: true, sourcemap: false });
   for (const f of wasmFiles) copyFileSync(f, f.replace('build/', 'dist/'));
 }
 // The demo page (demo/, `npm run demo`; not in the package): its own code bundled, the library not.
@@ -88,8 +99,8 @@ if (stale(demoOutputs, ['demo', 'dist/web.js', 'samples/fashion-mnist', 'models'
     packages: 'external', logLevel: 'warning',
   });
   const copy = (from, to = join('dist/demo', from.split('/').pop())) => copyFileSync(from, to);
-  for (const f of ['demo/index.html', 'demo/style.css', 'models/fashion-mnist-se-resnet.onnx', 'models/fashion-mnist-se-resnet.json']) copy(f);
-  for (const f of readdirSync('dist')) if (/^(web|image|web-[A-Z0-9]+)\.js$|^senet-.*\.wasm$/.test(f)) copy(join('dist', f));
+  for (const f of ['demo/index.html', 'demo/style.css', 'models/fashion-mnist-se-resnet.int8.onnx', 'models/fashion-mnist-se-resnet.json']) copy(f);
+  for (const f of readdirSync('dist')) if (/^(web|image|web-[A-Z0-9]+|pool-worker|pool-web)\.js$|^senet-.*\.wasm$/.test(f)) copy(join('dist', f));
   const samples = readdirSync('samples/fashion-mnist').filter((f) => f.endsWith('.png')).sort();
   for (const f of samples) copy(join('samples/fashion-mnist', f), join('dist/demo/samples', f));
   writeFileSync('dist/demo/samples.json', JSON.stringify(samples));

@@ -9,20 +9,20 @@ import { setPlatform } from './platform.js';
 import { startNodePool } from './runtime/pool-node.js';
 
 function besideBundle(file: string): URL {
-  // dist/ beside the bundle; build/ when this runs as src/node.ts in a source checkout.
-  const found = [new URL(`./${file}`, import.meta.url), new URL(`../build/${file}`, import.meta.url)].find((u) => existsSync(u));
+  // dist/ beside the bundle; when this runs as src/node.ts in a source checkout, build/ (the wasm
+  // builds) or dist/ (the pool's worker, a bundle).
+  const found = [`./${file}`, `../build/${file}`, `../dist/${file}`].map((f) => new URL(f, import.meta.url)).find((u) => existsSync(u));
   if (!found) throw new WasmError(`${file} not found beside the bundle or in build/: run 'npm run build'`);
   return found;
 }
 
 setPlatform({
-  wasmUrl: (backend) => besideBundle(`senet-${backend}.wasm`),
+  wasmUrl: (backend, threaded) => besideBundle(`senet-${backend}${threaded ? '-threads' : ''}.wasm`),
   // A Buffer read from a file never sits on a SharedArrayBuffer.
   readFile: (url) => readFile(url) as Promise<Uint8Array<ArrayBuffer>>,
   threads: {
     cores: availableParallelism,
-    wasmUrl: (backend) => besideBundle(`senet-${backend}-threads.wasm`),
-    start: startNodePool,
+    start: (...start) => startNodePool(besideBundle('pool-worker-node.js'), ...start),
   },
 });
 

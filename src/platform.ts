@@ -7,16 +7,14 @@ import type { Backend } from './wasm/load.js';
 import type { Pool } from './runtime/pool.js';
 
 export interface Platform {
-  /** Where a build is when createEngine is given none. */
-  wasmUrl(backend: Backend): URL;
+  /** Where a build is when createEngine is given none (`threaded`: its threaded build). */
+  wasmUrl(backend: Backend, threaded: boolean): URL;
   /** Reads a `file:` URL; without it, every URL is fetched. */
   readFile?(url: URL): Promise<Uint8Array<ArrayBuffer>>;
-  /** Worker threads, where this entry has them (Node: worker_threads; pages: not yet). */
+  /** Worker threads, where this runtime has them (Node: worker_threads; pages and workers: Web Workers). */
   threads?: {
-    /** Cores this process may use. */
-    cores(): number;
-    /** Where the threaded build of `backend` is. */
-    wasmUrl(backend: Backend): URL;
+    /** Cores this process may use, where the runtime tells. */
+    cores(): number | undefined;
     /** Starts a pool of `threads` threads on the engine's module and shared memory (control: see pool.ts). */
     start(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, kernels: Kernels, control: number): Promise<Pool>;
   };
@@ -26,11 +24,21 @@ export interface Platform {
 // recognise and emit as an asset; in dist/web.js it is the file beside the bundle. Evaluated only
 // when no build is given, so runtimes without import.meta.url work when they pass `wasm`.
 const web: Platform = {
-  wasmUrl: (backend) => ({
+  wasmUrl: (backend, threaded) => (threaded ? {
+    relaxed: () => new URL('./senet-relaxed-threads.wasm', import.meta.url),
+    simd: () => new URL('./senet-simd-threads.wasm', import.meta.url),
+    scalar: () => new URL('./senet-scalar-threads.wasm', import.meta.url),
+  } : {
     relaxed: () => new URL('./senet-relaxed.wasm', import.meta.url),
     simd: () => new URL('./senet-simd.wasm', import.meta.url),
     scalar: () => new URL('./senet-scalar.wasm', import.meta.url),
   })[backend](),
+  // Web Workers (pages, workers; not workerd): the pool is dist/pool-web.js, loaded only by a
+  // threaded engine (scripts/build.mjs keeps this import out of the entry's chunks).
+  threads: typeof Worker === 'undefined' ? undefined : {
+    cores: () => globalThis.navigator?.hardwareConcurrency,
+    start: async (...start) => (await import('./runtime/pool-web.js')).startWebPool(...start),
+  },
 };
 
 let platform = web;

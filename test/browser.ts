@@ -35,9 +35,9 @@ export function problems(page: Page): string[] {
   return seen;
 }
 
-/** The bundled model's answer for a sample in Node, through the library's sources: top-5 and the gates. */
+/** The bundled model's answer (the int8 file, as the demo and `npm start`) for a sample in Node, through the library's sources: top-5 and the gates. */
 export async function nodeAnswer(file: string): Promise<{ top: ClassScore[]; excitations: Excitation[] }> {
-  const graph = loadOnnx(readFileSync(new URL('models/fashion-mnist-se-resnet.onnx', ROOT)), { name: 'fashion-mnist-se-resnet' });
+  const graph = loadOnnx(readFileSync(new URL('models/fashion-mnist-se-resnet.int8.onnx', ROOT)), { name: 'fashion-mnist-se-resnet' });
   const card = modelCard(graph, JSON.parse(readFileSync(new URL('models/fashion-mnist-se-resnet.json', ROOT), 'utf8')));
   const engine = await createEngine({ backend: 'simd' });
   const { height, width } = card.preprocess;

@@ -1,7 +1,9 @@
 // The demo page (demo/, built into dist/demo/ by `npm test`'s build) in headless Chromium, served
 // by the demo's own server with its CSP: a sample classified in the worker must give what Node
-// gives for the same file, with the latency of both builds and one excitation chart per SE block.
+// gives for the same file, with the latency of both builds and one excitation chart per SE block;
+// threaded (every core) with COOP and COEP, one thread and the reason shown without them.
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -9,6 +11,8 @@ import { serve, type Served } from '../demo/server.js';
 import { launchChromium, nodeAnswer, problems, ROOT, sample } from './browser.js';
 
 const DIST = fileURLToPath(new URL('dist/demo/', ROOT));
+const cores = availableParallelism(); // Chromium's navigator.hardwareConcurrency on this machine
+const threads = (n: number) => `${n} thread${n > 1 ? 's' : ''}`;
 const SCREENSHOT = fileURLToPath(new URL('test-results/demo.png', ROOT));
 
 let server: Served;
@@ -24,14 +28,8 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
   seen = problems(page);
   page.on('response', (r) => headers.push({ url: r.url(), csp: r.headers()['content-security-policy'] }));
-  await page.goto(server.url);
-  // Ready, or the error that stopped it.
-  const state = await page.waitForFunction(() => {
-    const error = document.getElementById('error')!;
-    const status = document.getElementById('status')!.textContent!;
-    return !error.hidden ? error.textContent : status.startsWith('Ready') && status;
-  }, undefined, { timeout: 20_000 });
-  expect(await state.jsonValue()).toBe('Ready (simd and scalar builds).');
+  // Cross-origin isolated: every core, and no warning.
+  expect(await readyState(page, server.url)).toEqual({ status: `Ready (simd and scalar builds, ${threads(cores)}).`, warnings: [] });
 }, 60_000);
 
 afterAll(async () => {
@@ -59,6 +57,19 @@ async function expectNodesAnswer(file: string) {
   blocks.forEach((b, i) => b.forEach((v, c) => expect(Math.abs(v - node.excitations[i].gates[c])).toBeLessThanOrEqual(5e-4)));
 }
 
+/** Opens the demo at `url`: the page's status once ready (or its error), the console's warnings on the way. */
+async function readyState(p: Page, url: string): Promise<{ status: string; warnings: string[] }> {
+  const warnings: string[] = [];
+  p.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+  await p.goto(url);
+  const state = await p.waitForFunction(() => {
+    const error = document.getElementById('error')!;
+    const status = document.getElementById('status')!.textContent!;
+    return !error.hidden ? error.textContent : status.startsWith('Ready') && status;
+  }, undefined, { timeout: 20_000 });
+  return { status: await state.jsonValue() as string, warnings };
+}
+
 describe('the demo page in Chromium', () => {
   test('every response carries the CSP, with wasm but without unsafe-eval; the page is cross-origin isolated', async () => {
     expect(headers.length).toBeGreaterThan(5); // the page, its script, style, worker, the package's files, the model
@@ -66,7 +77,9 @@ describe('the demo page in Chromium', () => {
       expect(csp, url).toContain("script-src 'self' 'wasm-unsafe-eval'");
       expect(csp, url).not.toContain("'unsafe-eval'");
     }
-    expect(headers.map((h) => new URL(h.url).pathname)).toEqual(expect.arrayContaining(['/worker.js', '/web.js', '/image.js', '/senet-simd.wasm', '/senet-scalar.wasm']));
+    // Threaded (more than one core): the threaded builds, the pool and its workers.
+    const builds = cores > 1 ? ['/senet-simd-threads.wasm', '/senet-scalar-threads.wasm', '/pool-web.js', '/pool-worker.js'] : ['/senet-simd.wasm', '/senet-scalar.wasm'];
+    expect(headers.map((h) => new URL(h.url).pathname)).toEqual(expect.arrayContaining(['/worker.js', '/web.js', '/image.js', ...builds]));
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   });
 
@@ -107,6 +120,24 @@ describe('the demo page in Chromium', () => {
 
     await page.locator('#file').setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(17e6) });
     await expect.poll(() => page.locator('#error').textContent()).toBe('huge.png is 17.0 MB; the demo takes images up to 16 MB.');
+  });
+
+  test('served without COOP and COEP: one thread, and the page and the console say why', async () => {
+    const plain = await serve(DIST, { isolated: false });
+    const p = await browser.newPage();
+    const seenThere = problems(p);
+    try {
+      expect(await readyState(p, plain.url)).toEqual({
+        status: 'Ready (simd and scalar builds, 1 thread: threads need a cross-origin isolated page (COOP and COEP headers)).',
+        // Once for the two engines (simd, scalar) where the machine has more than one core.
+        warnings: cores > 1 ? [`senet-wasm: ${cores} threads asked, running 1: this runtime has no SharedArrayBuffer (a page must be cross-origin isolated: COOP and COEP headers; workerd has none)`] : [],
+      });
+      expect(await p.evaluate(() => crossOriginIsolated)).toBe(false);
+      expect(seenThere).toEqual([]);
+    } finally {
+      await p.close();
+      await plain.close();
+    }
   });
 
   test('no console error, uncaught error, failed request or CSP violation happened; one would be seen', async () => {

@@ -29,11 +29,12 @@ const scripts = {
   'node.mjs': `
     const { createEngine, OptionError } = await import('senet-wasm');
     const { buildModel } = await import('senet-wasm/models');
-    const engine = await createEngine();
+    const engine = await createEngine({ threads: Number(process.env.THREADS ?? 1) });
     const out = engine.compile(${MODEL}, { height: ${SIZE}, width: ${SIZE} }).run(${INPUT});
+    engine.dispose();
     let sameErrors = false;
     try { buildModel('nope'); } catch (e) { sameErrors = e instanceof OptionError; }
-    console.log(JSON.stringify({ entry: import.meta.resolve('senet-wasm'), models: import.meta.resolve('senet-wasm/models'), sameErrors, backend: engine.backend, out: Array.from(out) }));`,
+    console.log(JSON.stringify({ entry: import.meta.resolve('senet-wasm'), models: import.meta.resolve('senet-wasm/models'), sameErrors, backend: engine.backend, threads: engine.threads, out: Array.from(out) }));`,
   // A runtime without WebAssembly SIMD (loaded with --import before the package).
   'no-simd.mjs': 'WebAssembly.validate = () => false;',
   // A browser's fetch for the web entry (Node's takes no file: URLs), loaded with --import.
@@ -93,13 +94,16 @@ describe('the packed package', () => {
     // The wasm subpaths are assets, not modules TypeScript types: each bundler types its own wasm
     // imports (a WebAssembly.Module in workerd, a URL string with Vite's ?url).
     const attw = join(root, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js');
+    const wasm = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).exports).filter((e) => e.endsWith('.wasm'));
+    expect(wasm).toHaveLength(6); // three builds, each with and without threads
     const { code, stdout, stderr } = await run('node', [attw, tarball, '--profile', 'esm-only', '--format', 'ascii',
-      '--exclude-entrypoints', './senet-relaxed.wasm', './senet-simd.wasm', './senet-scalar.wasm'], dir);
+      '--exclude-entrypoints', ...wasm], dir);
     expect(code, stdout + stderr).toBe(0);
   });
 
-  test('holds the entries, both wasm builds and the types, and no bench or demo code', () => {
-    for (const f of ['dist/web.js', 'dist/node.js', 'dist/cli.js', 'dist/senet-relaxed.wasm', 'dist/senet-simd.wasm', 'dist/senet-scalar.wasm', 'dist/types/index.d.ts']) {
+  test('holds the entries, every wasm build, the pools and their workers, the types, and no bench or demo code', () => {
+    const builds = ['relaxed', 'simd', 'scalar'].flatMap((b) => [`dist/senet-${b}.wasm`, `dist/senet-${b}-threads.wasm`]);
+    for (const f of ['dist/web.js', 'dist/node.js', 'dist/cli.js', ...builds, 'dist/pool-web.js', 'dist/pool-worker.js', 'dist/pool-worker-node.js', 'dist/types/index.d.ts']) {
       expect(packed).toContain(f);
     }
     expect(packed.filter((f) => /bench|demo/.test(f))).toEqual([]);
@@ -115,6 +119,14 @@ describe('installed into a project', () => {
     expect(r.models).toMatch(/node_modules\/senet-wasm\/dist\/node-models\.js$/);
     expect(r.sameErrors, 'an OptionError of senet-wasm/models is an OptionError of senet-wasm').toBe(true);
     expect(r.backend).toBe('simd');
+    expect(r.out).toEqual(await inTree('simd'));
+  });
+
+  test('threads: the pool\'s worker is found beside the Node entry, the output is the tree\'s', async () => {
+    const { code, stdout, stderr } = await run('node', ['node.mjs'], project, { THREADS: '2' });
+    expect(code, stderr).toBe(0);
+    const r = JSON.parse(stdout);
+    expect([r.backend, r.threads]).toEqual(['simd', 2]);
     expect(r.out).toEqual(await inTree('simd'));
   });
 

@@ -11,10 +11,10 @@ export const root = fileURLToPath(new URL('../', import.meta.url));
 export const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const exec = promisify(execFile);
 
-/** Runs a command to its end: exit code and output, whether it fails or not. */
-export async function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs a command to its end (`env` added to this process's): exit code and output, whether it fails or not. */
+export async function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    return { code: 0, ...(await exec(cmd, args, { cwd, maxBuffer: 1 << 26 })) };
+    return { code: 0, ...(await exec(cmd, args, { cwd, maxBuffer: 1 << 26, env: { ...process.env, ...env } })) };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };

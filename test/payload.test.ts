@@ -28,3 +28,10 @@ test('the web entry and the SIMD build: at most 150 KB raw and 40 KB gzip togeth
   expect.soft(total.raw, report).toBeLessThanOrEqual(BUDGET.raw);
   expect.soft(total.gzip, report).toBeLessThanOrEqual(BUDGET.gzip);
 });
+
+test('threads add at most 5 KB gzip of JavaScript, loaded only by a threaded engine: the pool and its worker', () => {
+  const files = ['pool-web.js', 'pool-worker.js'].map((name) => readFileSync(new URL(`../dist/${name}`, import.meta.url)));
+  // Neither imports a chunk of the entry: each is one file.
+  for (const f of files) expect(String(f)).not.toMatch(/(?:import|from)\s*["']\.\//);
+  expect(files.reduce((s, f) => s + gzipSync(f).length, 0)).toBeLessThanOrEqual(5 * KB);
+});

@@ -5,7 +5,7 @@
 // (a devDependency of the same major as the example's), linked in: no network.
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -15,6 +15,7 @@ import { installPacked, link, root, run } from './packed.js';
 
 const EXAMPLE = join(root, 'examples', 'vite');
 const SAMPLE = '7-sneaker.png';
+const cores = availableParallelism(); // Chromium's navigator.hardwareConcurrency on this machine
 
 let dir: string;
 let app: string;
@@ -46,8 +47,9 @@ async function expectNodesAnswer(url: string): Promise<void> {
   await page.goto(url);
   const result = page.locator('#result');
   await page.waitForFunction(() => document.getElementById('result')!.textContent !== 'Loading the model…', undefined, { timeout: 20_000 });
-  // Chromium 114+ validates relaxed SIMD, so 'auto' picks that build there.
-  expect(await result.textContent()).toBe('Ready (relaxed build).');
+  // Chromium 114+ validates relaxed SIMD, so 'auto' picks that build there; the page is cross-origin
+  // isolated, so 'auto' threads are every core (the pool's worker found where the bundler put it).
+  expect(await result.textContent()).toBe(`Ready (relaxed build, ${cores} thread${cores > 1 ? 's' : ''}).`);
   await page.locator('#file').setInputFiles(join(app, 'node_modules', 'senet-wasm', 'samples', 'fashion-mnist', SAMPLE));
   await expect.poll(() => result.textContent()).toMatch(new RegExp(`^${SAMPLE}: `));
   const [, label, probability] = /^[^:]+: (.+) \(([\d.]+)\)$/.exec((await result.textContent())!)!;
@@ -63,7 +65,7 @@ describe('the Vite example on the packed package', () => {
     const build = await run(process.execPath, [vite, 'build'], app);
     expect(build.code, build.stdout + build.stderr).toBe(0);
     expect(readdirSync(join(app, 'dist', 'assets')).filter((f) => f.endsWith('.wasm')).sort())
-      .toEqual([/^senet-relaxed-.+\.wasm$/, /^senet-scalar-.+\.wasm$/, /^senet-simd-.+\.wasm$/].map((re) => expect.stringMatching(re)));
+      .toEqual(['relaxed', 'relaxed-threads', 'scalar', 'scalar-threads', 'simd', 'simd-threads'].map((b) => expect.stringMatching(new RegExp(`^senet-${b}-[\\w-]{8}\\.wasm$`))));
     const served = await serve(join(app, 'dist'), { single: true });
     try {
       await expectNodesAnswer(served.url);

@@ -5,16 +5,18 @@ const input = document.getElementById('file');
 const result = document.getElementById('result');
 
 try {
-  // The wasm build: Vite emits the .wasm that senet-wasm refers to beside itself as an asset.
-  const engine = await createEngine();
-  const model = new URL('fashion-mnist-se-resnet.onnx', document.baseURI);
+  // The wasm builds: Vite emits the .wasm files senet-wasm refers to beside itself as assets, and
+  // its thread pool's worker as a chunk. Every core where the page is cross-origin isolated (the
+  // server sends COOP and COEP), else one thread and a console line saying why.
+  const engine = await createEngine({ threads: 'auto' });
+  const model = new URL('fashion-mnist-se-resnet.int8.onnx', document.baseURI);
   const graph = await loadOnnxFrom(model);
   const card = modelCard(graph, await (await fetch(new URL('fashion-mnist-se-resnet.json', model))).json());
   const { height, width } = card.preprocess;
   const session = engine.compile(graph, { height, width });
 
   input.disabled = false;
-  result.textContent = `Ready (${engine.backend} build).`;
+  result.textContent = `Ready (${engine.backend} build, ${engine.threads} thread${engine.threads > 1 ? 's' : ''}).`;
   input.addEventListener('change', async () => {
     const file = input.files[0];
     try {

@@ -1,4 +1,4 @@
-import { DisposedError, GraphError, InputError, OptionError } from '../errors.js';
+import { DisposedError, GraphError, InputError, OptionError, WasmError } from '../errors.js';
 import { describe, oneOf } from '../options.js';
 import type { Graph, InputDims } from '../graph/ir.js';
 import { currentPlatform, isResponse } from '../platform.js';
@@ -22,9 +22,11 @@ export interface EngineOptions {
   wasm?: WasmSource | { relaxed?: WasmSource; simd?: WasmSource; scalar?: WasmSource };
   /**
    * Threads the large convolutions are split across: a positive integer up to the core count, or
-   * 'auto' (every core). Default 1. Threads need SharedArrayBuffer and, so far, Node (worker_threads);
-   * elsewhere the engine runs one thread and says why once (console.warn). `engine.threads` tells
-   * what it got. With more than one, `wasm` names the threaded builds (senet-*-threads.wasm).
+   * 'auto' (every core). Default 1. Threads need SharedArrayBuffer (a page: cross-origin isolated)
+   * and worker threads (Node's worker_threads, or Web Workers running pool-worker.js from beside the
+   * bundle); elsewhere (workerd) the engine runs one thread and says why once (console.warn).
+   * `engine.threads` tells what it got. With more than one, `wasm` names the threaded builds
+   * (senet-*-threads.wasm).
    */
   threads?: number | 'auto';
 }
@@ -124,7 +126,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (threads === 1) return new Engine(backend, kernels, mem);
   const control = mem.alloc(controlBytes(threads)); // held for the engine's life
   mem.f32().fill(0, control / 4, (control + controlBytes(threads)) / 4);
-  const pool = await currentPlatform().threads!.start(threads, module, memory, kernels, control);
+  const pool = await currentPlatform().threads!.start(threads, module, memory, kernels, control)
+    .catch((e: Error) => { throw e instanceof WasmError ? e : new WasmError(e.message); });
   return new Engine(backend, kernels, mem, pool);
 }
 
@@ -136,8 +139,8 @@ const warned = new Set<string>();
  */
 function threadCount(asked: EngineOptions['threads']): number {
   const threads = currentPlatform().threads;
-  // Unknown where neither the platform nor navigator tells (Node 20's web entry): no upper bound.
-  const cores: number | undefined = threads?.cores() ?? globalThis.navigator?.hardwareConcurrency;
+  // Unknown where the runtime does not tell: no upper bound.
+  const cores = threads?.cores();
   if (asked === undefined || asked === 1) return 1;
   if (asked !== 'auto' && (!Number.isInteger(asked) || asked < 1 || asked > (cores ?? Infinity))) {
     throw new OptionError(`threads must be 'auto' or an integer from 1${cores ? ` to ${cores} (the cores here)` : ''}, got ${describe(asked)}`);
@@ -145,7 +148,7 @@ function threadCount(asked: EngineOptions['threads']): number {
   const n = asked === 'auto' ? cores ?? 1 : asked;
   const reason = typeof SharedArrayBuffer === 'undefined'
     ? 'this runtime has no SharedArrayBuffer (a page must be cross-origin isolated: COOP and COEP headers; workerd has none)'
-    : !threads ? 'worker threads run only under Node so far (Web Workers in pages are not supported yet)' : undefined;
+    : !threads ? 'this runtime has no worker threads (Web Workers or worker_threads)' : undefined;
   if (n === 1 || !reason) return n;
   if (!warned.has(reason)) {
     warned.add(reason);

@@ -1,5 +1,6 @@
-// Threads: the contract between the op table and a pool of workers that share the engine's memory
-// (src/runtime/pool-node.ts under Node). Types and layout only: the web entry carries no pool code.
+// Threads: the contract between the op table and a pool of workers that share the engine's memory.
+// Types, the control block's layout and the spin count only: the pools themselves (pool-node.ts under
+// Node, pool-web.ts in pages and workers) are loaded only by an engine with threads.
 import type { Shape } from '../graph/shapes.js';
 import type { Bindings, ConvNode, OpContext } from '../ops/table.js';
 import type { Kernels } from '../wasm/abi.js';
@@ -30,3 +31,20 @@ export const CONTROL = { generation: 0, pending: 1, stop: 2, rows: 4, row: 32 } 
 
 /** Bytes of the control block for `threads` threads. */
 export const controlBytes = (threads: number): number => 4 * (CONTROL.rows + CONTROL.row * (threads - 1));
+
+// Loads of the generation (or of the pending count) a waiting thread makes before it sleeps in
+// Atomics.wait: the ops between two split ops (depthwise, SE, pooling) mostly take well under a
+// millisecond, and a split op costs 5 us when the worker spins against 29 us when it must be woken
+// (AMD EPYC, 2026-11-29); 2^17 loads last somewhat under a millisecond there.
+export const SPIN = 1 << 17;
+
+/** What a pool worker is started with (pool-serve.ts), posted or passed as workerData. */
+export interface WorkerStart {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  /** Byte offset of the control block. */
+  control: number;
+  names: readonly string[];
+  /** 1 to threads - 1 (0 is the caller). */
+  index: number;
+}

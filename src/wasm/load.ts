@@ -70,7 +70,7 @@ export async function loadKernels(backend: Backend, source?: WasmSource, threade
   let module: WebAssembly.Module;
   try {
     const platform = currentPlatform();
-    module = await toModule(source ?? (threaded ? platform.threads!.wasmUrl(backend) : platform.wasmUrl(backend)));
+    module = await toModule(source ?? platform.wasmUrl(backend, threaded));
   } catch (e) {
     if (e instanceof WasmError) throw e;
     throw new WasmError(`cannot compile the ${name} build: ${(e as Error).message}`);

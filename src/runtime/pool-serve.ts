@@ -1,0 +1,23 @@
+// A pool worker's whole life: instantiate the engine's module on its shared memory, then run the
+// share of each split op its row of the control block names, until the stop flag. Node's
+// worker_threads and pages' Web Workers run it from their own entry files (pool-worker-node.ts,
+// pool-worker-web.ts: the bundles dist/pool-worker-node.js and dist/pool-worker.js).
+import { CONTROL, SPIN, type WorkerStart } from './pool.js';
+
+export function serve({ module, memory, control, names, index }: WorkerStart, ready: () => void): void {
+  const k = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
+  const fns = names.map((n) => k[n]);
+  const c = new Int32Array(memory.buffer, control, CONTROL.rows + CONTROL.row * index);
+  const row = CONTROL.rows + CONTROL.row * (index - 1);
+  let seen = Atomics.load(c, CONTROL.generation);
+  ready();
+  for (;;) {
+    for (let i = 0; Atomics.load(c, CONTROL.generation) === seen;) {
+      if (++i > SPIN) Atomics.wait(c, CONTROL.generation, seen);
+    }
+    seen = Atomics.load(c, CONTROL.generation);
+    if (Atomics.load(c, CONTROL.stop)) return;
+    fns[c[row]].apply(null, c.subarray(row + 2, row + 2 + c[row + 1]) as unknown as number[]);
+    if (Atomics.sub(c, CONTROL.pending, 1) === 1) Atomics.notify(c, CONTROL.pending);
+  }
+}
