@@ -1,6 +1,7 @@
 // Whole networks, senet-wasm (SIMD and scalar builds) against onnxruntime-web and TF.js
-// (tfjs-backend-wasm), all on one thread, the same weights and input, interleaved runs, medians:
-//   npm run bench [-- --models a,b|paper --runs N --batch 1,8 --batch-runs N --size S --vs list|none --quick]
+// (tfjs-backend-wasm), all on one thread (or --threads N: every engine asked for N; the report says
+// what each got), the same weights and input, interleaved runs, medians:
+//   npm run bench [-- --models a,b|paper --runs N --batch 1,8 --batch-runs N --size S --vs list|none --threads N --quick]
 // Defaults: six models at 224x224, batch 1 (10 runs) and batch 8 (5 runs), both peers. --quick:
 // batch 1 only, 5 runs. Writes bench/results/<date>.json and the chart bench/results/latest.svg,
 // and measures the SE cost (SE-ResNet-50 time / ResNet-50 time) per engine, the two networks
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     // The relaxed build where this Node validates it (npm run bench passes Node 20 its flag).
     // simd-direct: the SIMD build without Winograd (the A/B of it).
     backend: { type: 'string', default: relaxedSupported() ? 'relaxed,simd,simd-direct,scalar' : 'simd,simd-direct,scalar' },
+    threads: { type: 'string', default: '1' },
     quick: { type: 'boolean', default: false },
   },
 });
@@ -57,12 +59,13 @@ const runs = positiveInt('runs', values.runs ?? (quick ? '5' : '10'));
 const batchRuns = positiveInt('batch-runs', values['batch-runs'] ?? String(Math.max(3, Math.ceil(runs / 2))));
 const batches = (values.batch ?? (quick ? '1' : '1,8')).split(',').map((b) => positiveInt('batch', b));
 const size = positiveInt('size', values.size!);
+const threads = positiveInt('threads', values.threads!);
 const peers: Peer[] = values.vs === 'none' ? [] : parsePeers(values.vs!);
 const backends = values.backend!.split(',').map((b) => b.trim()) as BenchBuild[];
 const models = values.models!.split(',').flatMap((m) => (m.trim() === 'paper' ? PAPER_MODELS : [m.trim()]));
 
 console.log(`senet-wasm bench: ${models.join(', ')}; ${size}x${size}, batch ${batches.join(' and ')}; `
-  + `engines: ${[...backends.map((b) => `senet-${b}`), ...peers].join(', ')}; one thread each; `
+  + `engines: ${[...backends.map((b) => `senet-${b}`), ...peers].join(', ')}; ${threads === 1 ? 'one thread' : `${threads} threads asked`} each; `
   + `medians of ${runs} interleaved runs (${batchRuns} at batch > 1); Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}\n`);
 
 const peakGflops = { simd: await measurePeak('simd'), scalar: await measurePeak('scalar') };
@@ -73,7 +76,7 @@ for (const name of models) {
   const graph = buildModel(name, { seed: 0 });
   for (const batch of batches) {
     try {
-      const report = await benchGraph(graph, { backends, peers, runs: batch > 1 ? batchRuns : runs, size, batch, peakGflops: peakGflops.simd });
+      const report = await benchGraph(graph, { backends, peers, runs: batch > 1 ? batchRuns : runs, size, batch, peakGflops: peakGflops.simd, threads });
       console.log(formatBench(report) + '\n');
       reports.push(report);
     } catch (e) {
@@ -99,7 +102,7 @@ if (models.includes('se-resnet50') && models.includes('resnet50')) {
     const dims = { batch, height: size, width: size };
     const sets: BenchRunner[][] = [];
     try {
-      for (const g of graphs) sets.push(await createRunners(g, dims, backends.filter((b) => b === 'simd'), peers));
+      for (const g of graphs) sets.push(await createRunners(g, dims, backends.filter((b) => b === 'simd'), peers, undefined, undefined, threads));
       const pairs = sets[0].flatMap((r, i) => [r, sets[1][i]]);
       const input = benchInput(graphs[0], dims);
       for (let w = 0; w < 2; w++) for (const r of pairs) await r.run(input);
@@ -145,7 +148,7 @@ const file = new URL(`${date.slice(0, 19).replace(/:/g, '-')}.json`, dir);
 const versions = Object.fromEntries(reports.flatMap((r) => r.results.filter((x) => x.version).map((x) => [x.engine, x.version])));
 writeFileSync(file, JSON.stringify({
   date, node: process.version, v8: process.versions.v8, cpu: cpus()[0]?.model, cores: cpus().length,
-  options: { models, size, batches, runs, batchRuns, backends, peers }, versions,
+  options: { models, size, batches, runs, batchRuns, backends, peers, threads }, versions,
   peakGflops, reports, seCost, errors,
 }, null, 2) + '\n');
 console.log(`results: ${file.pathname}`);

@@ -92,10 +92,10 @@ describe('createEngine threads', () => {
 });
 
 /** Runs `code` (an ES module) in a child Node; its exit code, stdout, stderr and how long it took. */
-function child(code: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+function child(code: string, flags: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--input-type=module', '-e', code], { cwd: new URL('..', import.meta.url).pathname, timeout: 20_000 },
+    execFile(process.execPath, [...flags, '--input-type=module', '-e', code], { cwd: new URL('..', import.meta.url).pathname, timeout: 20_000 },
       (error, stdout, stderr) => resolve({ code: error ? (error.code as number ?? null) : 0, stdout, stderr, ms: performance.now() - t0 }));
   });
 }
@@ -123,6 +123,26 @@ describe('without threads', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe('1');
     expect(r.stderr.trim()).toBe('senet-wasm: 2 threads asked, running 1: this runtime has no worker threads (Web Workers or worker_threads)');
+  });
+});
+
+describe('flags of the process', () => {
+  it('a V8 flag (--experimental-wasm-relaxed-simd) and --input-type: the relaxed build on 2 threads, bitwise its one-thread output', async () => {
+    const r = await child(`
+      import { createEngine } from './dist/node.js';
+      import { buildModel } from './dist/node-models.js';
+      const x = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => Math.sin(i * 0.37));
+      const out = [];
+      for (const threads of [1, 2]) {
+        const e = await createEngine({ backend: 'relaxed', threads });
+        out.push([e.threads, Array.from(new Uint32Array(e.compile(buildModel('se-resnet50'), { height: 64, width: 64 }).run(x).buffer))]);
+        e.dispose();
+      }
+      console.log(JSON.stringify(out));`, ['--experimental-wasm-relaxed-simd']);
+    expect(r.stderr).toBe('');
+    const [[t1, a], [t2, b]] = JSON.parse(r.stdout);
+    expect([t1, t2]).toEqual([1, 2]);
+    expect(b).toEqual(a);
   });
 });
 

@@ -5,6 +5,6 @@ import type { BenchRunner, Peer } from '../../src/cli/bench.js';
 import { createOrtWebRunner } from './ort-web.js';
 import { createTfjsRunner } from './tfjs-graph.js';
 
-export function createPeerRunner(peer: Peer, graph: Graph, dims: InputDims): Promise<BenchRunner> {
-  return peer === 'onnxruntime-web' ? createOrtWebRunner(graph, dims) : createTfjsRunner(graph, dims);
+export function createPeerRunner(peer: Peer, graph: Graph, dims: InputDims, threads: number): Promise<BenchRunner> {
+  return peer === 'onnxruntime-web' ? createOrtWebRunner(graph, dims, threads) : createTfjsRunner(graph, dims, threads);
 }

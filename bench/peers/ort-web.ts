@@ -1,4 +1,5 @@
-// Peer: onnxruntime-web, wasm backend, one thread, SIMD on. It gets our ONNX export of the graph
+// Peer: onnxruntime-web, wasm backend, SIMD on, on the bench's thread count (its threaded build runs
+// in Node on worker_threads: SE-ResNet-50 1.8x on 2 threads on the AMD EPYC, 2026-11-29). It gets our ONNX export of the graph
 // (`saveOnnx`, the graph as given: BatchNorms and activations stay separate ops and ORT's own
 // graph optimizer, level 'all', fuses them), with height and width fixed in the file and the
 // batch symbolic. In Node, the package's node build loads its wasm and .mjs glue from its own
@@ -11,9 +12,17 @@ import type { BenchRunner } from '../../src/cli/bench.js';
 
 type OrtModule = typeof Ort;
 let loaded: Promise<OrtModule> | undefined;
+let loadedThreads = 0;
 
-/** Imports onnxruntime-web once and sets one thread, SIMD, no proxy worker. */
-export function loadOrtWeb(): Promise<OrtModule> {
+/**
+ * Imports onnxruntime-web once and sets its threads, SIMD, no proxy worker. The thread count is
+ * read when its wasm backend initialises: one per process.
+ */
+export function loadOrtWeb(threads = 1): Promise<OrtModule> {
+  if (loaded && threads !== loadedThreads) {
+    throw new OptionError(`--vs onnxruntime-web: it initialised with ${loadedThreads} thread(s) in this process; ${threads} needs a new process`);
+  }
+  loadedThreads = threads;
   loaded ??= (async () => {
     let ort: OrtModule;
     try {
@@ -24,7 +33,7 @@ export function loadOrtWeb(): Promise<OrtModule> {
         + `npm install -D onnxruntime-web@1.30.0): ${(e as Error).message}`);
     }
     // Settings read when the wasm backend initialises, at the first session: set them first.
-    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.numThreads = threads;
     ort.env.wasm.simd = true;
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
@@ -33,13 +42,13 @@ export function loadOrtWeb(): Promise<OrtModule> {
   return loaded;
 }
 
-export async function createOrtWebRunner(graph: Graph, dims: InputDims): Promise<BenchRunner> {
-  const ort = await loadOrtWeb();
+export async function createOrtWebRunner(graph: Graph, dims: InputDims, threads = 1): Promise<BenchRunner> {
+  const ort = await loadOrtWeb(threads);
   const bytes = saveOnnx(graph, { height: dims.height, width: dims.width });
   const session = await ort.InferenceSession.create(bytes, {
     executionProviders: ['wasm'],
     graphOptimizationLevel: 'all',
-    intraOpNumThreads: 1,
+    intraOpNumThreads: threads,
     interOpNumThreads: 1,
   });
   const [inputName] = session.inputNames;
@@ -48,6 +57,7 @@ export async function createOrtWebRunner(graph: Graph, dims: InputDims): Promise
   return {
     engine: 'onnxruntime-web',
     version: ort.env.versions.web,
+    threads,
     async run(input: Float32Array): Promise<Float32Array> {
       const feed = new ort.Tensor('float32', input, shape);
       const out = await session.run({ [inputName]: feed });

@@ -85,7 +85,7 @@ export interface BenchOptions {
   peakGflops?: number;
   /** How the senet-wasm builds keep their weights (compile option weights). */
   weights?: WeightFormat;
-  /** Threads of the senet-wasm engines (createEngine's threads; the peers run one). Default 1. */
+  /** Threads of every engine (createEngine's threads; the peers' own settings). Default 1. */
   threads?: number;
 }
 
@@ -129,20 +129,21 @@ export function relDiff(a: ArrayLike<number>, ref: ArrayLike<number>): number {
 }
 
 /** Makes a peer's runner: bench/peers/index.ts. */
-export type PeerRunnerFactory = (peer: Peer, graph: Graph, dims: InputDims) => Promise<BenchRunner>;
+/** Makes a peer's runner on `threads` threads (the runner's `threads` says what it got). */
+export type PeerRunnerFactory = (peer: Peer, graph: Graph, dims: InputDims, threads: number) => Promise<BenchRunner>;
 
 // The peers are bench code (bench/peers/, bundled as dist/bench-peers.js beside the CLI by
 // scripts/build.mjs), which the package does not ship: imported by a path computed at run time,
 // so esbuild leaves it out of the CLI bundle, and only when a peer is asked for.
 const PEERS_BUNDLE = new URL('./bench-peers.js', import.meta.url);
 
-const bundledPeerRunner: PeerRunnerFactory = async (peer, graph, dims) => {
+const bundledPeerRunner: PeerRunnerFactory = async (peer, graph, dims, threads) => {
   if (!existsSync(PEERS_BUNDLE)) {
     throw new OptionError(`--vs ${peer}: the peer engines are bench code, not in the installed package; run the bench from a `
       + 'source checkout of senet-wasm, where npm ci installs onnxruntime-web, @tensorflow/tfjs-core and @tensorflow/tfjs-backend-wasm');
   }
   const { createPeerRunner } = await import(PEERS_BUNDLE.href) as { createPeerRunner: PeerRunnerFactory };
-  return createPeerRunner(peer, graph, dims);
+  return createPeerRunner(peer, graph, dims, threads);
 };
 
 /**
@@ -170,7 +171,7 @@ export async function createRunners(graph: Graph, dims: InputDims, backends: Ben
         dispose: () => { session.dispose(); engine.dispose(); },
       });
     }
-    for (const peer of peers) runners.push(await peerRunner(peer, graph, dims));
+    for (const peer of peers) runners.push(await peerRunner(peer, graph, dims, threads));
   } catch (e) {
     await disposeRunners(runners);
     throw e;

@@ -2,16 +2,17 @@
 // the engine's compiled module on the engine's shared memory; split ops start and end on a barrier
 // in that memory (pool-barrier.ts), with no messages after start-up. Imported only by the Node
 // entry (src/node.ts).
-import process from 'node:process';
 import { Worker } from 'node:worker_threads';
 import { WasmError } from '../errors.js';
 import { KERNEL_NAMES, type Kernels } from '../wasm/abi.js';
 import { type Pool, type WorkerStart } from './pool.js';
 import { BarrierPool } from './pool-barrier.js';
 
-// The process's flags (--experimental-wasm-relaxed-simd among them) but --input-type, which a
-// process started with `node --input-type=module -e` passes on, and which a worker from a file refuses.
-const execArgv = process.execArgv.filter((a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type');
+// Workers get no flags of their own: the loop needs none, V8's flags (--experimental-wasm-relaxed-simd
+// among them) are the process's already, and a worker refuses two kinds of flags it would inherit:
+// V8 flags given again ("invalid execArgv flags"), and --input-type, which `node --input-type=module
+// -e` passes on and a worker from a file rejects.
+const execArgv: string[] = [];
 
 /**
  * Starts threads - 1 workers from `script` on `module` (a threaded build) and `memory` (shared), with
