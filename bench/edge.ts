@@ -37,19 +37,31 @@ export async function nodeAnswers(images: Map<string, Uint8Array>): Promise<Map<
   return answers;
 }
 
+/** Another model for the example worker: its ONNX file and its model card (JSON), both paths. */
+export interface OtherModel {
+  onnx: string;
+  card: string;
+}
+
 /**
- * Bundles the worker into `outdir` as wrangler does: the package resolved through its exports
+ * Bundles the worker into `outdir` as wrangler does (with `model` in place of the Fashion-MNIST
+ * model and card, when given): the package resolved through its exports
  * with the worker conditions, so 'senet-wasm' is dist/web.js of this checkout (a self-reference:
  * run `npm run build` first); each .wasm and .onnx import copied beside the bundle and left as an
  * import, which miniflare's module rules turn into a WebAssembly.Module or an ArrayBuffer.
  */
-export async function bundleWorker(outdir: string): Promise<string> {
+export async function bundleWorker(outdir: string, model?: OtherModel): Promise<string> {
   const outfile = join(outdir, 'worker.js');
   const separateModules: esbuild.Plugin = {
     name: 'separate-modules',
     setup(build) {
+      if (model) build.onResolve({ filter: /fashion-mnist-se-resnet\.json$/ }, () => ({ path: model.card }));
       build.onResolve({ filter: /\.(wasm|onnx)$/ }, async (args) => {
         if (args.pluginData === 'resolving') return undefined;
+        if (model && args.path.endsWith('.onnx')) {
+          copyFileSync(model.onnx, join(outdir, basename(model.onnx)));
+          return { path: `./${basename(model.onnx)}`, external: true };
+        }
         const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'resolving' });
         if (found.errors.length > 0) return { errors: found.errors };
         copyFileSync(found.path, join(outdir, basename(found.path)));

@@ -3,7 +3,7 @@
 // the same input. Prints, per model and build, max |senet-wasm - ort| / max |ort| and the median
 // time of each side (senet-wasm is one thread; ort is timed with 1 thread and with its default).
 // With --weights int8|fp16 the file stores its weights so (saveOnnx's weights) and senet-wasm runs
-// that file as read back (Winograd then stays off: int8 and fp16 weights are not transformed).
+// that file as read back (Winograd where a call has the tiles to pay for transforming its filters).
 // The SIMD build also runs with Winograd off and with each tile forced on every 3x3 stride-1 conv
 // (rows 'simd off', 'simd F(2,3)', 'simd F(4,3)'): the error each tile adds.
 // `npm run parity:224 [-- --runs N --models a,b --classes K --seed S --weights int8 --winograd off,2,4]`

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
-  benchGraph, benchInput, createRunners, disposeRunners, formatBench, median, OutputMismatchError, parsePeers,
+  benchGraph, benchInput, createRunners, disposeRunners, formatBench, median, OutputMismatchError, parsePeers, SETTLE_RUNS,
   timeInterleaved, type BenchReport, type BenchRunner, type EngineName, type Peer,
   type BenchBuild,
 } from '../src/cli/bench.js';
@@ -106,7 +106,7 @@ if (models.includes('se-resnet50') && models.includes('resnet50')) {
       const pairs = sets[0].flatMap((r, i) => [r, sets[1][i]]);
       const input = benchInput(graphs[0], dims);
       for (let w = 0; w < 2; w++) for (const r of pairs) await r.run(input);
-      const times = await timeInterleaved(pairs, pairs.map(() => input), batch > 1 ? batchRuns : runs, true);
+      const times = await timeInterleaved(pairs, pairs.map(() => input), batch > 1 ? batchRuns : runs, true, undefined, threads > 1 ? SETTLE_RUNS : 0);
       sets[0].forEach((r, i) => {
         const [se, plain] = [times[2 * i], times[2 * i + 1]];
         seCost.push({ batch, engine: r.engine, seMs: median(se), plainMs: median(plain), ratio: median(se.map((t, k) => t / plain[k])) });

@@ -49,7 +49,7 @@ for (const [hw, c, k] of SHAPES) {
       const ws = mem.alloc(4 * winogradWorkspaceFloats(m, Math.min(tiles, blockTiles), c, k));
       owned.push(ws);
       const fn = kernels[m === 4 ? 'conv3x3_winograd_f32_4x4' : 'conv3x3_winograd_f32_2x2'];
-      variants.push({ name: `F(${m},3)/${blockTiles}`, run: () => fn(x, y, ww, zero, ws, 1, hw, hw, c, hw, hw, k, 1, 1, 1, 0, k, blockTiles) });
+      variants.push({ name: `F(${m},3)/${blockTiles}`, run: () => fn(x, y, ww, zero, ws, 1, hw, hw, c, hw, hw, k, 1, 1, 1, 0, k, blockTiles, 0, 0) });
     }
   }
   const reps = Math.max(1, Math.round(2e7 / (hw * hw * c * k * 9)));

@@ -1,6 +1,6 @@
 import { activate, activateSplitV } from "../activation";
 import { conv2d_f32 } from "./conv2d";
-import { WEIGHTS_F32 } from "./weights";
+import { storedBytes, unpack_weights, WEIGHTS_F32 } from "./weights";
 
 // Winograd convolution F(m x m, 3 x 3) for 3x3 stride-1 convolutions without groups or dilation
 // (Lavin and Gray 2016): each m x m output tile is A^T [(G g G^T) . (B^T d B)] A over the
@@ -8,6 +8,11 @@ import { WEIGHTS_F32 } from "./weights";
 // (src/ops/pack.ts: winogradBlock); here a block of tiles is transformed, multiplied channel by
 // channel as (m + 2)^2 GEMMs through conv2d_f32's 4x8 micro-kernel (a 1x1 conv: a plain GEMM),
 // and transformed back with the bias, the activation and the SE squeeze.
+//
+// int8 and fp16 weights stay in the implicit GEMM's stored panels (transformed filters would be
+// 16/9 or 36/9 their size, and f32): each block expands a panel of 8 output channels, transforms
+// it here (filterPanel) and runs the (m + 2)^2 GEMMs of that panel, so a panel's transform is
+// repeated once per block of tiles; the f32 layout keeps the host's transform, made once.
 //
 // F(2,3): points 0, 1, -1, inf. F(4,3): points 0, +-sqrt(2)/2, +-sqrt(2), inf (as ncnn), where
 // 0, +-1, +-2 would put 8 in A^T and 1/24 in G: the rounding error grows with the spread of the
@@ -86,6 +91,57 @@ const SKEW: i32 = 16;
   }
 }
 
+// G x for one line of a 3x3 filter: 3 values -> m + 2 values `step` bytes apart at dst (the rows of
+// src/ops/pack.ts's WINOGRAD_G: F(2,3) points 0, 1, -1, inf; F(4,3) 0, +-sqrt(2)/2, +-sqrt(2), inf).
+function filterLine<T>(m: i32, x0: T, x1: T, x2: T, dst: usize, step: usize): void {
+  store<T>(dst, x0);
+  store<T>(dst + <usize>(m + 1) * step, x2);
+  // The finite non-zero points in pairs +-p: rows (e + o, e - o), e = a x0 + b x2, o = c x1.
+  for (let j = 0; j < m >> 1; j++) {
+    const a: f32 = m == 2 ? 0.5 : j ? 1.0 / 6.0 : -2.0 / 3.0;
+    const b: f32 = m == 2 ? 0.5 : j ? 1.0 / 3.0 : -1.0 / 3.0;
+    const c: f32 = m == 2 ? 0.5 : j ? SQ2 / 6.0 : -SQ2 / 3.0;
+    const e = add<T>(mulc<T>(x0, a), mulc<T>(x2, b)), o = mulc<T>(x1, c);
+    store<T>(dst + <usize>(2 * j + 1) * step, add<T>(e, o));
+    store<T>(dst + <usize>(2 * j + 2) * step, sub<T>(e, o));
+  }
+}
+
+// G g G^T of the lanes at g of one input channel's 3x3 filters (its taps `tapBytes`
+// apart): the (m + 2)^2 results `pointBytes` apart at u (point i * (m + 2) + j).
+function filterTile<T>(m: i32, g: usize, tapBytes: usize, u: usize, pointBytes: usize): void {
+  const a = m + 2;
+  // Columns: G along each of the 3 columns of g, into points (i, s) s < 3 as scratch.
+  for (let s = 0; s < 3; s++) {
+    const at = g + <usize>s * tapBytes;
+    filterLine<T>(m, load<T>(at), load<T>(at + 3 * tapBytes), load<T>(at + 6 * tapBytes), u + <usize>s * pointBytes, <usize>a * pointBytes);
+  }
+  // Rows: G along each row of that, in place (its 3 values are read before the first store).
+  for (let i = 0; i < a; i++) {
+    const at = u + <usize>(i * a) * pointBytes;
+    filterLine<T>(m, load<T>(at), load<T>(at + pointBytes), load<T>(at + 2 * pointBytes), at, pointBytes);
+  }
+}
+
+/**
+ * One expanded conv2d_f32 panel of 3x3 filters (8 biases, then for each tap and input channel 8
+ * weights) -> for each of the (m + 2)^2 points a conv2d_f32 1x1 panel (8 biases, left as they
+ * are: the caller zeroes them once; then inC x 8 transformed weights), `pointBytes` = (8 + 8 inC)
+ * * 4 apart at u.
+ */
+function filterPanel(m: i32, panel: usize, inC: i32, u: usize): void {
+  const a2 = (m + 2) * (m + 2);
+  const pointBytes = <usize>(8 + 8 * inC) << 2, tapBytes = <usize>(8 * inC) << 2;
+  for (let c = 0; c < inC; c++) {
+    const g = panel + 32 + (<usize>c << 5), at = u + 32 + (<usize>c << 5);
+    if (ASC_FEATURE_SIMD) {
+      for (let h: usize = 0; h < 32; h += 16) filterTile<v128>(m, g + h, tapBytes, at + h, pointBytes);
+    } else {
+      for (let j = 0; j < 8; j++) filterTile<f32>(m, g + (<usize>j << 2), tapBytes, at + (<usize>j << 2), pointBytes);
+    }
+  }
+}
+
 // The input tile of lanes [c, c + lanes) whose top-left pixel is (ih0, iw0) of image img:
 // B^T d B into v, its (m + 2)^2 values planeBytes apart. Pixels outside the image read `zero`.
 function inputTile<T>(m: i32, img: usize, zero: usize, ih0: i32, iw0: i32, inH: i32, inW: i32,
@@ -151,10 +207,12 @@ function outputTile<T>(m: i32, x: usize, planeBytes: usize, bias: T, out: usize,
  * lie in the workspace, so it needs (m+2)^2 * b * (inC + outC) + 16 * ((m+2)^2 + b) floats, b =
  * min(tiles, blockTiles). Only output channels [8 pBegin, 8 pEnd) are made (a thread's share:
  * each thread transforms the whole input, its products and outputs are its channels').
+ * format: WEIGHTS_F32 (the host's transformed layout) or a stored format (the implicit GEMM's
+ * panels, expanded and transformed a panel at a time into scratch).
  */
 function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usize, workspace: usize,
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
-  act: i32, means: usize, outStride: i32, blockTiles: i32, pBegin: i32, pEnd: i32): void {
+  act: i32, means: usize, outStride: i32, blockTiles: i32, format: i32, scratch: usize, pBegin: i32, pEnd: i32): void {
   const a = m + 2, a2 = a * a;
   const tilesH = (outH + m - 1) / m, tilesW = (outW + m - 1) / m, perImage = tilesH * tilesW;
   const tiles = batch * perImage;
@@ -163,7 +221,16 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
   // Per point: one conv2d_f32 1x1 weight (panels of 8: 8 zero biases, then inC x 8), then the bias.
   const panelBytes = <usize>(8 + inC * 8) << 2;
   const pointBytes = <usize>((outC + 7) >> 3) * panelBytes;
-  const bias = weights + <usize>a2 * pointBytes;
+  const transformed = format == WEIGHTS_F32;
+  // Stored panels: one panel at a time expanded at scratch and transformed after it.
+  const storedPanel = storedBytes(format, 9 * inC, 8);
+  const expanded = scratch, u = expanded + (<usize>(8 + 72 * inC) << 2);
+  // Channel k's bias is at bias + (k >> 3) * biasStride + (k & 7) * 4: after the points, in a row
+  // (f32); the first 8 floats of each stored panel (int8, fp16).
+  const bias = transformed ? weights + <usize>a2 * pointBytes : weights;
+  const biasStride: usize = transformed ? 32 : storedPanel;
+  // The point panels' biases: zero (the bias is added after the output transform).
+  if (!transformed) for (let p = 0; p < a2; p++) memory.fill(u + <usize>p * panelBytes, 0, 32);
   const imgBytes = <usize>(inH * inW * inC) << 2;
   const pixelBytes = <usize>outStride << 2, rowBytes = <usize>(outW * outStride) << 2;
   const c0 = pBegin * 8, c1 = min(pEnd * 8, outC), cBytes = <usize>(c1 - c0) << 2;
@@ -186,9 +253,21 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
       }
       for (; c < inC; c++) inputTile<f32>(m, img, zero, ih0, iw0, inH, inW, inC, <usize>c << 2, vt + (<usize>c << 2), vPlane);
     }
-    for (let p = 0; p < a2; p++) {
-      conv2d_f32(v + <usize>p * vPlane, prod + (<usize>(p * outC + c0) << 2), weights + <usize>p * pointBytes + <usize>pBegin * panelBytes,
-        zero, 1, nt, 1, inC, nt, 1, c1 - c0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, prodRow, WEIGHTS_F32, 0);
+    if (transformed) {
+      for (let p = 0; p < a2; p++) {
+        conv2d_f32(v + <usize>p * vPlane, prod + (<usize>(p * outC + c0) << 2), weights + <usize>p * pointBytes + <usize>pBegin * panelBytes,
+          zero, 1, nt, 1, inC, nt, 1, c1 - c0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, prodRow, WEIGHTS_F32, 0);
+      }
+    } else {
+      for (let q = pBegin; q < pEnd; q++) {
+        unpack_weights(format, weights + <usize>q * storedPanel, expanded, 9 * inC, 8);
+        filterPanel(m, expanded, inC, u);
+        const k0 = q * 8;
+        for (let p = 0; p < a2; p++) {
+          conv2d_f32(v + <usize>p * vPlane, prod + (<usize>(p * outC + k0) << 2), u + <usize>p * panelBytes,
+            zero, 1, nt, 1, inC, nt, 1, min(8, outC - k0), 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, prodRow, WEIGHTS_F32, 0);
+        }
+      }
     }
     const pPlane = <usize>outC << 2;
     for (let t = 0; t < nt; t++) {
@@ -202,12 +281,14 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
       if (ASC_FEATURE_SIMD) {
         for (; k + 4 <= c1; k += 4) {
           const o = <usize>k << 2;
-          outputTile<v128>(m, pt + o, pPlane, v128.load(bias + o), out + o, rows, cols, pixelBytes, rowBytes, act, sum ? sum + o : 0);
+          const b = bias + <usize>(k >> 3) * biasStride + (<usize>(k & 7) << 2);
+          outputTile<v128>(m, pt + o, pPlane, v128.load(b), out + o, rows, cols, pixelBytes, rowBytes, act, sum ? sum + o : 0);
         }
       }
       for (; k < c1; k++) {
         const o = <usize>k << 2;
-        outputTile<f32>(m, pt + o, pPlane, load<f32>(bias + o), out + o, rows, cols, pixelBytes, rowBytes, act, sum ? sum + o : 0);
+        const b = bias + <usize>(k >> 3) * biasStride + (<usize>(k & 7) << 2);
+        outputTile<f32>(m, pt + o, pPlane, load<f32>(b), out + o, rows, cols, pixelBytes, rowBytes, act, sum ? sum + o : 0);
       }
     }
   }
@@ -225,40 +306,43 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
 /**
  * 3x3 stride-1 convolution without groups or dilation by Winograd F(2x2, 3x3), over NHWC tensors.
  * input [batch, inH, inW, inC]; output [batch, outH, outW, outC], pixels outStride floats apart;
- * weights: winogradBlock(m = 2) of src/ops/pack.ts; zero: at least max(inC, 4) zero floats;
+ * weights: winogradBlock(m = 2) of src/ops/pack.ts (format WEIGHTS_F32), or conv2d_f32's stored
+ * int8 or fp16 panels (format WEIGHTS_QS8, WEIGHTS_F16) with a scratch of 8 + 72 inC + 16 (8 + 8 inC)
+ * floats (36 for 16 with F(4,3): src/ops/table.ts winogradScratchBytes);
+ * zero: at least max(inC, 4) zero floats;
  * workspace: 16 * b * (inC + outC) + 16 * (16 + b) floats, b = min(tiles, blockTiles), tiles = batch * ceil(outH / 2) *
  * ceil(outW / 2); padT, padL: the padding above and left (outH, outW give the rest); act, means as
  * conv2d_f32's. Preconditions: every size >= 1, blockTiles >= 1.
  */
 export function conv3x3_winograd_f32_2x2(input: usize, output: usize, weights: usize, zero: usize, workspace: usize,
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
-  act: i32, means: usize, outStride: i32, blockTiles: i32): void {
+  act: i32, means: usize, outStride: i32, blockTiles: i32, format: i32, scratch: usize): void {
   winograd(2, input, output, weights, zero, workspace, batch, inH, inW, inC, outH, outW, outC, padT, padL,
-    act, means, outStride, blockTiles, 0, (outC + 7) >> 3);
+    act, means, outStride, blockTiles, format, scratch, 0, (outC + 7) >> 3);
 }
 
 /** As conv3x3_winograd_f32_2x2 with F(4x4, 3x3): weights winogradBlock(m = 4), workspace with 36 for 16. */
 export function conv3x3_winograd_f32_4x4(input: usize, output: usize, weights: usize, zero: usize, workspace: usize,
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
-  act: i32, means: usize, outStride: i32, blockTiles: i32): void {
+  act: i32, means: usize, outStride: i32, blockTiles: i32, format: i32, scratch: usize): void {
   winograd(4, input, output, weights, zero, workspace, batch, inH, inW, inC, outH, outW, outC, padT, padL,
-    act, means, outStride, blockTiles, 0, (outC + 7) >> 3);
+    act, means, outStride, blockTiles, format, scratch, 0, (outC + 7) >> 3);
 }
 
 /**
  * The Winograd kernels for output channels [8 pBegin, 8 pEnd) only, means included: one thread's
- * share of a conv split across threads (threaded builds only), each with its own workspace.
- * The outputs and means are bitwise those of one call (the same sums in the same order).
+ * share of a conv split across threads (threaded builds only), each with its own workspace and
+ * scratch. The outputs and means are bitwise those of one call (the same sums in the same order).
  */
 export function conv3x3_winograd_f32_part(m: i32, input: usize, output: usize, weights: usize, zero: usize, workspace: usize,
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
-  act: i32, means: usize, outStride: i32, blockTiles: i32, pBegin: i32, pEnd: i32): void {
+  act: i32, means: usize, outStride: i32, blockTiles: i32, format: i32, scratch: usize, pBegin: i32, pEnd: i32): void {
   if (!ASC_FEATURE_THREADS) unreachable();
   if (m == 4) {
     winograd(4, input, output, weights, zero, workspace, batch, inH, inW, inC, outH, outW, outC, padT, padL,
-      act, means, outStride, blockTiles, pBegin, pEnd);
+      act, means, outStride, blockTiles, format, scratch, pBegin, pEnd);
   } else {
     winograd(2, input, output, weights, zero, workspace, batch, inH, inW, inC, outH, outW, outC, padT, padL,
-      act, means, outStride, blockTiles, pBegin, pEnd);
+      act, means, outStride, blockTiles, format, scratch, pBegin, pEnd);
   }
 }

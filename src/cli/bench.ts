@@ -188,17 +188,28 @@ export const benchInput = (graph: Graph, dims: InputDims): Float32Array =>
   new Random(1).fill(dims.batch * graph.input.channels * dims.height * dims.width, (r) => r.normal());
 
 /**
+ * Untimed runs before each timed run of a bench with threads (benchGraph): a threaded engine's
+ * first run after another threaded engine's is slowed by it (onnxruntime-web's pool threads take
+ * a core from senet-wasm's worker for ~1 ms at every split op: MobileNetV3-Small on 2 threads
+ * 12.6 ms right after an onnxruntime-web run, with or without a pause of up to 200 ms before it,
+ * and 2.8 ms in steady state, AMD EPYC, 2026-11-29).
+ */
+export const SETTLE_RUNS = 3;
+
+/**
  * `runs` rounds, each running every runner once in order (A B C D A B C D ...): times in ms.
  * `alternate`: every other round runs in reverse (A B C D D C B A ...), so that each runner
  * follows the others equally often and what a run leaves in the caches favours no one.
+ * `settleRuns`: untimed runs of the same runner before each timed one (see SETTLE_RUNS).
  */
 export async function timeInterleaved(runners: { run(x: Float32Array): unknown }[], inputs: Float32Array[], runs: number,
-  alternate = false, onRound?: () => void): Promise<number[][]> {
+  alternate = false, onRound?: () => void, settleRuns = 0): Promise<number[][]> {
   const times: number[][] = runners.map(() => []);
   for (let k = 0; k < runs; k++) {
     const order = [...runners.entries()];
     if (alternate && k % 2 === 1) order.reverse();
     for (const [i, r] of order) {
+      for (let w = 0; w < settleRuns; w++) await r.run(inputs[i]);
       const t0 = performance.now();
       await r.run(inputs[i]);
       times[i].push(performance.now() - t0);
@@ -235,7 +246,8 @@ export async function benchGraph(graph: Graph, o: BenchOptions): Promise<BenchRe
     for (let w = 1; w < warmup; w++) for (const r of runners) await r.run(input);
 
     const bar = progress(`${graph.name}: timing ${runners.length} engine${runners.length > 1 ? 's' : ''}`, o.runs);
-    const times = await timeInterleaved(runners, runners.map(() => input), o.runs, false, bar.tick);
+    const settle = (o.threads ?? 1) > 1 ? SETTLE_RUNS : 0;
+    const times = await timeInterleaved(runners, runners.map(() => input), o.runs, false, bar.tick, settle);
     bar.stop();
     const results = runners.map((r, i): BenchResult => {
       const medianMs = median(times[i]);

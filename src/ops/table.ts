@@ -3,7 +3,7 @@
 // tests and the bench all go through this one table.
 import { decodeSource, paramSource, type Node, type OpType, type Param, type ParamSource } from '../graph/ir.js';
 import { binaryOperands, broadcastShapes, numel, type Shape } from '../graph/shapes.js';
-import { sourceFormat, type WeightFormat } from '../graph/storage.js';
+import type { WeightFormat } from '../graph/storage.js';
 import { BINARY_OP, POOL_MODE, WEIGHTS_FORMAT, type Kernels } from '../wasm/abi.js';
 import type { Pool } from '../runtime/pool.js';
 import { ACT_CODE } from './activation.js';
@@ -104,13 +104,18 @@ export type ConvNode = Extract<Node, { op: 'conv' }>;
 export function winogradTile(n: ConvNode, x: Shape, ctx: OpContext = DEFAULT_CONTEXT): 0 | 2 | 4 {
   const [, , kH, kW] = n.weight.shape;
   if (!ctx.winograd || kH !== 3 || kW !== 3 || n.group !== 1 || n.stride.some((s) => s !== 1) || n.dilation.some((d) => d !== 1)) return 0;
-  // Transformed filters are f32 and 16/9 or 36/9 the size: int8 or fp16 weights stay small instead.
-  const source = paramSource(n.weight); // absent in a structure-only graph (planning, counting)
-  if ((ctx.weights ?? (source ? sourceFormat(source) : 'fp32')) !== 'fp32') return 0;
   if (ctx.winograd !== true) return ctx.winograd;
   const [t, l, b, r] = n.pads;
-  const side = Math.min(x[2] + t + b - 2, x[3] + l + r - 2); // of the output map
-  return side >= 5 ? 4 : side >= 3 ? 2 : 0;
+  const outH = x[2] + t + b - 2, outW = x[3] + l + r - 2;
+  const m = Math.min(outH, outW) >= 5 ? 4 : Math.min(outH, outW) >= 3 ? 2 : 0;
+  // int8 and fp16 filters are transformed in every call, a panel for every block of tiles
+  // (assembly/kernels/winograd.ts): a call needs 16 tiles of F(4,3) or 32 of F(2,3) to gain.
+  // SE-ResNet-50 int8 (SIMD, AMD EPYC, 2026-11-29), direct / F(2,3) / F(4,3) ms: 14x14 layers
+  // 3.9 / 2.9 / 2.4 (16 tiles of F(4,3)); 7x7 at batch 1 4.4 / 4.4 / 5.4 (16 of F(2,3), 4 of F(4,3)).
+  const source = paramSource(n.weight); // absent in a structure-only graph (planning, counting)
+  if (!m || (source ? storageOf(source, ctx.weights) : ctx.weights ?? 'fp32') === 'fp32') return m;
+  const tiles = (tile: number) => x[0] * Math.ceil(outH / tile) * Math.ceil(outW / tile);
+  return m === 4 && tiles(4) >= 16 ? 4 : tiles(2) >= 32 ? 2 : 0;
 }
 
 /**
@@ -122,6 +127,13 @@ export const WINOGRAD_BLOCK_TILES = 32;
 /** Floats of a Winograd kernel's workspace for blocks of `tiles` tiles (assembly/kernels/winograd.ts). */
 export const winogradWorkspaceFloats = (m: 2 | 4, tiles: number, inC: number, outC: number): number =>
   (m + 2) ** 2 * tiles * (inC + outC) + 16 * ((m + 2) ** 2 + tiles);
+
+/**
+ * Bytes of a Winograd conv's scratch with int8 or fp16 weights (kept as the implicit GEMM's stored
+ * panels, each expanded and transformed per block: assembly/kernels/winograd.ts): one expanded
+ * panel and its (m + 2)^2 point panels.
+ */
+export const winogradScratchBytes = (m: 2 | 4, inC: number): number => 4 * (8 + 72 * inC + (m + 2) ** 2 * (8 + 8 * inC));
 
 /** Tiles of a Winograd conv's output (batch folded in) and the workspace bytes of one block. */
 export function winogradWorkspace(m: 2 | 4, [batch, , ]: Shape, out: Shape, inC: number): number {
@@ -144,8 +156,13 @@ const conv: OpSpec<ConvNode> = {
   pack(n, [x], ctx) {
     const [outC, inCg, kH, kW] = n.weight.shape;
     const m = winogradTile(n, x, ctx);
-    if (m) return [winogradBlock(weight(n.weight), data(n.bias), outC, inCg, m)];
     const w = weight(n.weight), format = storageOf(w, ctx?.weights);
+    if (m) {
+      // f32: the filters transformed once here. int8 and fp16 stay as small as they are (transformed
+      // filters would be f32 and 16/9 or 36/9 the size): the kernel transforms a panel at a time.
+      if (format === 'fp32') return [winogradBlock(w, data(n.bias), outC, inCg, m)];
+      return [{ ...convBlock(w, data(n.bias), outC, inCg, kH, kW, 1, format), expandBytes: winogradScratchBytes(m, inCg) }];
+    }
     return [isDepthwise(n)
       ? depthwiseBlock(w, data(n.bias), outC, kH, kW, format)
       : convBlock(w, data(n.bias), outC, inCg, kH, kW, n.group, format)];
@@ -160,11 +177,12 @@ const conv: OpSpec<ConvNode> = {
     // Large convs of an engine with threads: split across them (src/runtime/split.ts, Node only).
     const split = b.pool?.splitConv(n, k, b, x, out, ctx);
     if (split) return split;
+    const format = WEIGHTS_FORMAT[b.formats[0]];
     if (m) {
       return k[m === 4 ? 'conv3x3_winograd_f32_4x4' : 'conv3x3_winograd_f32_2x2'].bind(null, b.inputs[0], b.output, b.weights[0],
-        b.zero, b.workspace, batch, inH, inW, inC, outH, outW, outC, pT, pL, act, b.means ?? 0, b.outputStride ?? outC, WINOGRAD_BLOCK_TILES);
+        b.zero, b.workspace, batch, inH, inW, inC, outH, outW, outC, pT, pL, act, b.means ?? 0, b.outputStride ?? outC, WINOGRAD_BLOCK_TILES,
+        format, b.expand);
     }
-    const format = WEIGHTS_FORMAT[b.formats[0]];
     if (isDepthwise(n)) {
       return k.conv2d_dw_f32.bind(null, b.inputs[0], b.output, b.weights[0],
         batch, inH, inW, inC, outH, outW, kH, kW, sH, sW, pT, pL, dH, dW, act, format, b.expand);

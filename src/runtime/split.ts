@@ -50,7 +50,8 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
     const ws = winogradWorkspace(m, x, out, inC);
     for (let t = 0; t < threads; t++) {
       parts.push(Int32Array.of(m, b.inputs[0], b.output, b.weights[0], b.zero, b.workspace + t * ws, batch, inH, inW, inC,
-        outH, outW, outC, pT, pL, act, b.means ?? 0, b.outputStride ?? outC, WINOGRAD_BLOCK_TILES, ...share(t, threads, panels)));
+        outH, outW, outC, pT, pL, act, b.means ?? 0, b.outputStride ?? outC, WINOGRAD_BLOCK_TILES,
+        WEIGHTS_FORMAT[b.formats[0]], b.expand + t * (b.expandStride ?? 0), ...share(t, threads, panels)));
     }
     return () => pool.run('conv3x3_winograd_f32_part', parts);
   }

@@ -1,7 +1,7 @@
 import type { Kernels } from '../wasm/abi.js';
 import type { LinearMemory } from './memory.js';
 import { packedWinogradBytes } from '../ops/pack.js';
-import { WINOGRAD_BLOCK_TILES, winogradWorkspaceFloats } from '../ops/table.js';
+import { WINOGRAD_BLOCK_TILES, winogradScratchBytes, winogradWorkspaceFloats } from '../ops/table.js';
 
 // V8 first runs wasm in its baseline compiler (Liftoff) and recompiles a function with its
 // optimizing compiler (TurboFan), on a background thread, once the function has run for a while.
@@ -17,7 +17,8 @@ export function warmUp(k: Kernels, mem: LinearMemory): void {
   // The Winograd kernels read F(4,3)'s weights (F(2,3)'s are smaller) and the larger workspace.
   const weights = Math.max((9 + 1) * C * C * 4 + 25 * C * 4, packedWinogradBytes(C, C, 4));
   const workspace = 4 * Math.max(...([2, 4] as const).map((m) => winogradWorkspaceFloats(m, Math.min(Math.ceil(H / m) ** 2, WINOGRAD_BLOCK_TILES), C, C)));
-  const expand = 4 * (8 + 9 * C * 8) * 4; // 4 f32 panels of the 3x3 conv
+  // 4 f32 panels of the 3x3 conv, or Winograd's scratch for stored weights (the larger).
+  const expand = Math.max(4 * (8 + 9 * C * 8) * 4, winogradScratchBytes(4, C));
   const bytes = 3 * map + weights + expand + 1024 + workspace;
   const region = mem.alloc(bytes);
   try {
@@ -30,8 +31,8 @@ export function warmUp(k: Kernels, mem: LinearMemory): void {
       k.conv2d_f32(x, y, w, zero, 1, H, H, C, H / 2, H / 2, C, 3, 3, 2, 2, 1, 1, 1, 1, 4, act, 0, C, format, e);
       k.conv2d_f32(x, y, w, zero, 1, H, H, C, H, H, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, z, C, format, e); // with the squeeze
       k.conv2d_f32(x, y, w, zero, 1, 1, 1, C, 1, 1, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0, C, format, e);
-      k.conv3x3_winograd_f32_4x4(x, y, w, zero, ws, 1, H, H, C, H, H, C, 1, 1, act, z, C, WINOGRAD_BLOCK_TILES);
-      k.conv3x3_winograd_f32_2x2(x, y, w, zero, ws, 1, H, H, C, H, H, C, 1, 1, act, 0, C, WINOGRAD_BLOCK_TILES);
+      k.conv3x3_winograd_f32_4x4(x, y, w, zero, ws, 1, H, H, C, H, H, C, 1, 1, act, z, C, WINOGRAD_BLOCK_TILES, format, e);
+      k.conv3x3_winograd_f32_2x2(x, y, w, zero, ws, 1, H, H, C, H, H, C, 1, 1, act, 0, C, WINOGRAD_BLOCK_TILES, format, e);
       k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 3, 3, 1, 1, 1, 1, 1, 1, act, format, e);
       k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 5, 5, 1, 1, 2, 2, 1, 1, act, format, e);
       k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 1, 1, 1, 1, 0, 0, 1, 1, act, format, e);

@@ -2,14 +2,18 @@
 // reference conv, in every build: channel counts across the 4-lane and 8-column panel edges, maps
 // smaller than a tile and not multiples of it, batch 2, padding 1, 0 and asymmetric, every
 // activation, several tile blocks, a strided output, the SE squeeze (means); and the packing.
+// Weights stored as int8 and fp16 (the implicit GEMM's panels, transformed by the kernel a panel
+// at a time) against the reference on the weights those formats hold.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { winogradBlock } from '../../src/ops/pack.js';
+import { convBlock, winogradBlock } from '../../src/ops/pack.js';
 import { ACT_CODE } from '../../src/ops/activation.js';
-import { winogradWorkspaceFloats } from '../../src/ops/table.js';
+import { winogradScratchBytes, winogradWorkspaceFloats } from '../../src/ops/table.js';
 import { ACTIVATIONS, type Activation } from '../../src/graph/ir.js';
+import { WEIGHT_FORMATS, type WeightFormat } from '../../src/graph/storage.js';
+import { WEIGHTS_FORMAT } from '../../src/wasm/abi.js';
 import { conv2dRef, nchwToNhwc, nhwcToNchw } from '../reference/kernels.js';
-import { BACKENDS, KernelBench, Random, expectClose, normal, readStrided } from './harness.js';
+import { BACKENDS, KernelBench, Random, expectClose, normal, readStrided, storedValues } from './harness.js';
 
 interface WinoCase {
   name: string;
@@ -53,37 +57,42 @@ const worst = new Map<string, number>();
  * first and the second half of the panels of 8 output channels, each with its own workspace;
  * checked against the reference, and bitwise against one call.
  */
-function runWinograd(b: KernelBench, m: 2 | 4, cs: WinoCase, seed: number, gap = 0, split = false): void {
+function runWinograd(b: KernelBench, m: 2 | 4, cs: WinoCase, seed: number, gap = 0, split = false, format: WeightFormat = 'fp32'): void {
   const rng = new Random(seed);
   const { n, c, h, w, o, pads, act, blockTiles } = cs;
   const x = normal(rng, n * c * h * w);
   const weight = normal(rng, o * c * 9, cs.gain / Math.sqrt(c * 9));
   const bias = cs.bias ? normal(rng, o, 0.5 * cs.gain) : undefined;
-  const ref = conv2dRef(x, [n, c, h, w], weight, [o, c, 3, 3], bias, { pads, act });
+  const ref = conv2dRef(x, [n, c, h, w], storedValues(weight, o, format), [o, c, 3, 3], bias, { pads, act });
   const [, , oH, oW] = ref.shape;
   const tiles = n * Math.ceil(oH / m) * Math.ceil(oW / m);
   const xp = b.input('input', nchwToNhwc(x, [n, c, h, w]));
-  const wp = b.packed('weights', winogradBlock({ values: weight }, bias, o, c, m));
+  const wp = b.packed('weights', format === 'fp32' ? winogradBlock({ values: weight }, bias, o, c, m) : convBlock({ values: weight }, bias, o, c, 3, 3, 1, format));
   const zp = b.input('zero', new Float32Array(Math.max(c, 4)));
   const wsFloats = winogradWorkspaceFloats(m, Math.min(tiles, blockTiles), c, o);
   const ws = b.output('workspace', wsFloats);
+  // The scratch of stored weights between guard bands: a panel expanded or transformed past its end shows there.
+  const scratchFloats = format === 'fp32' ? 0 : winogradScratchBytes(m, c) / 4;
+  const sp = scratchFloats ? b.output('scratch', scratchFloats) : 0;
   const yp = b.output('output', n * oH * oW * (o + gap));
   const mp = b.output('means', n * o);
+  const f = WEIGHTS_FORMAT[format];
   const call = (y: number, means: number) => b.kernels[m === 4 ? 'conv3x3_winograd_f32_4x4' : 'conv3x3_winograd_f32_2x2'](
-    xp, y, wp, zp, ws, n, h, w, c, oH, oW, o, pads[0], pads[1], ACT_CODE[act], means, o + gap, blockTiles);
+    xp, y, wp, zp, ws, n, h, w, c, oH, oW, o, pads[0], pads[1], ACT_CODE[act], means, o + gap, blockTiles, f, sp);
   if (split) {
     const panels = Math.ceil(o / 8), half = Math.floor(panels / 2);
     const ws2 = b.output('second workspace', wsFloats);
-    b.kernels.conv3x3_winograd_f32_part(m, xp, yp, wp, zp, ws, n, h, w, c, oH, oW, o, pads[0], pads[1], ACT_CODE[act], mp, o + gap, blockTiles, 0, half);
-    b.kernels.conv3x3_winograd_f32_part(m, xp, yp, wp, zp, ws2, n, h, w, c, oH, oW, o, pads[0], pads[1], ACT_CODE[act], mp, o + gap, blockTiles, half, panels);
+    const sp2 = scratchFloats ? b.output('second scratch', scratchFloats) : 0;
+    b.kernels.conv3x3_winograd_f32_part(m, xp, yp, wp, zp, ws, n, h, w, c, oH, oW, o, pads[0], pads[1], ACT_CODE[act], mp, o + gap, blockTiles, f, sp, 0, half);
+    b.kernels.conv3x3_winograd_f32_part(m, xp, yp, wp, zp, ws2, n, h, w, c, oH, oW, o, pads[0], pads[1], ACT_CODE[act], mp, o + gap, blockTiles, f, sp2, half, panels);
   } else {
     call(yp, mp);
   }
   b.check();
-  const label = `${b.backend} F(${m},3) ${cs.name}`;
+  const label = `${b.backend} F(${m},3) ${format} ${cs.name}`;
   const got = nhwcToNchw(readStrided(b, yp, n * oH * oW, o, o + gap, label), ref.shape);
   const err = expectClose(got, ref.data, label, ref.shape) / Math.max(1, ...ref.data.map(Math.abs));
-  const key = `${b.backend} F(${m},3)`;
+  const key = `${b.backend} F(${m},3) ${format}`;
   worst.set(key, Math.max(worst.get(key) ?? 0, err));
   const plane = oH * oW;
   const means = Float64Array.from({ length: n * o }, (_, i) => {
@@ -123,6 +132,19 @@ describe.each(BACKENDS.flatMap((backend) => TILES.map((m) => ({ backend, m }))))
     } finally {
       threaded.reset();
     }
+  });
+
+  // int8 and fp16 weights: every case, some with a strided output, and two threads' shares.
+  describe.each(WEIGHT_FORMATS.filter((f) => f !== 'fp32'))('weights %s', (format) => {
+    it.each(CASES.map((cs, i) => ({ ...cs, i })))('$name', (cs) => runWinograd(bench, m, cs, 9000 + cs.i, cs.i % 5 === 0 ? 3 : 0, false, format));
+    it.each(CASES.filter((_, i) => i % 4 === 0).map((cs, i) => ({ ...cs, i })))('two threads\' shares: $name', async (cs) => {
+      threaded ??= await KernelBench.load(backend, true);
+      try {
+        runWinograd(threaded, m, cs, 9500 + cs.i, cs.i % 2 ? 0 : 3, true, format);
+      } finally {
+        threaded.reset();
+      }
+    });
   });
 
   it('packs from file bytes with a folded BatchNorm factor per row as from the scaled values', () => {
