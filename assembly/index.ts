@@ -3,7 +3,7 @@
 // (shared memory; the *_part kernels, one thread's share of a split op, work only there).
 export { conv2d_f32, conv2d_f32_part, conv_means_f32 } from "./kernels/conv2d";
 export { conv3x3_winograd_f32_2x2, conv3x3_winograd_f32_4x4, conv3x3_winograd_f32_part } from "./kernels/winograd";
-export { conv2d_dw_f32 } from "./kernels/conv2d_dw";
+export { conv2d_dw_f32, conv2d_dw_f32_part } from "./kernels/conv2d_dw";
 export { pool2d_f32, global_pool_f32 } from "./kernels/pool";
 export { scale_f32 } from "./kernels/se";
 export { add_f32, activation_f32, softmax_f32, binary_f32 } from "./kernels/eltwise";

@@ -29,6 +29,32 @@ export function conv2d_dw_f32(
   kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32, dilH: i32, dilW: i32,
   act: i32, format: i32, scratch: usize,
 ): void {
+  dwRows(input, output, weights, inH, inW, c, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW,
+    act, format, scratch, 0, batch * outH);
+}
+
+/**
+ * conv2d_dw_f32 over output rows [rBegin, rEnd) (batch folded in: row n * outH + oh): one thread's
+ * share of a depthwise conv split across threads (threaded builds only), with its own scratch.
+ * Every output is computed as by one call: the split outputs are bitwise those of one call.
+ */
+export function conv2d_dw_f32_part(
+  input: usize, output: usize, weights: usize,
+  inH: i32, inW: i32, c: i32, outH: i32, outW: i32,
+  kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32, dilH: i32, dilW: i32,
+  act: i32, format: i32, scratch: usize, rBegin: i32, rEnd: i32,
+): void {
+  if (!ASC_FEATURE_THREADS) unreachable();
+  dwRows(input, output, weights, inH, inW, c, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW,
+    act, format, scratch, rBegin, rEnd);
+}
+
+function dwRows(
+  input: usize, output: usize, weights: usize,
+  inH: i32, inW: i32, c: i32, outH: i32, outW: i32,
+  kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32, dilH: i32, dilW: i32,
+  act: i32, format: i32, scratch: usize, rBegin: i32, rEnd: i32,
+): void {
   if (format != WEIGHTS_F32) {
     unpack_weights(format, weights, scratch, kH * kW, c);
     weights = scratch;
@@ -39,28 +65,27 @@ export function conv2d_dw_f32(
   // Interior columns [owLo, owHi): iw0 = ow * strideW - padL >= 0 and iw0 + kW <= inW.
   const owLo = (padL + strideW - 1) / strideW;
   const owHi = inW - kW + padL < 0 ? 0 : min(outW, (inW - kW + padL) / strideW + 1);
-  for (let n = 0; n < batch; n++) {
+  for (let row = rBegin; row < rEnd; row++) {
+    const n = row / outH, oh = row % outH;
     const img = input + <usize>n * <usize>inH * rowBytes;
-    for (let oh = 0; oh < outH; oh++) {
-      const ih0 = oh * strideH - padT;
-      const out = output + <usize>((n * outH + oh) * outW) * pixBytes;
-      let ow = 0;
-      // Kernel rows inside the image (no dilation here): kh in [khs, khe), the same for the row.
-      const khs = max(0, -ih0), khe = min(kH, inH - ih0);
-      if (special && khs < khe && owHi > owLo) {
-        for (; ow < owLo; ow++) {
-          dwPixel(img, out + <usize>ow * pixBytes, weights, inH, inW, c, ih0, ow * strideW - padL, kH, kW, dilH, dilW, act);
-        }
-        const src = img + <usize>ih0 * rowBytes + <usize>(owLo * strideW - padL) * pixBytes;
-        const dst = out + <usize>owLo * pixBytes;
-        const step = <usize>strideW * pixBytes;
-        if (kH == 3) dwInterior(src, dst, weights, owHi - owLo, c, rowBytes, step, khs, khe, act, 3);
-        else dwInterior(src, dst, weights, owHi - owLo, c, rowBytes, step, khs, khe, act, 5);
-        ow = owHi;
-      }
-      for (; ow < outW; ow++) {
+    const ih0 = oh * strideH - padT;
+    const out = output + <usize>(row * outW) * pixBytes;
+    let ow = 0;
+    // Kernel rows inside the image (no dilation here): kh in [khs, khe), the same for the row.
+    const khs = max(0, -ih0), khe = min(kH, inH - ih0);
+    if (special && khs < khe && owHi > owLo) {
+      for (; ow < owLo; ow++) {
         dwPixel(img, out + <usize>ow * pixBytes, weights, inH, inW, c, ih0, ow * strideW - padL, kH, kW, dilH, dilW, act);
       }
+      const src = img + <usize>ih0 * rowBytes + <usize>(owLo * strideW - padL) * pixBytes;
+      const dst = out + <usize>owLo * pixBytes;
+      const step = <usize>strideW * pixBytes;
+      if (kH == 3) dwInterior(src, dst, weights, owHi - owLo, c, rowBytes, step, khs, khe, act, 3);
+      else dwInterior(src, dst, weights, owHi - owLo, c, rowBytes, step, khs, khe, act, 5);
+      ow = owHi;
+    }
+    for (; ow < outW; ow++) {
+      dwPixel(img, out + <usize>ow * pixBytes, weights, inH, inW, c, ih0, ow * strideW - padL, kH, kW, dilH, dilW, act);
     }
   }
 }

@@ -53,7 +53,7 @@ export async function createOrtWebRunner(graph: Graph, dims: InputDims, threads 
     // Its pool's threads spin after a run by default, and the bench interleaves it with the other
     // engines: they would take the cores the next engine runs on (senet-wasm SE-ResNet-50 on 2
     // threads: 57.7 ms alone, 70.0 ms interleaved with a spinning onnxruntime-web, AMD EPYC).
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    ...(threads > 1 && { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   });
   const [inputName] = session.inputNames;
   const [outputName] = session.outputNames;

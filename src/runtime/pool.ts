@@ -6,7 +6,7 @@ import type { Bindings, ConvNode, OpContext } from '../ops/table.js';
 import type { Kernels } from '../wasm/abi.js';
 
 /** The kernels a pool runs a share of: one thread's part of a split op. */
-export type PartKernel = 'conv2d_f32_part' | 'conv3x3_winograd_f32_part';
+export type PartKernel = 'conv2d_f32_part' | 'conv3x3_winograd_f32_part' | 'conv2d_dw_f32_part';
 
 export interface Pool {
   /** Threads taking part in a split op, the caller's included. */

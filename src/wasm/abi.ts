@@ -44,6 +44,13 @@ export interface Kernels {
     kH: number, kW: number, strideH: number, strideW: number, padT: number, padL: number,
     dilH: number, dilW: number, act: number, format: number, scratch: number,
   ): void;
+  /** conv2d_dw_f32 over output rows [rBegin, rEnd), batch folded in (threaded builds). */
+  conv2d_dw_f32_part(
+    input: number, output: number, weights: number,
+    inH: number, inW: number, c: number, outH: number, outW: number,
+    kH: number, kW: number, strideH: number, strideW: number, padT: number, padL: number,
+    dilH: number, dilW: number, act: number, format: number, scratch: number, rBegin: number, rEnd: number,
+  ): void;
   pool2d_f32(
     input: number, output: number,
     batch: number, inH: number, inW: number, c: number, outH: number, outW: number,
@@ -73,6 +80,7 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'heap_base', 'build_kind', 'conv2d_f32', 'conv3x3_winograd_f32_2x2', 'conv3x3_winograd_f32_4x4', 'conv2d_dw_f32', 'pool2d_f32', 'global_pool_f32', 'scale_f32',
   'add_f32', 'activation_f32', 'softmax_f32', 'binary_f32', 'copy2d_f32', 'channel_shuffle_f32', 'pad_f32', 'pack_conv_panel_f32',
   'pack_conv_panel_stored', 'unpack_weights', 'build_threads', 'conv2d_f32_part', 'conv_means_f32', 'conv3x3_winograd_f32_part',
+  'conv2d_dw_f32_part',
 ];
 
 /** Weight storage codes of conv2d_f32's and conv2d_dw_f32's `format` (assembly/kernels/weights.ts). */

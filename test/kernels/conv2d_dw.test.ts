@@ -89,7 +89,12 @@ for (const act of ACTIVATIONS) {
   CASES.push(dw({ n: 2, c: 8, h: 3, w: 3, act, gain: 4, stride: [2, 2] }, 'act'));
 }
 
-function runDw(b: KernelBench, cs: DwCase, seed: number, format: WeightFormat = 'fp32'): void {
+/**
+ * split: made as two threads of a pool make it (threaded builds): conv2d_dw_f32_part over the first
+ * and the second half of the output rows (batch folded in), each with its own scratch; checked
+ * against the reference, and bitwise against one call.
+ */
+function runDw(b: KernelBench, cs: DwCase, seed: number, format: WeightFormat = 'fp32', split = false): void {
   const rng = new Random(seed);
   const { n, c, h, w, k: [kH, kW], stride, pads, dil, act } = cs;
   const xShape = [n, c, h, w];
@@ -104,13 +109,29 @@ function runDw(b: KernelBench, cs: DwCase, seed: number, format: WeightFormat = 
   const wp = b.packed('weights', block);
   const ep = block.expandBytes ? b.output('expand', block.expandBytes / 4) : 0;
   const yp = b.output('output', n * c * oH * oW);
-  b.kernels.conv2d_dw_f32(
-    xp, yp, wp, n, h, w, c, oH, oW, kH, kW, stride[0], stride[1], pads[0], pads[1], dil[0], dil[1], ACT_CODE[act],
+  const call = (y: number) => b.kernels.conv2d_dw_f32(
+    xp, y, wp, n, h, w, c, oH, oW, kH, kW, stride[0], stride[1], pads[0], pads[1], dil[0], dil[1], ACT_CODE[act],
     WEIGHTS_FORMAT[format], ep,
   );
+  if (split) {
+    const rows = n * oH, half = Math.floor(rows / 2);
+    const ep2 = block.expandBytes ? b.output('second expand', block.expandBytes / 4) : 0;
+    for (const [scratch, begin, end] of [[ep, 0, half], [ep2, half, rows]]) {
+      b.kernels.conv2d_dw_f32_part(xp, yp, wp, h, w, c, oH, oW, kH, kW, stride[0], stride[1], pads[0], pads[1], dil[0], dil[1],
+        ACT_CODE[act], WEIGHTS_FORMAT[format], scratch, begin, end);
+    }
+  } else {
+    call(yp);
+  }
   b.check();
+  const label = `${b.backend} ${format} ${cs.name}`;
   const got = nhwcToNchw(b.read(yp, n * c * oH * oW), ref.shape);
-  expectClose(got, ref.data, `${b.backend} ${cs.name}`, ref.shape);
+  expectClose(got, ref.data, label, ref.shape);
+  if (split) {
+    const one = b.output('one call', n * c * oH * oW);
+    call(one);
+    expect(new Uint32Array(b.read(yp, n * c * oH * oW).buffer), `${label}: bitwise one call`).toEqual(new Uint32Array(b.read(one, n * c * oH * oW).buffer));
+  }
 }
 
 describe.each(BACKENDS)('conv2d_dw_f32 (%s)', (backend) => {
@@ -127,6 +148,15 @@ describe.each(BACKENDS)('conv2d_dw_f32 (%s)', (backend) => {
       runDw(bench, cs, 4000 + cs.i, format);
     });
   });
+});
+
+// The threaded builds: every case split in two by output rows, fp32 and int8 alternately.
+describe.each(BACKENDS)('conv2d_dw_f32_part, two threads\' shares (%s-threads)', (backend) => {
+  let bench: KernelBench;
+  beforeAll(async () => { bench = await KernelBench.load(backend, true); });
+  afterEach(() => bench.reset());
+
+  it.each(CASES.map((cs, i) => ({ ...cs, i })))('$name', (cs) => runDw(bench, cs, 6000 + cs.i, cs.i % 2 ? 'int8' : 'fp32', true));
 });
 
 describe.each(BACKENDS)('depthwiseBlock layout (%s)', (backend) => {
