@@ -42,7 +42,7 @@ if (stale(targets.map((t) => `build/peak-${t}.wasm`), ['bench/peak/peak.ts', 'be
 // Node: the library's Node entry, the CLI, the bench peers the CLI loads at run time, and the benches;
 // packages stay external (npm installs them). Split into shared chunks beside the entries, so that
 // the CLI and the peers it loads share one copy of the core (its error classes among them).
-const nodeEntries = { node: 'src/node.ts', 'node-image': 'src/image/index.ts', 'node-models': 'src/models/index.ts', 'node-onnx-writer': 'src/onnx/writer.ts', cli: 'src/cli/main.ts', 'bench-peers': 'bench/peers/index.ts', bench: 'bench/run.ts', 'bench-kernels': 'bench/kernels.ts', 'bench-winograd': 'bench/winograd.ts', 'bench-weights': 'bench/weights.ts', 'parity-224': 'bench/parity-224.ts', 'cold-start': 'bench/cold-start.ts', 'edge-load': 'bench/edge-load.ts' };
+const nodeEntries = { node: 'src/node.ts', 'node-image': 'src/image/index.ts', 'node-models': 'src/models/index.ts', 'node-onnx-writer': 'src/onnx/writer.ts', cli: 'src/cli/main.ts', 'bench-peers': 'bench/peers/index.ts', bench: 'bench/run.ts', 'bench-kernels': 'bench/kernels.ts', 'bench-winograd': 'bench/winograd.ts', 'bench-weights': 'bench/weights.ts', 'bench-split': 'bench/split.ts', 'parity-224': 'bench/parity-224.ts', 'cold-start': 'bench/cold-start.ts', 'edge-load': 'bench/edge-load.ts' };
 // Subpaths (senet-wasm/image, senet-wasm/models, senet-wasm/onnx-writer) are built in both groups: a Node program that
 // imports the main entry and a subpath gets one copy of the core (an OptionError of one is one of the other).
 const webEntries = { web: 'src/index.ts', image: 'src/image/index.ts', models: 'src/models/index.ts', 'onnx-writer': 'src/onnx/writer.ts' };

@@ -20,7 +20,7 @@ const SPLIT_MIN_MACS = 1 << 19;
 const DW_SPLIT_MIN_MACS = 1 << 18;
 
 /** The threads a conv is split across: 1 when small, a single GEMM row, or a single output row. */
-function convThreads(n: ConvNode, out: Shape, ctx: OpContext | undefined): number {
+export function convThreads(n: ConvNode, out: Shape, ctx: OpContext | undefined): number {
   const threads = ctx?.threads ?? 1;
   if (threads === 1) return 1;
   const [outC, inCg, kH, kW] = n.weight.shape;
