@@ -1,14 +1,15 @@
 // int8 and fp16 weights against fp32, per model: each format in its own engine (so each engine's
 // wasm memory is that format's), the three sessions timed interleaved in one process on the same
 // input, with the op table's algorithms (Winograd for 3x3 convs in every format). Prints per model
-// and format: median ms and its ratio to fp32, wasm memory, the ONNX file's size (saveOnnx with
-// those weights) and the output error max |y - y_fp32| / max |y_fp32|. Writes
-// bench/results/weights-<date>.json.
+// and format: median ms and its ratio to fp32, wasm memory, the ONNX file's size (as `export
+// --weights` writes it: BatchNorm folded for int8 and fp16) and the output error
+// max |y - y_fp32| / max |y_fp32|. Writes bench/results/weights-<date>.json.
 // `npm run bench:weights [-- --models a,b --runs N --size S --backend simd|relaxed|scalar]`
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchInput, median, relDiff, timeInterleaved } from '../src/cli/bench.js';
+import { forStorage } from '../src/graph/passes/index.js';
 import { WEIGHT_FORMATS } from '../src/graph/storage.js';
 import { buildModel } from '../src/models/index.js';
 import { saveOnnx } from '../src/onnx/writer.js';
@@ -37,7 +38,7 @@ for (const name of values.models!.split(',')) {
   const outputs = sessions.map((s) => s.run(input).slice());
   for (const s of sessions) s.run(input); // V8's optimised tier for every path
   const times = await timeInterleaved(sessions, sessions.map(() => input), runs, true);
-  const files = WEIGHT_FORMATS.map((weights) => saveOnnx(graph, { height: size, width: size, weights }).length);
+  const files = WEIGHT_FORMATS.map((weights) => saveOnnx(forStorage(graph, weights), { height: size, width: size, weights }).length);
   WEIGHT_FORMATS.forEach((format, i) => {
     const row = {
       model: name, format, medianMs: median(times[i]), ratio: median(times[i]) / median(times[0]),

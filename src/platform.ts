@@ -4,7 +4,7 @@
 // fetch does not take file: URLs.
 import type { Kernels } from './wasm/abi.js';
 import type { Backend } from './wasm/load.js';
-import type { Pool } from './runtime/pool.js';
+import type { Pool, PoolFailure } from './runtime/pool.js';
 
 export interface Platform {
   /** Where a build is when createEngine is given none (`threaded`: its threaded build). */
@@ -15,8 +15,8 @@ export interface Platform {
   threads?: {
     /** Cores this process may use, where the runtime tells. */
     cores(): number | undefined;
-    /** Starts a pool of `threads` threads on the engine's module and shared memory (control: see pool.ts). */
-    start(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, kernels: Kernels, control: number): Promise<Pool>;
+    /** Starts a pool of `threads` threads on the engine's module and shared memory (control, fail: see pool.ts). */
+    start(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, kernels: Kernels, control: number, fail: PoolFailure): Promise<Pool>;
   };
 }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { bundleWorker, differs, rssBytes, startWorker } from '../bench/edge.js';
+import { forStorage } from '../src/graph/passes/index.js';
 import { decodeImage, modelCard, toTensor, topClasses } from '../src/image/index.js';
 import { buildModel } from '../src/models/index.js';
 import { loadOnnx } from '../src/onnx/reader.js';
@@ -30,7 +31,8 @@ let dir: string, onnx: string, mf: Miniflare, pid: number;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'senet-edge-int8-'));
   onnx = join(dir, 'se-resnet50.int8.onnx');
-  writeFileSync(onnx, saveOnnx(buildModel('se-resnet50', { seed: 0 }), { height: 224, width: 224, weights: 'int8' }));
+  // As `senet-wasm export se-resnet50 --size 224 --weights int8` writes it (BatchNorm folded).
+  writeFileSync(onnx, saveOnnx(forStorage(buildModel('se-resnet50', { seed: 0 }), 'int8'), { height: 224, width: 224, weights: 'int8' }));
   writeFileSync(join(dir, 'card.json'), JSON.stringify(CARD));
   const out = join(dir, 'out');
   ({ mf, pid } = await startWorker(await bundleWorker(mkdtempSync(`${out}-`), { onnx, card: join(dir, 'card.json') })));

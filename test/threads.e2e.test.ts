@@ -15,14 +15,14 @@ import { launchChromium, problems, ROOT } from './browser.js';
 const CHECK = `
 import { createEngine } from './web.js';
 import { buildModel } from './models.js';
-export async function check(backend, threads) {
+export async function check(backend, threads, weights) {
   const one = await createEngine({ backend }), many = await createEngine({ backend, threads });
   let parts = 0;
   const pool = many.pool;
   if (pool) { const run = pool.run.bind(pool); pool.run = (kernel, args) => { parts++; run(kernel, args); }; }
   const graph = buildModel('se-resnet50');
   const x = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => Math.sin(i * 0.37));
-  const [a, b] = [one, many].map((e) => new Uint32Array(e.compile(graph, { height: 64, width: 64 }).run(x).buffer));
+  const [a, b] = [one, many].map((e) => new Uint32Array(e.compile(graph, { height: 64, width: 64 }, { weights }).run(x).buffer));
   one.dispose();
   many.dispose();
   return { threads: many.threads, parts, same: a.length === 1000 && a.every((v, i) => v === b[i]), isolated: crossOriginIsolated };
@@ -61,24 +61,24 @@ async function open(isolated: boolean): Promise<{ page: Page; server: Served; se
   return { page, server, seen, warnings };
 }
 
-const onMainThread = (page: Page, backend: string, threads: number) =>
-  page.evaluate(([b, t]) => (globalThis as unknown as { check: (b: string, t: number) => Promise<unknown> }).check(b, t), [backend, threads] as const);
+const onMainThread = (page: Page, backend: string, threads: number, weights = 'fp32') =>
+  page.evaluate(([b, t, w]) => (globalThis as unknown as { check: (b: string, t: number, w: string) => Promise<unknown> }).check(b, t, w), [backend, threads, weights] as const);
 
-const inWorker = (page: Page, backend: string, threads: number) =>
-  page.evaluate(([b, t]) => new Promise((resolve) => {
-    const w = new Worker('./worker.js', { type: 'module' });
-    w.onmessage = ({ data }) => { w.terminate(); resolve(data); };
-    w.postMessage([b, t]);
-  }), [backend, threads] as const);
+const inWorker = (page: Page, backend: string, threads: number, weights = 'fp32') =>
+  page.evaluate(([b, t, w]) => new Promise((resolve) => {
+    const worker = new Worker('./worker.js', { type: 'module' });
+    worker.onmessage = ({ data }) => { worker.terminate(); resolve(data); };
+    worker.postMessage([b, t, w]);
+  }), [backend, threads, weights] as const);
 
 describe('cross-origin isolated (COOP and COEP)', () => {
   let page: Page, server: Served, seen: string[];
   beforeAll(async () => ({ page, server, seen } = await open(true)), 60_000);
   afterAll(() => server?.close());
 
-  test.each([['main thread', onMainThread], ['module worker', inWorker]] as const)('%s: 2 threads, split convs, bitwise the one-thread output (simd, scalar)', async (_, where) => {
-    for (const backend of ['simd', 'scalar']) {
-      const r = await where(page, backend, 2) as { threads: number; parts: number; same: boolean; isolated: boolean };
+  test.each([['main thread', onMainThread], ['module worker', inWorker]] as const)('%s: 2 threads, split convs, bitwise the one-thread output (simd fp32, simd int8, scalar)', async (_, where) => {
+    for (const [backend, weights] of [['simd', 'fp32'], ['simd', 'int8'], ['scalar', 'fp32']]) {
+      const r = await where(page, backend, 2, weights) as { threads: number; parts: number; same: boolean; isolated: boolean };
       expect(r).toMatchObject({ threads: 2, same: true, isolated: true });
       expect(r.parts).toBeGreaterThan(10); // SE-ResNet-50 at 64x64: its large convs were split
     }

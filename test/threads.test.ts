@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { OptionError } from '../src/errors.js';
+import { OptionError, WasmError } from '../src/errors.js';
 import type { Graph } from '../src/graph/ir.js';
 import { parseNpy } from '../src/io/npy.js';
 import { buildModel } from '../src/models/index.js';
@@ -75,6 +75,24 @@ describe.each(['simd', 'scalar'] as const)('2 threads against 1 (%s)', (backend)
     expect(parts.get('conv2d_f32_part')).toBeGreaterThan(0);
     expect(parts.get('conv3x3_winograd_f32_part')).toBeGreaterThan(0);
     expect(parts.get('conv2d_dw_f32_part')).toBeGreaterThan(0);
+  });
+});
+
+describe('a share of a split op that traps', () => {
+  it.each([['a worker', 1], ['the calling', 0]] as const)('in %s thread: a WasmError once every thread is done, and the pool works on', async (who, t) => {
+    const engine = await createEngine({ backend: 'simd', threads: 2 });
+    const pool = (engine as unknown as { pool: Pool }).pool;
+    // conv2d_f32_part: empty ranges, or one pixel of a 1x1 conv read from far past the memory's end.
+    const share = (trap: boolean) => Int32Array.of(trap ? 0x7ff00000 : 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0, trap ? 1 : 0, 0, trap ? 1 : 0);
+    expect(() => pool.run('conv2d_f32_part', [share(t === 0), share(t === 1)]))
+      .toThrow(new WasmError(`${who} thread failed in conv2d_f32_part (its share of a split op)${t === 0 ? ': memory access out of bounds' : ''}`));
+    pool.run('conv2d_f32_part', [share(false), share(false)]); // no failure left behind
+    const graph = buildModel('se-resnet50', { seed: 5 });
+    const x = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => Math.sin(i));
+    const one = await createEngine({ backend: 'simd' });
+    expect(engine.compile(graph, { height: 64, width: 64 }).run(x)).toEqual(one.compile(graph, { height: 64, width: 64 }).run(x));
+    one.dispose();
+    engine.dispose();
   });
 });
 

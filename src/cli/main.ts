@@ -13,8 +13,7 @@ import { loadOnnx, MAX_OPSET, MIN_OPSET } from '../onnx/reader.js';
 import { saveOnnx } from '../onnx/writer.js';
 import { WEIGHT_FORMATS } from '../graph/storage.js';
 import { complexity } from '../graph/complexity.js';
-import type { Graph } from '../graph/ir.js';
-import { foldBatchNorm } from '../graph/passes/fold-batchnorm.js';
+import { forStorage } from '../graph/passes/index.js';
 import { BENCH_BUILDS, benchGraph, buildSettings, benchJson, formatBench, parsePeers, type BenchBuild } from './bench.js';
 import { formatInfo, modelInfo } from './info.js';
 import { classifyFiles, formatPredictions, readModelCard } from './classify.js';
@@ -57,13 +56,6 @@ function withModelOptions(cmd: Command): Command {
 }
 
 const isOnnxPath = (name: string) => name.toLowerCase().endsWith('.onnx');
-
-/**
- * A graph to write with int8 or fp16 weights: BatchNorm folded into the convs first, so that its
- * four float vectors a channel do not stay fp32 beside the small weights (MobileNetV3-Small's
- * int8 file: 26.7% of the fp32 one unfolded).
- */
-const forStorage = (graph: Graph, weights?: string): Graph => (weights === 'int8' || weights === 'fp16' ? foldBatchNorm(graph) : graph);
 
 /** Writes a result file; a path that cannot be written (no such folder, a folder, no permission) is one line. */
 function writeOutput(path: string, bytes: Uint8Array): void {

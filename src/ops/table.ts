@@ -175,7 +175,7 @@ const conv: OpSpec<ConvNode> = {
     const act = ACT_CODE[n.act];
     const m = winogradTile(n, x, ctx);
     // Large convs of an engine with threads: split across them (src/runtime/split.ts, Node only).
-    const split = b.pool?.splitConv(n, k, b, x, out, ctx);
+    const split = b.pool?.splitConv(n, k, b, x, out, m, ctx);
     if (split) return split;
     const format = WEIGHTS_FORMAT[b.formats[0]];
     if (m) {

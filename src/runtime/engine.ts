@@ -126,8 +126,10 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (threads === 1) return new Engine(backend, kernels, mem);
   const control = mem.alloc(controlBytes(threads)); // held for the engine's life
   mem.f32().fill(0, control / 4, (control + controlBytes(threads)) / 4);
-  const pool = await currentPlatform().threads!.start(threads, module, memory, kernels, control)
-    .catch((e: Error) => { throw e instanceof WasmError ? e : new WasmError(e.message); });
+  const fail = (message: string) => new WasmError(message);
+  // A pool's own failures come through `fail`; anything else (the web pool's file not loading) here.
+  const pool = await currentPlatform().threads!.start(threads, module, memory, kernels, control, fail)
+    .catch((e: Error) => { throw e instanceof WasmError ? e : fail(`the thread pool did not start: ${e.message}`); });
   return new Engine(backend, kernels, mem, pool);
 }
 

@@ -4,7 +4,7 @@
 import type { Shape } from '../graph/shapes.js';
 import type { Bindings, ConvNode, OpContext } from '../ops/table.js';
 import { KERNEL_NAMES, type Kernels } from '../wasm/abi.js';
-import { CONTROL, SPIN, type PartKernel, type Pool } from './pool.js';
+import { CONTROL, SPIN, type PartKernel, type Pool, type PoolFailure } from './pool.js';
 import { splitConv } from './split.js';
 
 /** True where this thread may block in Atomics.wait (not a page's main thread). */
@@ -24,7 +24,7 @@ export class BarrierPool implements Pool {
 
   /** `end` runs after the workers were told to stop (a page's workers must be terminated too). */
   constructor(readonly threads: number, private readonly kernels: Kernels, memory: WebAssembly.Memory, control: number,
-    private readonly end: () => void = () => {}) {
+    private readonly fail: PoolFailure, private readonly end: () => void = () => {}) {
     this.c = new Int32Array(memory.buffer, control, CONTROL.rows + CONTROL.row * (threads - 1));
   }
 
@@ -39,15 +39,23 @@ export class BarrierPool implements Pool {
     Atomics.store(c, CONTROL.pending, this.threads - 1);
     Atomics.add(c, CONTROL.generation, 1);
     Atomics.notify(c, CONTROL.generation);
-    (this.kernels[kernel] as (...a: number[]) => void).apply(null, args[0] as unknown as number[]);
+    // Its own share too may trap: the workers are waited for before anything is thrown.
+    let trap: Error | undefined;
+    try {
+      (this.kernels[kernel] as (...a: number[]) => void).apply(null, args[0] as unknown as number[]);
+    } catch (e) {
+      trap = e as Error;
+    }
     // A page's main thread cannot block: it spins until the workers are done.
     for (let i = 0, left; (left = Atomics.load(c, CONTROL.pending)) !== 0;) {
       if (++i > SPIN && this.wait) Atomics.wait(c, CONTROL.pending, left);
     }
+    const failed = Atomics.exchange(c, CONTROL.failed, 0);
+    if (trap || failed) throw this.fail(`${trap ? 'the calling' : 'a worker'} thread failed in ${kernel} (its share of a split op)${trap ? `: ${trap.message}` : ''}`);
   }
 
-  splitConv(n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, ctx?: OpContext): (() => void) | undefined {
-    return splitConv(this, n, k, b, x, out, ctx);
+  splitConv(n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, ctx?: OpContext): (() => void) | undefined {
+    return splitConv(this, n, k, b, x, out, m, ctx);
   }
 
   dispose(): void {

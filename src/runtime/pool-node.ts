@@ -3,9 +3,8 @@
 // in that memory (pool-barrier.ts), with no messages after start-up. Imported only by the Node
 // entry (src/node.ts).
 import { Worker } from 'node:worker_threads';
-import { WasmError } from '../errors.js';
 import { KERNEL_NAMES, type Kernels } from '../wasm/abi.js';
-import { type Pool, type WorkerStart } from './pool.js';
+import { type Pool, type PoolFailure, type WorkerStart } from './pool.js';
 import { BarrierPool } from './pool-barrier.js';
 
 // Workers get no flags of their own: the loop needs none, V8's flags (--experimental-wasm-relaxed-simd
@@ -19,7 +18,7 @@ const execArgv: string[] = [];
  * the control block at `control` (controlBytes(threads), zeroed); resolves once every worker is ready.
  */
 export async function startNodePool(script: URL, threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory,
-  kernels: Kernels, control: number): Promise<Pool> {
+  kernels: Kernels, control: number, fail: PoolFailure): Promise<Pool> {
   const workers = Array.from({ length: threads - 1 }, (_, i) => new Worker(script, {
     execArgv,
     workerData: { module, memory, control, names: KERNEL_NAMES, index: i + 1 } satisfies WorkerStart,
@@ -27,8 +26,8 @@ export async function startNodePool(script: URL, threads: number, module: WebAss
   try {
     await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
       w.once('message', () => resolve());
-      w.once('error', (e) => reject(new WasmError(`a worker thread failed to start: ${e.message}`)));
-      w.once('exit', (code) => reject(new WasmError(`a worker thread exited at start-up (code ${code})`)));
+      w.once('error', (e) => reject(fail(`a worker thread failed to start: ${e.message}`)));
+      w.once('exit', (code) => reject(fail(`a worker thread exited at start-up (code ${code})`)));
     })));
   } catch (e) {
     await Promise.all(workers.map((w) => w.terminate()));
@@ -40,5 +39,5 @@ export async function startNodePool(script: URL, threads: number, module: WebAss
     w.removeAllListeners();
     w.unref();
   }
-  return new BarrierPool(threads, kernels, memory, control);
+  return new BarrierPool(threads, kernels, memory, control, fail);
 }

@@ -17,7 +17,12 @@ export function serve({ module, memory, control, names, index }: WorkerStart, re
     }
     seen = Atomics.load(c, CONTROL.generation);
     if (Atomics.load(c, CONTROL.stop)) return;
-    fns[c[row]].apply(null, c.subarray(row + 2, row + 2 + c[row + 1]) as unknown as number[]);
+    // A kernel that traps (a wasm RuntimeError) still counts down: the caller throws, not hangs.
+    try {
+      fns[c[row]].apply(null, c.subarray(row + 2, row + 2 + c[row + 1]) as unknown as number[]);
+    } catch {
+      Atomics.store(c, CONTROL.failed, 1);
+    }
     if (Atomics.sub(c, CONTROL.pending, 1) === 1) Atomics.notify(c, CONTROL.pending);
   }
 }

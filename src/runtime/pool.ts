@@ -16,18 +16,22 @@ export interface Pool {
    * part), and returns when every thread has finished: one shared-memory barrier, no messages.
    */
   run(kernel: PartKernel, args: readonly Int32Array[]): void;
-  /** A conv's call split across the threads (src/runtime/split.ts), or undefined where it runs on one. */
-  splitConv(n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, ctx?: OpContext): (() => void) | undefined;
+  /** A conv's call split across the threads (src/runtime/split.ts), or undefined where it runs on one; m: its Winograd tile or 0. */
+  splitConv(n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, ctx?: OpContext): (() => void) | undefined;
   /** Ends the workers; the pool is unusable afterwards. */
   dispose(): void;
 }
 
 /**
  * The control block in shared memory (Int32 slots): a generation the caller bumps to start a
- * split op, the count of workers still running it, a stop flag, then one row per worker: the
- * kernel's index in KERNEL_NAMES, the argument count, the arguments.
+ * split op, the count of workers still running it, a stop flag, a failure flag (a worker's share
+ * threw: a wasm trap), then one row per worker: the kernel's index in KERNEL_NAMES, the argument
+ * count, the arguments.
  */
-export const CONTROL = { generation: 0, pending: 1, stop: 2, rows: 4, row: 32 } as const;
+export const CONTROL = { generation: 0, pending: 1, stop: 2, failed: 3, rows: 4, row: 32 } as const;
+
+/** Makes the error a pool throws (the engine's WasmError: the web pool's bundle has no error classes of its own). */
+export type PoolFailure = (message: string) => Error;
 
 /** Bytes of the control block for `threads` threads. */
 export const controlBytes = (threads: number): number => 4 * (CONTROL.rows + CONTROL.row * (threads - 1));

@@ -3,7 +3,7 @@
 // entry carries none of it.
 import type { Shape } from '../graph/shapes.js';
 import { ACT_CODE } from '../ops/activation.js';
-import { isDepthwise, nhwc, WINOGRAD_BLOCK_TILES, winogradTile, winogradWorkspace, type Bindings, type ConvNode, type OpContext } from '../ops/table.js';
+import { isDepthwise, nhwc, WINOGRAD_BLOCK_TILES, winogradWorkspace, type Bindings, type ConvNode, type OpContext } from '../ops/table.js';
 import { WEIGHTS_FORMAT, type Kernels } from '../wasm/abi.js';
 import type { Pool } from './pool.js';
 
@@ -38,8 +38,12 @@ function share(i: number, n: number, count: number, unit = 1, limit = count * un
 // Output pixels a conv2d_f32 cache block holds (assembly/kernels/conv2d.ts BLOCK_M) and a tile row (TILE_M).
 const BLOCK_M = 256, TILE_M = 4;
 
-/** A conv's call split across `pool`'s threads, or undefined where it runs on one (small). */
-export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, ctx?: OpContext): (() => void) | undefined {
+/**
+ * A conv's call split across `pool`'s threads, or undefined where it runs on one (small). `m`: the
+ * op table's Winograd tile (0: the GEMM), passed in rather than decided again here: the web pool is
+ * a bundle of its own, whose copies of the graph modules do not see the entry's weight sources.
+ */
+export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, ctx?: OpContext): (() => void) | undefined {
   const threads = convThreads(n, out, ctx);
   if (threads === 1) return undefined;
   const [batch, inH, inW, inC] = nhwc(x);
@@ -57,7 +61,6 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
     }
     return () => pool.run('conv2d_dw_f32_part', parts);
   }
-  const m = winogradTile(n, x, ctx);
   const panels = Math.ceil(outC / n.group / 8);
   if (m) {
     // By output channels: each thread transforms the whole input (a few % of the work) and
