@@ -205,19 +205,20 @@ function outputTile<T>(m: i32, x: usize, planeBytes: usize, bias: T, out: usize,
  * in each export). Tiles (batch folded in) are processed in blocks of at most blockTiles, split
  * evenly: the block's transformed input V [(m+2)^2][tiles][inC] and products [tiles][(m+2)^2][outC]
  * lie in the workspace, so it needs (m+2)^2 * b * (inC + outC) + 16 * ((m+2)^2 + b) floats, b =
- * min(tiles, blockTiles). Only output channels [8 pBegin, 8 pEnd) are made (a thread's share:
- * each thread transforms the whole input, its products and outputs are its channels').
+ * min(tiles, blockTiles). Only tiles [tBegin, tEnd) and output channels [8 pBegin, 8 pEnd) are made
+ * (a thread's share: by channels, each thread transforms the whole input, its products and
+ * outputs are its channels'; by tiles, without means, each its tiles' of every channel).
  * format: WEIGHTS_F32 (the host's transformed layout) or a stored format (the implicit GEMM's
  * panels, expanded and transformed a panel at a time into scratch).
  */
 function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usize, workspace: usize,
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
-  act: i32, means: usize, outStride: i32, blockTiles: i32, format: i32, scratch: usize, pBegin: i32, pEnd: i32): void {
+  act: i32, means: usize, outStride: i32, blockTiles: i32, format: i32, scratch: usize, pBegin: i32, pEnd: i32,
+  tBegin: i32, tEnd: i32): void {
   const a = m + 2, a2 = a * a;
   const tilesH = (outH + m - 1) / m, tilesW = (outW + m - 1) / m, perImage = tilesH * tilesW;
-  const tiles = batch * perImage;
-  const blocks = (tiles + blockTiles - 1) / blockTiles;
-  const tb = (tiles + blocks - 1) / blocks;
+  const blocks = (tEnd - tBegin + blockTiles - 1) / blockTiles;
+  const tb = blocks ? (tEnd - tBegin + blocks - 1) / blocks : 1; // an empty share has no block
   // Per point: one conv2d_f32 1x1 weight (panels of 8: 8 zero biases, then inC x 8), then the bias.
   const panelBytes = <usize>(8 + inC * 8) << 2;
   const pointBytes = <usize>((outC + 7) >> 3) * panelBytes;
@@ -237,8 +238,8 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
   if (means) {
     for (let n = 0; n < batch; n++) memory.fill(means + (<usize>(n * outC + c0) << 2), 0, cBytes);
   }
-  for (let t0 = 0; t0 < tiles; t0 += tb) {
-    const nt = min(tb, tiles - t0);
+  for (let t0 = tBegin; t0 < tEnd; t0 += tb) {
+    const nt = min(tb, tEnd - t0);
     // Planes of V and rows of products SKEW floats longer than they need: with power-of-two channel
     // and tile counts their starts fell on one L1 set (3x3 32->32 @112, F(4,3): 5.5 ms, 2.0 skewed).
     const vPlane = <usize>(nt * inC + SKEW) << 2, prodRow = a2 * outC + SKEW;
@@ -318,7 +319,7 @@ export function conv3x3_winograd_f32_2x2(input: usize, output: usize, weights: u
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
   act: i32, means: usize, outStride: i32, blockTiles: i32, format: i32, scratch: usize): void {
   winograd(2, input, output, weights, zero, workspace, batch, inH, inW, inC, outH, outW, outC, padT, padL,
-    act, means, outStride, blockTiles, format, scratch, 0, (outC + 7) >> 3);
+    act, means, outStride, blockTiles, format, scratch, 0, (outC + 7) >> 3, 0, batch * ((outH + 1) >> 1) * ((outW + 1) >> 1));
 }
 
 /** As conv3x3_winograd_f32_2x2 with F(4x4, 3x3): weights winogradBlock(m = 4), workspace with 36 for 16. */
@@ -326,23 +327,25 @@ export function conv3x3_winograd_f32_4x4(input: usize, output: usize, weights: u
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
   act: i32, means: usize, outStride: i32, blockTiles: i32, format: i32, scratch: usize): void {
   winograd(4, input, output, weights, zero, workspace, batch, inH, inW, inC, outH, outW, outC, padT, padL,
-    act, means, outStride, blockTiles, format, scratch, 0, (outC + 7) >> 3);
+    act, means, outStride, blockTiles, format, scratch, 0, (outC + 7) >> 3, 0, batch * ((outH + 3) >> 2) * ((outW + 3) >> 2));
 }
 
 /**
- * The Winograd kernels for output channels [8 pBegin, 8 pEnd) only, means included: one thread's
+ * The Winograd kernels for output channels [8 pBegin, 8 pEnd) and tiles [tBegin, tEnd) only (batch
+ * folded in: tile n * perImage + r), means included when the share has every tile: one thread's
  * share of a conv split across threads (threaded builds only), each with its own workspace and
  * scratch. The outputs and means are bitwise those of one call (the same sums in the same order).
  */
 export function conv3x3_winograd_f32_part(m: i32, input: usize, output: usize, weights: usize, zero: usize, workspace: usize,
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
-  act: i32, means: usize, outStride: i32, blockTiles: i32, format: i32, scratch: usize, pBegin: i32, pEnd: i32): void {
+  act: i32, means: usize, outStride: i32, blockTiles: i32, format: i32, scratch: usize, pBegin: i32, pEnd: i32,
+  tBegin: i32, tEnd: i32): void {
   if (!ASC_FEATURE_THREADS) unreachable();
   if (m == 4) {
     winograd(4, input, output, weights, zero, workspace, batch, inH, inW, inC, outH, outW, outC, padT, padL,
-      act, means, outStride, blockTiles, format, scratch, pBegin, pEnd);
+      act, means, outStride, blockTiles, format, scratch, pBegin, pEnd, tBegin, tEnd);
   } else {
     winograd(2, input, output, weights, zero, workspace, batch, inH, inW, inC, outH, outW, outC, padT, padL,
-      act, means, outStride, blockTiles, format, scratch, pBegin, pEnd);
+      act, means, outStride, blockTiles, format, scratch, pBegin, pEnd, tBegin, tEnd);
   }
 }

@@ -19,6 +19,13 @@ const SPLIT_MIN_MACS = 1 << 19;
 /** The same for a depthwise conv (split by output rows): it runs about half as many a second. */
 const DW_SPLIT_MIN_MACS = 1 << 18;
 
+/**
+ * Tiles a thread needs for a Winograd conv to be split by tiles rather than by output channels
+ * (whose threads each transform the whole input): measured on SE-ResNet-50 (2 threads, AMD EPYC,
+ * 2026-11-29), see docs/design.md "Threads".
+ */
+const WINOGRAD_SPLIT_TILES = 16;
+
 /** The threads a conv is split across: 1 when small, a single GEMM row, or a single output row. */
 export function convThreads(n: ConvNode, out: Shape, ctx: OpContext | undefined): number {
   const threads = ctx?.threads ?? 1;
@@ -63,14 +70,16 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
   }
   const panels = Math.ceil(outC / n.group / 8);
   if (m) {
-    // By output channels: each thread transforms the whole input (a few % of the work) and
-    // does its channels' products, outputs and means. Tile blocks would need no repeated
-    // transform, but a 224x224 image has 1 to 7 blocks of 32 tiles a layer: too few to share.
+    // By tiles where each thread gets WINOGRAD_SPLIT_TILES or more and no means are made (their
+    // sums run across every tile): no work repeated. Else by output channels: each thread
+    // transforms the whole input and does its channels' products, outputs and means.
+    const tiles = batch * Math.ceil(outH / m) * Math.ceil(outW / m);
+    const byTiles = !b.means && tiles >= WINOGRAD_SPLIT_TILES * threads;
     const ws = winogradWorkspace(m, x, out, inC);
     for (let t = 0; t < threads; t++) {
       parts.push(Int32Array.of(m, b.inputs[0], b.output, b.weights[0], b.zero, b.workspace + t * ws, batch, inH, inW, inC,
         outH, outW, outC, pT, pL, act, b.means ?? 0, b.outputStride ?? outC, WINOGRAD_BLOCK_TILES,
-        format, b.expand + t * (b.expandStride ?? 0), ...share(t, threads, panels)));
+        format, b.expand + t * (b.expandStride ?? 0), ...(byTiles ? [0, panels, ...share(t, threads, tiles)] : [...share(t, threads, panels), 0, tiles])));
     }
     return () => pool.run('conv3x3_winograd_f32_part', parts);
   }

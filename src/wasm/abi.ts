@@ -31,12 +31,12 @@ export interface Kernels {
     format: number, scratch: number,
   ): void;
   conv3x3_winograd_f32_4x4: Kernels['conv3x3_winograd_f32_2x2'];
-  /** F(m x m, 3 x 3) for output channels [8 pBegin, 8 pEnd), means included (threaded builds). */
+  /** F(m x m, 3 x 3) for output channels [8 pBegin, 8 pEnd) and tiles [tBegin, tEnd) (threaded builds). */
   conv3x3_winograd_f32_part(
     m: number, input: number, output: number, weights: number, zero: number, workspace: number,
     batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
     padT: number, padL: number, act: number, means: number, outStride: number, blockTiles: number,
-    format: number, scratch: number, pBegin: number, pEnd: number,
+    format: number, scratch: number, pBegin: number, pEnd: number, tBegin: number, tEnd: number,
   ): void;
   conv2d_dw_f32(
     input: number, output: number, weights: number,
