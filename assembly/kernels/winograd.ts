@@ -93,7 +93,8 @@ const SKEW: i32 = 16;
 
 // G x for one line of a 3x3 filter: 3 values -> m + 2 values `step` bytes apart at dst (the rows of
 // src/ops/pack.ts's WINOGRAD_G: F(2,3) points 0, 1, -1, inf; F(4,3) 0, +-sqrt(2)/2, +-sqrt(2), inf).
-function filterLine<T>(m: i32, x0: T, x1: T, x2: T, dst: usize, step: usize): void {
+// @ts-ignore: decorator
+@inline function filterLine<T>(m: i32, x0: T, x1: T, x2: T, dst: usize, step: usize): void {
   store<T>(dst, x0);
   store<T>(dst + <usize>(m + 1) * step, x2);
   // The finite non-zero points in pairs +-p: rows (e + o, e - o), e = a x0 + b x2, o = c x1.
@@ -109,7 +110,8 @@ function filterLine<T>(m: i32, x0: T, x1: T, x2: T, dst: usize, step: usize): vo
 
 // G g G^T of the lanes at g of one input channel's 3x3 filters (its taps `tapBytes`
 // apart): the (m + 2)^2 results `pointBytes` apart at u (point i * (m + 2) + j).
-function filterTile<T>(m: i32, g: usize, tapBytes: usize, u: usize, pointBytes: usize): void {
+// @ts-ignore: decorator
+@inline function filterTile<T>(m: i32, g: usize, tapBytes: usize, u: usize, pointBytes: usize): void {
   const a = m + 2;
   // Columns: G along each of the 3 columns of g, into points (i, s) s < 3 as scratch.
   for (let s = 0; s < 3; s++) {
@@ -129,7 +131,8 @@ function filterTile<T>(m: i32, g: usize, tapBytes: usize, u: usize, pointBytes: 
  * are: the caller zeroes them once; then inC x 8 transformed weights), `pointBytes` = (8 + 8 inC)
  * * 4 apart at u.
  */
-function filterPanel(m: i32, panel: usize, inC: i32, u: usize): void {
+// @ts-ignore: decorator
+@inline function filterPanel(m: i32, panel: usize, inC: i32, u: usize): void {
   const a2 = (m + 2) * (m + 2);
   const pointBytes = <usize>(8 + 8 * inC) << 2, tapBytes = <usize>(8 * inC) << 2;
   for (let c = 0; c < inC; c++) {
@@ -262,7 +265,9 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
     } else {
       for (let q = pBegin; q < pEnd; q++) {
         unpack_weights(format, weights + <usize>q * storedPanel, expanded, 9 * inC, 8);
-        filterPanel(m, expanded, inC, u);
+        // A literal m: each copy's transform is specialised to its tile.
+        if (m == 4) filterPanel(4, expanded, inC, u);
+        else filterPanel(2, expanded, inC, u);
         const k0 = q * 8;
         for (let p = 0; p < a2; p++) {
           conv2d_f32(v + <usize>p * vPlane, prod + (<usize>(p * outC + k0) << 2), u + <usize>p * panelBytes,

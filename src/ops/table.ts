@@ -109,13 +109,14 @@ export function winogradTile(n: ConvNode, x: Shape, ctx: OpContext = DEFAULT_CON
   const outH = x[2] + t + b - 2, outW = x[3] + l + r - 2;
   const m = Math.min(outH, outW) >= 5 ? 4 : Math.min(outH, outW) >= 3 ? 2 : 0;
   // int8 and fp16 filters are transformed in every call, a panel for every block of tiles
-  // (assembly/kernels/winograd.ts): a call needs 16 tiles of F(4,3) or 32 of F(2,3) to gain.
-  // SE-ResNet-50 int8 (SIMD, AMD EPYC, 2026-11-29), direct / F(2,3) / F(4,3) ms: 14x14 layers
-  // 3.9 / 2.9 / 2.4 (16 tiles of F(4,3)); 7x7 at batch 1 4.4 / 4.4 / 5.4 (16 of F(2,3), 4 of F(4,3)).
+  // (assembly/kernels/winograd.ts): a call needs 16 tiles to gain. SE-ResNet-50 int8 (SIMD, AMD
+  // EPYC, 2026-11-29), direct / F(2,3) / F(4,3) ms: 14x14 layers 4.0 / 2.6 / 2.1 (16 tiles of
+  // F(4,3)); 7x7 at batch 1 4.4 / 3.8 / 4.0 (16 of F(2,3), 4 of F(4,3)); fp16 4.1 / 3.0 / 2.2 and
+  // 4.9 / 4.4 / 4.5.
   const source = paramSource(n.weight); // absent in a structure-only graph (planning, counting)
   if (!m || (source ? storageOf(source, ctx.weights) : ctx.weights ?? 'fp32') === 'fp32') return m;
   const tiles = (tile: number) => x[0] * Math.ceil(outH / tile) * Math.ceil(outW / tile);
-  return m === 4 && tiles(4) >= 16 ? 4 : tiles(2) >= 32 ? 2 : 0;
+  return m === 4 && tiles(4) >= 16 ? 4 : tiles(2) >= 16 ? 2 : 0;
 }
 
 /**
