@@ -52,17 +52,7 @@ export function conv2d_f32(
   const pointwise = kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padT == 0 && padL == 0;
   if (means) memory.fill(means, 0, <usize>(batch * outC) << 2);
   if (ASC_FEATURE_SIMD && pointwise && m == 1) {
-    // 4 panels at a time: gemv's width, and what the scratch holds expanded.
-    for (let g = 0; g < groups; g++) {
-      for (let p = 0; p < panels; p += 4) {
-        const count = min(4, panels - p);
-        const wp = format == WEIGHTS_F32
-          ? weights + <usize>(g * panels + p) * panelBytes
-          : expandPanels(format, weights + <usize>(g * panels + p) * stored, stored, scratch, panelBytes, count, k);
-        gemv(input + (<usize>(g * cinG) << 2), output + (<usize>(g * coutG + p * PANEL) << 2),
-          wp, panelBytes, count, coutG - p * PANEL, cinG, act);
-      }
-    }
+    gemvRange(input, output, weights, cinG, coutG, groups, panels, act, format, scratch, 0, panels);
     if (means) memory.copy(means, output, <usize>outC << 2); // one pixel: its own mean
     return;
   }
@@ -85,8 +75,33 @@ export function conv2d_f32_part(
   mBegin: i32, mEnd: i32, pBegin: i32, pEnd: i32,
 ): void {
   if (!ASC_FEATURE_THREADS) unreachable();
+  if (ASC_FEATURE_SIMD && kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padT == 0 && padL == 0 && batch * outH * outW == 1) {
+    const cinG = inC / groups, coutG = outC / groups;
+    gemvRange(input, output, weights, cinG, coutG, groups, (coutG + PANEL - 1) / PANEL, act, format, scratch, pBegin, pEnd);
+    return;
+  }
   gemmRange(input, output, weights, zero, batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW,
     padT, padL, dilH, dilW, groups, act, 0, outStride, format, scratch, mBegin, mEnd, pBegin, pEnd);
+}
+
+/**
+ * The one-row GEMM (an FC at batch 1, a 1x1 conv of a 1x1 map) over panels [pBegin, pEnd) of every
+ * group, 4 panels at a time: gemv's width, and what the scratch holds expanded. SIMD builds.
+ */
+function gemvRange(input: usize, output: usize, weights: usize, cinG: i32, coutG: i32, groups: i32, panels: i32,
+  act: i32, format: i32, scratch: usize, pBegin: i32, pEnd: i32): void {
+  const panelBytes = <usize>(PANEL + cinG * PANEL) << 2;
+  const stored = storedBytes(format, cinG, PANEL);
+  for (let g = 0; g < groups; g++) {
+    for (let p = pBegin; p < pEnd; p += 4) {
+      const count = min(4, pEnd - p);
+      const wp = format == WEIGHTS_F32
+        ? weights + <usize>(g * panels + p) * panelBytes
+        : expandPanels(format, weights + <usize>(g * panels + p) * stored, stored, scratch, panelBytes, count, cinG);
+      gemv(input + (<usize>(g * cinG) << 2), output + (<usize>(g * coutG + p * PANEL) << 2),
+        wp, panelBytes, count, coutG - p * PANEL, cinG, act);
+    }
+  }
 }
 
 /**

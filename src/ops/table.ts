@@ -204,10 +204,11 @@ const fc: OpSpec<Extract<Node, { op: 'fc' }>> = {
     const w = spatial ? toNhwcColumns(weight(n.weight), x) : weight(n.weight);
     return [convBlock(w, data(n.bias), outK, kIn, 1, 1, 1, storageOf(w, ctx?.weights))];
   },
-  bind(n, k, b, [x], out) {
-    const act = ACT_CODE[n.act];
-    return k.conv2d_f32.bind(null, b.inputs[0], b.output, b.weights[0], b.zero,
-      x[0], 1, 1, numel(x) / x[0], 1, 1, out[1], 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0, out[1], WEIGHTS_FORMAT[b.formats[0]], b.expand);
+  bind(n, k, b, [x], out, ctx) {
+    const kIn = numel(x) / x[0], conv: ConvNode = { ...n, op: 'conv', weight: { shape: [out[1], kIn, 1, 1] }, stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], group: 1 };
+    // Split as the 1x1 conv of 1x1 maps it runs as (src/runtime/split.ts reads shapes only).
+    return b.pool?.splitConv(conv, k, b, [x[0], kIn, 1, 1], [x[0], out[1], 1, 1], 0, ctx) ?? k.conv2d_f32.bind(null, b.inputs[0], b.output, b.weights[0], b.zero,
+      x[0], 1, 1, kIn, 1, 1, out[1], 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.act], 0, out[1], WEIGHTS_FORMAT[b.formats[0]], b.expand);
   },
 };
 

@@ -26,7 +26,7 @@ const DW_SPLIT_MIN_MACS = 1 << 18;
  */
 const WINOGRAD_SPLIT_TILES = 16;
 
-/** The threads a conv is split across: 1 when small, a single GEMM row, or a single output row. */
+/** The threads a conv is split across: 1 when small, or a single output row of a depthwise conv or a single panel. */
 export function convThreads(n: ConvNode, out: Shape, ctx: OpContext | undefined): number {
   const threads = ctx?.threads ?? 1;
   if (threads === 1) return 1;
@@ -34,7 +34,8 @@ export function convThreads(n: ConvNode, out: Shape, ctx: OpContext | undefined)
   const pixels = out[0] * out[2] * out[3], macs = pixels * outC * inCg * kH * kW;
   // The format: int8 and fp16 split too (each thread expands into its own scratch).
   if (isDepthwise(n)) return out[0] * out[2] > 1 && macs >= DW_SPLIT_MIN_MACS ? threads : 1;
-  return pixels > 1 && macs >= SPLIT_MIN_MACS ? threads : 1;
+  // A single row (an FC at batch 1) splits by panels too: conv2d_f32_part runs it through gemv.
+  return (pixels > 1 || outC > 8) && macs >= SPLIT_MIN_MACS ? threads : 1;
 }
 
 /** [begin, end) of part i of n parts of `count` units, the units `unit` apart, clipped at `limit`. */

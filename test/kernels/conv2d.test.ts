@@ -101,6 +101,7 @@ CASES.push(
   conv({ n: 2, c: 64, h: 1, w: 1, o: 10, k: [1, 1] }, 'fc'),
   conv({ n: 1, c: 17, h: 1, w: 1, o: 3, k: [1, 1] }, 'fc'),
   conv({ n: 3, c: 128, h: 1, w: 1, o: 100, k: [1, 1] }, 'fc'),
+  conv({ n: 1, c: 40, h: 1, w: 1, o: 100, k: [1, 1] }, 'fc at batch 1: 13 panels (a split by panels starts mid-group of 4)'),
   conv({ n: 2, c: 64, h: 1, w: 1, o: 4, k: [1, 1], act: 'relu' }, 'fc SE squeeze'),
   conv({ n: 2, c: 4, h: 1, w: 1, o: 64, k: [1, 1], act: 'sigmoid' }, 'fc SE excite'),
   // One row, 13 panels: 3 chunks of 4 and one of 1 through gemv (its weights expanded 4 panels at a time).
