@@ -1,6 +1,6 @@
 // Threads: the contract between the op table and a pool of workers that share the engine's memory.
-// Types, the control block's layout and the spin count only: the pools themselves (pool-node.ts under
-// Node, pool-web.ts in pages and workers) are loaded only by an engine with threads.
+// Types, the control block's layout and the spin count only: the pools themselves are pool-node.ts
+// (imported by the Node entry) and pool-web.ts (a bundle of its own, loaded only by a threaded engine).
 import type { Shape } from '../graph/shapes.js';
 import type { Bindings, ConvNode, OpContext } from '../ops/table.js';
 import type { Kernels } from '../wasm/abi.js';
