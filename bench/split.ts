@@ -5,6 +5,7 @@
 // after the worker slept). `npm run bench:split [-- --models a,b --size S --runs N]`
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { positiveInt } from '../src/options.js';
 import { benchInput, median } from '../src/cli/bench.js';
 import { optimize } from '../src/graph/passes/index.js';
 import { inferShapes } from '../src/graph/shapes.js';
@@ -20,7 +21,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '11' },
   },
 });
-const size = Number(values.size), runs = Number(values.runs);
+const size = positiveInt('--size', Number(values.size), 224), runs = positiveInt('--runs', Number(values.runs), 11);
 console.log(`split: SIMD build, batch 1, ${size}x${size}, one-thread profile medians of ${runs} runs; ${cpus()[0]?.model}, ${cpus().length} cores`);
 console.log(`  ${'model'.padEnd(20)} ${'split ops'.padStart(9)} ${'split share'.padStart(11)} ${'Amdahl 2 / 4 / 8 threads'.padStart(26)}`);
 for (const name of values.models!.split(',')) {

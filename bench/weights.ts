@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { positiveInt } from '../src/options.js';
 import { benchInput, median, relDiff, timeInterleaved } from '../src/cli/bench.js';
 import { forStorage } from '../src/graph/passes/index.js';
 import { WEIGHT_FORMATS } from '../src/graph/storage.js';
@@ -24,7 +25,8 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'simd' },
   },
 });
-const runs = Number(values.runs), size = Number(values.size), backend = values.backend as Backend;
+const runs = positiveInt('--runs', Number(values.runs), 11), size = positiveInt('--size', Number(values.size), 224);
+const backend = values.backend as Backend; // createEngine checks it
 const MB = 1e6;
 console.log(`weights: ${backend} build, batch 1, ${size}x${size}, medians of ${runs} interleaved runs; Node ${process.version}, ${cpus()[0]?.model}`);
 console.log(`  ${'model'.padEnd(20)} ${'format'.padEnd(6)} ${'ms'.padStart(8)} ${'x fp32'.padStart(7)} ${'memory MB'.padStart(10)} ${'file MB'.padStart(8)} ${'file %'.padStart(7)} ${'error'.padStart(8)}`);

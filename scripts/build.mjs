@@ -46,9 +46,9 @@ const nodeEntries = { node: 'src/node.ts', 'node-image': 'src/image/index.ts', '
 // Subpaths (senet-wasm/image, senet-wasm/models, senet-wasm/onnx-writer) are built in both groups: a Node program that
 // imports the main entry and a subpath gets one copy of the core (an OptionError of one is one of the other).
 const webEntries = { web: 'src/index.ts', image: 'src/image/index.ts', models: 'src/models/index.ts', 'onnx-writer': 'src/onnx/writer.ts' };
-// The pools' workers (src/runtime/pool-worker-*.ts), each one file that imports nothing of ours: a
+// The pools' workers (src/node-worker.ts, src/runtime/pool-worker-web.ts), each one file that imports nothing of ours: a
 // worker loads it by URL from beside the bundle that starts it; and the web pool that starts them.
-const workerEntries = { node: { 'pool-worker-node': 'src/runtime/pool-worker-node.ts' }, web: { 'pool-worker': 'src/runtime/pool-worker-web.ts', 'pool-web': 'src/runtime/pool-web.ts' } };
+const workerEntries = { node: { 'pool-worker-node': 'src/node-worker.ts' }, web: { 'pool-worker': 'src/runtime/pool-worker-web.ts', 'pool-web': 'src/runtime/pool-web.ts' } };
 const bundles = [...Object.keys(webEntries), ...Object.keys(nodeEntries), 'pool-worker', 'pool-worker-node', 'pool-web'].map((e) => `dist/${e}.js`);
 if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) => f.replace('build/', 'dist/')), ['build'])) {
   mkdirSync('dist', { recursive: true });

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { WasmError } from './errors.js';
 import { setPlatform } from './platform.js';
 import { startNodePool } from './runtime/pool-node.js';
@@ -22,7 +23,7 @@ setPlatform({
   readFile: (url) => readFile(url) as Promise<Uint8Array<ArrayBuffer>>,
   threads: {
     cores: availableParallelism,
-    start: (...start) => startNodePool(besideBundle('pool-worker-node.js'), ...start),
+    start: (...start) => startNodePool((script, options) => new Worker(script, options), besideBundle('pool-worker-node.js'), ...start),
   },
 });
 

@@ -41,18 +41,12 @@ export function conv2d_f32(
   kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32, dilH: i32, dilW: i32,
   groups: i32, act: i32, means: usize, outStride: i32, format: i32, scratch: usize,
 ): void {
-  const cinG = inC / groups;
-  const coutG = outC / groups;
-  const panels = (coutG + PANEL - 1) / PANEL;
-  const k = kH * kW * cinG;
-  const panelBytes = <usize>(PANEL + k * PANEL) << 2;
-  const stored = storedBytes(format, k, PANEL);
+  const panels = (outC / groups + PANEL - 1) / PANEL;
   const plane = outH * outW;
   const m = batch * plane;
-  const pointwise = kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padT == 0 && padL == 0;
   if (means) memory.fill(means, 0, <usize>(batch * outC) << 2);
-  if (ASC_FEATURE_SIMD && pointwise && m == 1) {
-    gemvRange(input, output, weights, cinG, coutG, groups, panels, act, format, scratch, 0, panels);
+  if (ASC_FEATURE_SIMD && m == 1 && isPointwise(kH, kW, strideH, strideW, padT, padL)) {
+    gemvRange(input, output, weights, inC, outC, groups, act, format, scratch, 0, panels);
     if (means) memory.copy(means, output, <usize>outC << 2); // one pixel: its own mean
     return;
   }
@@ -75,9 +69,8 @@ export function conv2d_f32_part(
   mBegin: i32, mEnd: i32, pBegin: i32, pEnd: i32,
 ): void {
   if (!ASC_FEATURE_THREADS) unreachable();
-  if (ASC_FEATURE_SIMD && kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padT == 0 && padL == 0 && batch * outH * outW == 1) {
-    const cinG = inC / groups, coutG = outC / groups;
-    gemvRange(input, output, weights, cinG, coutG, groups, (coutG + PANEL - 1) / PANEL, act, format, scratch, pBegin, pEnd);
+  if (ASC_FEATURE_SIMD && batch * outH * outW == 1 && isPointwise(kH, kW, strideH, strideW, padT, padL)) {
+    gemvRange(input, output, weights, inC, outC, groups, act, format, scratch, pBegin, pEnd);
     return;
   }
   gemmRange(input, output, weights, zero, batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW,
@@ -88,8 +81,9 @@ export function conv2d_f32_part(
  * The one-row GEMM (an FC at batch 1, a 1x1 conv of a 1x1 map) over panels [pBegin, pEnd) of every
  * group, 4 panels at a time: gemv's width, and what the scratch holds expanded. SIMD builds.
  */
-function gemvRange(input: usize, output: usize, weights: usize, cinG: i32, coutG: i32, groups: i32, panels: i32,
+function gemvRange(input: usize, output: usize, weights: usize, inC: i32, outC: i32, groups: i32,
   act: i32, format: i32, scratch: usize, pBegin: i32, pEnd: i32): void {
+  const cinG = inC / groups, coutG = outC / groups, panels = (coutG + PANEL - 1) / PANEL;
   const panelBytes = <usize>(PANEL + cinG * PANEL) << 2;
   const stored = storedBytes(format, cinG, PANEL);
   for (let g = 0; g < groups; g++) {
@@ -123,6 +117,12 @@ function scaleMeans(means: usize, n: i32, plane: i32): void {
   }
 }
 
+// A 1x1 kernel, stride 1, no padding: output pixel r reads input pixel r (a plain GEMM).
+// @ts-ignore: decorator
+@inline function isPointwise(kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32): bool {
+  return kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padT == 0 && padL == 0;
+}
+
 // The implicit GEMM over output pixels [mBegin, mEnd) and panels [pBegin, pEnd) of every group.
 function gemmRange(
   input: usize, output: usize, weights: usize, zero: usize,
@@ -143,7 +143,7 @@ function gemmRange(
   // A 1x1 conv with stride 1 and no padding is a plain GEMM: GEMM row r is input pixel r, read
   // without the tile's divisions, bounds tests and tap addressing (GFLOP/s: K = 16: 16 -> 24,
   // K = 24: 19 -> 29, K = 64: 29 -> 33).
-  const pointwise = kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padT == 0 && padL == 0;
+  const pointwise = isPointwise(kH, kW, strideH, strideW, padT, padL);
   const tapH = pointwise ? 1 : inH, tapW = pointwise ? 1 : inW;
   // Without groups and dilation, the kW taps of a kernel row read kW * inC contiguous floats
   // (NHWC) and their packed weights are contiguous too: when the window's row lies inside the

@@ -136,10 +136,12 @@ export const winogradWorkspaceFloats = (m: 2 | 4, tiles: number, inC: number, ou
  */
 export const winogradScratchBytes = (m: 2 | 4, inC: number): number => 4 * (8 + 72 * inC + (m + 2) ** 2 * (8 + 8 * inC));
 
-/** Tiles of a Winograd conv's output (batch folded in) and the workspace bytes of one block. */
-export function winogradWorkspace(m: 2 | 4, [batch, , ]: Shape, out: Shape, inC: number): number {
-  const tiles = batch * Math.ceil(out[2] / m) * Math.ceil(out[3] / m);
-  return winogradWorkspaceFloats(m, Math.min(tiles, WINOGRAD_BLOCK_TILES), inC, out[1]) * 4;
+/** Tiles of F(m x m, 3 x 3) over an output [N, C, H, W], batch folded in. */
+export const winogradTiles = (m: 2 | 4, out: Shape): number => out[0] * Math.ceil(out[2] / m) * Math.ceil(out[3] / m);
+
+/** The workspace bytes of one block of a Winograd conv's tiles. */
+export function winogradWorkspace(m: 2 | 4, out: Shape, inC: number): number {
+  return winogradWorkspaceFloats(m, Math.min(winogradTiles(m, out), WINOGRAD_BLOCK_TILES), inC, out[1]) * 4;
 }
 
 const conv: OpSpec<ConvNode> = {
@@ -148,7 +150,7 @@ const conv: OpSpec<ConvNode> = {
   workspace(n, [x], out, ctx) {
     const m = winogradTile(n, x, ctx);
     // A workspace a thread: a split conv's threads each transform blocks of their own.
-    return m ? winogradWorkspace(m, x, out, x[1]) * (ctx?.threads ?? 1) : 0;
+    return m ? winogradWorkspace(m, out, x[1]) * (ctx?.threads ?? 1) : 0;
   },
   algorithm(n, [x], ctx) {
     const m = winogradTile(n, x, ctx);

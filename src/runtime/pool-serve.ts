@@ -1,6 +1,6 @@
 // A pool worker's whole life: instantiate the engine's module on its shared memory, then run the
 // share of each split op its row of the control block names, until the stop flag. Node's
-// worker_threads and pages' Web Workers run it from their own entry files (pool-worker-node.ts,
+// worker_threads and pages' Web Workers run it from their own entry files (src/node-worker.ts,
 // pool-worker-web.ts: the bundles dist/pool-worker-node.js and dist/pool-worker.js).
 import { CONTROL, SPIN, type WorkerStart } from './pool.js';
 

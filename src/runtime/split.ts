@@ -3,7 +3,7 @@
 // entry carries none of it.
 import type { Shape } from '../graph/shapes.js';
 import { ACT_CODE } from '../ops/activation.js';
-import { isDepthwise, nhwc, WINOGRAD_BLOCK_TILES, winogradWorkspace, type Bindings, type ConvNode, type OpContext } from '../ops/table.js';
+import { isDepthwise, nhwc, WINOGRAD_BLOCK_TILES, winogradTiles, winogradWorkspace, type Bindings, type ConvNode, type OpContext } from '../ops/table.js';
 import { WEIGHTS_FORMAT, type Kernels } from '../wasm/abi.js';
 import type { Pool } from './pool.js';
 
@@ -74,9 +74,9 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
     // By tiles where each thread gets WINOGRAD_SPLIT_TILES or more and no means are made (their
     // sums run across every tile): no work repeated. Else by output channels: each thread
     // transforms the whole input and does its channels' products, outputs and means.
-    const tiles = batch * Math.ceil(outH / m) * Math.ceil(outW / m);
+    const tiles = winogradTiles(m, out);
     const byTiles = !b.means && tiles >= WINOGRAD_SPLIT_TILES * threads;
-    const ws = winogradWorkspace(m, x, out, inC);
+    const ws = winogradWorkspace(m, out, inC);
     for (let t = 0; t < threads; t++) {
       parts.push(Int32Array.of(m, b.inputs[0], b.output, b.weights[0], b.zero, b.workspace + t * ws, batch, inH, inW, inC,
         outH, outW, outC, pT, pL, act, b.means ?? 0, b.outputStride ?? outC, WINOGRAD_BLOCK_TILES,
