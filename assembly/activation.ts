@@ -96,14 +96,34 @@ export const ACT_TANH: i32 = 7;
 // not the GEMM tile's (one-row GEMM, grouped pairs, element-wise ops), where a call per vector
 // costs next to nothing and each inlined copy of the exp polynomial about 1 KB of the build (the
 // whole-inline version at every site made the SIMD build 68 KB; the page budget is
-// test/payload.test.ts). The 4x8 tile keeps activateV: with a call in its loop nest V8 spilled
-// around it (ResNet-50 6-7% slower).
+// test/payload.test.ts). The 4x8 tile takes the cheap activations inline (activateCheapV) and the
+// others in a pass after each block of rows (conv2d.ts: curveRows): with a call in its loop nest
+// V8 spilled around it (ResNet-50 6-7% slower).
 // @ts-ignore: decorator
 @inline export function activateSplitV(x: v128, act: i32): v128 {
   if (act == ACT_NONE) return x;
   if (act == ACT_RELU) return f32x4.pmax(x, f32x4.splat(0.0));
   if (act == ACT_RELU6) return clampV(x, 0.0, 6.0);
   return activateCurveV(x, act);
+}
+
+// The activations cheap enough to inline at every store of the GEMM tile: none, ReLU, ReLU6 and
+// hard swish (MobileNetV3's; applied after the tile's block it cost 2-4% of their time). The
+// others (exp's polynomial: 12 KB of the SIMD build inlined there) the tile applies after.
+// @ts-ignore: decorator
+@inline export function isCheap(act: i32): bool {
+  return act <= ACT_RELU6 || act == ACT_HARDSWISH;
+}
+
+// activateV for the cheap codes; x as it is for the others (the caller applies them apart).
+// @ts-ignore: decorator
+@inline export function activateCheapV(x: v128, act: i32): v128 {
+  switch (act) {
+    case ACT_RELU: return f32x4.pmax(x, f32x4.splat(0.0));
+    case ACT_RELU6: return clampV(x, 0.0, 6.0);
+    case ACT_HARDSWISH: return f32x4.mul(x, hardSigmoidV(x));
+    default: return x;
+  }
 }
 
 function activateCurveV(x: v128, act: i32): v128 {

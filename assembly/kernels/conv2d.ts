@@ -1,4 +1,4 @@
-import { activate, activateSplitV, activateV } from "../activation";
+import { activate, activateCheapV, activateSplitV, activateV, isCheap } from "../activation";
 import { madd } from "../simd";
 import { storedBytes, unpack_weights, WEIGHTS_F32 } from "./weights";
 
@@ -226,10 +226,11 @@ function gemmRange(
                 }
               }
             }
-            storeRow(out0, activateV(c00, act), activateV(c01, act), nc);
-            if (rows > 1) storeRow(out0 + rowBytes, activateV(c10, act), activateV(c11, act), nc);
-            if (rows > 2) storeRow(out0 + 2 * rowBytes, activateV(c20, act), activateV(c21, act), nc);
-            if (rows > 3) storeRow(out0 + 3 * rowBytes, activateV(c30, act), activateV(c31, act), nc);
+            // The cheap activations here; the others after the block (curveRows).
+            storeRow(out0, activateCheapV(c00, act), activateCheapV(c01, act), nc);
+            if (rows > 1) storeRow(out0 + rowBytes, activateCheapV(c10, act), activateCheapV(c11, act), nc);
+            if (rows > 2) storeRow(out0 + 2 * rowBytes, activateCheapV(c20, act), activateCheapV(c21, act), nc);
+            if (rows > 3) storeRow(out0 + 3 * rowBytes, activateCheapV(c30, act), activateCheapV(c31, act), nc);
           } else {
             // Scalar registers hold a 2x4 tile (the best scalar shape measured): the 4x8 tile is
             // covered by two row pairs times two column halves over the same packed panel.
@@ -249,7 +250,33 @@ function gemmRange(
         }
       }
     }
+    // The 4x8 tile's other activations (sigmoid, SiLU, tanh, hard sigmoid) over the block's rows
+    // of its channels, while they are in cache: inlined in the tile's 8 stores, exp's polynomial
+    // cost 12 KB of the SIMD build (0.6 KB of the page's gzip budget); here EfficientNet-B0's SiLU
+    // convs ran as fast (activation.ts: isCheap).
+    if (ASC_FEATURE_SIMD && !pairs && !isCheap(act)) {
+      const c0 = pBegin * PANEL, c1 = min(pEnd * PANEL, coutG);
+      for (let g = 0; g < groups; g++) {
+        curveRows(output + <usize>mb * rowBytes + (<usize>(g * coutG + c0) << 2), me - mb, rowBytes, c1 - c0, act);
+      }
+    }
     if (means) sumRows(output, means, mb, me, plane, outC, rowBytes);
+  }
+}
+
+// The activation `act` over `rows` rows of `n` floats, rowBytes apart from out, in place.
+function curveRows(out: usize, rows: i32, rowBytes: usize, n: i32, act: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const row = out + <usize>r * rowBytes;
+    let c = 0;
+    for (; c + 4 <= n; c += 4) {
+      const at = row + (<usize>c << 2);
+      v128.store(at, activateV(v128.load(at), act));
+    }
+    for (; c < n; c++) {
+      const at = row + (<usize>c << 2);
+      store<f32>(at, activate(load<f32>(at), act));
+    }
   }
 }
 

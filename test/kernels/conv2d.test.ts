@@ -138,10 +138,14 @@ CASES.push(
 
 // Every activation in the epilogue, with pre-activations spread over about [-12, 12] so that
 // relu6, the hard functions and the sigmoids all saturate somewhere; panel edge (o = 11) and a
-// tile edge (M = 35) included.
+// tile edge (M = 35) included. The SIMD tile applies the activations with exp after each block
+// of 256 pixels, over its channels of each group: groups of more than 4 channels (not paired) and
+// more than a block of pixels too.
 for (const act of ACTIVATIONS) {
   CASES.push(conv({ c: 8, h: 5, w: 7, o: 11, act, gain: 4 }, 'act'));
   CASES.push(conv({ n: 2, c: 6, h: 3, w: 3, o: 6, group: 3, act, gain: 4 }, 'act grouped'));
+  CASES.push(conv({ c: 4, h: 3, w: 5, o: 14, group: 2, act, gain: 4 }, 'act grouped, 7 a group'));
+  CASES.push(conv({ n: 2, c: 3, h: 13, w: 11, o: 9, k: [1, 1], act, gain: 4 }, 'act, 286 pixels'));
 }
 
 /**
