@@ -97,7 +97,7 @@ export const ACT_TANH: i32 = 7;
 // costs next to nothing and each inlined copy of the exp polynomial about 1 KB of the build (the
 // whole-inline version at every site made the SIMD build 68 KB; the page budget is
 // test/payload.test.ts). The 4x8 tile takes the cheap activations inline (activateCheapV) and the
-// others in a pass after each block of rows (conv2d.ts: curveRows): with a call in its loop nest
+// others in a pass after each block of rows (conv2d.ts, through activation_f32): with a call in its loop nest
 // V8 spilled around it (ResNet-50 6-7% slower).
 // @ts-ignore: decorator
 @inline export function activateSplitV(x: v128, act: i32): v128 {

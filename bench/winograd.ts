@@ -1,28 +1,34 @@
 // What the op table's Winograd choice (src/ops/table.ts: winogradTile) rests on: one 3x3 stride-1
 // conv per shape through the implicit GEMM (conv2d_f32) and through F(2x2,3x3) and F(4x4,3x3) at
 // several tile blocks, interleaved in one process, median ms and the speedup over the GEMM.
-// `npm run bench:winograd [-- RUNS [backend]]` (default 15 runs, simd).
+// `npm run bench:winograd [-- RUNS [backend [format]]]` (default 15 runs, simd, fp32). With int8
+// or fp16 weights both algorithms read the implicit GEMM's stored panels (Winograd transforms
+// them in every call).
 import '../src/node.js';
 import { convBlock, winogradBlock } from '../src/ops/pack.js';
 import { Random } from '../src/graph/random.js';
-import { winogradWorkspaceFloats } from '../src/ops/table.js';
+import { winogradScratchBytes, winogradWorkspaceFloats } from '../src/ops/table.js';
+import { WEIGHTS_FORMAT } from '../src/wasm/abi.js';
 import { LinearMemory } from '../src/runtime/memory.js';
 import { loadKernels, type Backend } from '../src/wasm/load.js';
 import { median } from '../src/cli/bench.js';
+import type { WeightFormat } from '../src/graph/storage.js';
 
 const RUNS = Number(process.argv[2] ?? 15);
 const backend = (process.argv[3] ?? 'simd') as Backend;
+const format = (process.argv[4] ?? 'fp32') as WeightFormat;
+if (!(format in WEIGHTS_FORMAT)) throw new Error(`format must be one of ${Object.keys(WEIGHTS_FORMAT).join(', ')}, got ${format}`);
 const BLOCKS = [16, 32, 64];
 // [map, inC, outC]: ResNet-50's and SE-ResNet-50's 3x3 layers, then other maps and channel counts.
 const SHAPES: [number, number, number][] = [
   [56, 64, 64], [28, 128, 128], [14, 256, 256], [7, 512, 512],
   [112, 32, 32], [56, 32, 32], [28, 16, 16], [28, 64, 64], [14, 64, 64], [7, 128, 128], [7, 64, 64],
-  [5, 128, 128], [4, 128, 128], [3, 128, 128], [2, 128, 128], [1, 128, 128],
+  [6, 128, 128], [5, 128, 128], [4, 128, 128], [3, 128, 128], [2, 128, 128], [1, 128, 128],
 ];
 
 const { kernels, memory } = await loadKernels(backend);
 const mem = new LinearMemory(memory, kernels.heap_base());
-console.log(`${backend} build, batch 1, ${RUNS} interleaved runs, median ms (speedup over gemm)`);
+console.log(`${backend} build, ${format} weights, batch 1, ${RUNS} interleaved runs, median ms (speedup over gemm)`);
 for (const [hw, c, k] of SHAPES) {
   const rng = new Random(1);
   const w = rng.fill(k * c * 9, (r) => r.normal() * 0.1);
@@ -37,19 +43,22 @@ for (const [hw, c, k] of SHAPES) {
     owned.push(at);
     return at;
   };
-  const gw = place(convBlock({ values: w }, undefined, k, c, 3, 3, 1));
+  const code = WEIGHTS_FORMAT[format];
+  const gemmBlock = convBlock({ values: w }, undefined, k, c, 3, 3, 1, format);
+  const gw = place(gemmBlock), expand = mem.alloc(Math.max(16, gemmBlock.expandBytes, winogradScratchBytes(4, c)));
+  owned.push(expand);
   const variants: { name: string; run: () => void }[] = [
-    { name: 'gemm', run: () => kernels.conv2d_f32(x, y, gw, zero, 1, hw, hw, c, hw, hw, k, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, k, 0, 0) },
+    { name: 'gemm', run: () => kernels.conv2d_f32(x, y, gw, zero, 1, hw, hw, c, hw, hw, k, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, k, code, expand) },
   ];
   for (const m of [2, 4] as const) {
-    const ww = place(winogradBlock({ values: w }, undefined, k, c, m));
+    const ww = format === 'fp32' ? place(winogradBlock({ values: w }, undefined, k, c, m)) : gw;
     const tiles = Math.ceil(hw / m) ** 2;
     for (const blockTiles of BLOCKS) {
       if (blockTiles > 2 * tiles && blockTiles !== BLOCKS[0]) continue;
       const ws = mem.alloc(4 * winogradWorkspaceFloats(m, Math.min(tiles, blockTiles), c, k));
       owned.push(ws);
       const fn = kernels[m === 4 ? 'conv3x3_winograd_f32_4x4' : 'conv3x3_winograd_f32_2x2'];
-      variants.push({ name: `F(${m},3)/${blockTiles}`, run: () => fn(x, y, ww, zero, ws, 1, hw, hw, c, hw, hw, k, 1, 1, 1, 0, k, blockTiles, 0, 0) });
+      variants.push({ name: `F(${m},3)/${blockTiles}`, run: () => fn(x, y, ww, zero, ws, 1, hw, hw, c, hw, hw, k, 1, 1, 1, 0, k, blockTiles, code, expand) });
     }
   }
   const reps = Math.max(1, Math.round(2e7 / (hw * hw * c * k * 9)));

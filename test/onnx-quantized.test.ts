@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { OnnxError, OptionError } from '../src/errors.js';
+import { halfToFloat, lazyParam } from '../src/graph/ir.js';
+import { GraphBuilder } from '../src/graph/builder.js';
 import { Random } from '../src/graph/random.js';
+import { toHalf } from '../src/graph/storage.js';
 import { buildModel } from '../src/models/index.js';
 import { loadOnnx } from '../src/onnx/reader.js';
 import { encodeModel } from '../src/onnx/encode.js';
@@ -186,5 +189,51 @@ describe('options', () => {
     expect(() => engines[0].compile(graph, { height: 32, width: 32 }, { weights: 'int4' as 'int8' })).toThrow(/fp32, int8, fp16/);
     expect(() => saveOnnx(graph, { weights: 'bf16' as 'fp16' })).toThrow(/fp32, int8, fp16/);
     expect(() => saveOnnx(graph, { weights: 'int8', opset: 12 })).toThrow(/opset 13/);
+  });
+});
+
+// The kernels decode finite halves only (assembly/kernels/weights.ts): a weight with a value fp16
+// cannot hold (an infinity in an fp16 file, or beyond 65504 when asked to convert) is kept fp32,
+// so it runs as the fp32 model does, bit for bit (infinities and NaNs where they fall), where the
+// other weights stay fp16.
+describe('fp16 storage holds finite halves only', () => {
+  // 3x3 conv (GEMM or Winograd by map size), depthwise, 1x1: any of them may hold the bad value.
+  function net() {
+    const b = new GraphBuilder('halves', 'input', 3, { seed: 4 });
+    let x = b.conv('input', 16, { kernel: 3, pad: 1 });
+    x = b.conv(x, 16, { kernel: 3, pad: 1, group: 16 });
+    x = b.conv(x, 8, { kernel: 1 });
+    return b.build(x);
+  }
+  const convs = (graph: ReturnType<typeof net>) => graph.nodes.filter((n) => n.op === 'conv') as Extract<ReturnType<typeof net>['nodes'][number], { op: 'conv' }>[];
+  const bits = (v: Float32Array) => Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length));
+
+  test.each([['simd', 0], ['simd', 1], ['simd', 2], ['scalar', 0], ['scalar', 2]] as const)('%s build, conv %i', (backend, which) => {
+    const engine = engines[backend === 'simd' ? 0 : 1];
+    const x = new Random(3).fill(3 * 12 * 12, (r) => r.normal());
+    const run = (graph: ReturnType<typeof net>, weights?: 'fp16') => {
+      const s = engine.compile(graph, { height: 12, width: 12 }, { weights });
+      const out = s.run(x).slice();
+      const bytes = s.stats.weightBytes;
+      s.dispose();
+      return { out, bytes };
+    };
+    // A half file's weight with an infinity in it, against the same values as float32.
+    const halves = net(), floats = net();
+    const { data, shape } = convs(halves)[which].weight;
+    const h = new Uint16Array(data!.length).map((_, i) => (i === 5 ? 0x7c00 : toHalf(data![i])));
+    convs(halves)[which].weight = lazyParam(shape, { half: new Uint8Array(h.buffer) });
+    convs(floats)[which].weight = { shape, data: Float32Array.from(h, (v) => halfToFloat(v)) };
+    const stored = run(halves), wide = run(floats);
+    expect(stored.out.some((v) => !Number.isFinite(v))).toBe(true);
+    expect(bits(stored.out)).toEqual(bits(wide.out));
+    // An fp32 value past the largest half, asked as fp16: that weight stays fp32, the others do not.
+    const big = net();
+    convs(big)[which].weight = { shape, data: Float32Array.from(data!, (v, i) => (i === 5 ? 70000 : v)) };
+    const asked = run(big, 'fp16'), plain = run(net(), 'fp16'), all32 = run(big);
+    expect(asked.bytes).toBeGreaterThan(plain.bytes); // one weight kept fp32
+    expect(asked.bytes).toBeLessThan(all32.bytes); // the rest fp16
+    expect(asked.out.every(Number.isFinite)).toBe(true);
+    expect(relDiff(asked.out, all32.out)).toBeLessThan(1e-2); // fp16 elsewhere; no infinity
   });
 });

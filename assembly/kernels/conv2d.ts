@@ -1,4 +1,5 @@
-import { activate, activateCheapV, activateSplitV, activateV, isCheap } from "../activation";
+import { activate, activateCheapV, activateSplitV, isCheap } from "../activation";
+import { activation_f32 } from "./eltwise";
 import { madd } from "../simd";
 import { storedBytes, unpack_weights, WEIGHTS_F32 } from "./weights";
 
@@ -226,7 +227,7 @@ function gemmRange(
                 }
               }
             }
-            // The cheap activations here; the others after the block (curveRows).
+            // The cheap activations here; the others after the block.
             storeRow(out0, activateCheapV(c00, act), activateCheapV(c01, act), nc);
             if (rows > 1) storeRow(out0 + rowBytes, activateCheapV(c10, act), activateCheapV(c11, act), nc);
             if (rows > 2) storeRow(out0 + 2 * rowBytes, activateCheapV(c20, act), activateCheapV(c21, act), nc);
@@ -257,28 +258,14 @@ function gemmRange(
     if (ASC_FEATURE_SIMD && !pairs && !isCheap(act)) {
       const c0 = pBegin * PANEL, c1 = min(pEnd * PANEL, coutG);
       for (let g = 0; g < groups; g++) {
-        curveRows(output + <usize>mb * rowBytes + (<usize>(g * coutG + c0) << 2), me - mb, rowBytes, c1 - c0, act);
+        const at = output + <usize>mb * rowBytes + (<usize>(g * coutG + c0) << 2);
+        for (let r = 0; r < me - mb; r++) activation_f32(at + <usize>r * rowBytes, at + <usize>r * rowBytes, c1 - c0, act);
       }
     }
     if (means) sumRows(output, means, mb, me, plane, outC, rowBytes);
   }
 }
 
-// The activation `act` over `rows` rows of `n` floats, rowBytes apart from out, in place.
-function curveRows(out: usize, rows: i32, rowBytes: usize, n: i32, act: i32): void {
-  for (let r = 0; r < rows; r++) {
-    const row = out + <usize>r * rowBytes;
-    let c = 0;
-    for (; c + 4 <= n; c += 4) {
-      const at = row + (<usize>c << 2);
-      v128.store(at, activateV(v128.load(at), act));
-    }
-    for (; c < n; c++) {
-      const at = row + (<usize>c << 2);
-      store<f32>(at, activate(load<f32>(at), act));
-    }
-  }
-}
 
 // F32 panel `index` of a stored block: in place, or expanded into `at`.
 // @ts-ignore: decorator

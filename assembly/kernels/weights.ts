@@ -14,9 +14,9 @@ export const WEIGHTS_F32: i32 = 0;
  */
 export const WEIGHTS_QS8: i32 = 1;
 /**
- * f16: biases, then cols f32 scales, then rows x cols IEEE binary16 (little-endian): w = h * scale,
- * per column; the scale carries a folded BatchNorm's factor, which rounding into the halves
- * would have cost 2^-11 of each weight (5e-4 off onnxruntime on the same file).
+ * f16: biases, then cols f32 scales, then rows x cols IEEE binary16 (little-endian), all finite:
+ * w = h * scale, per column; the scale carries a folded BatchNorm's factor, which rounding into the
+ * halves would have cost 2^-11 of each weight (5e-4 off onnxruntime on the same file).
  */
 export const WEIGHTS_F16: i32 = 2;
 
@@ -37,21 +37,13 @@ export function unpack_weights(format: i32, src: usize, dst: usize, rows: i32, c
   const colBytes = <usize>cols << 2;
   memory.copy(dst, src, colBytes);
   const out = dst + colBytes;
+  if (cols == 8) {
+    // A conv panel: its rows are contiguous.
+    expandRows8(format, src + 32, src + (format == WEIGHTS_QS8 ? 96 : 64), format == WEIGHTS_QS8 ? 8 : 16, out, rows);
+    return;
+  }
   if (format == WEIGHTS_QS8) {
     const scales = src + colBytes, zeros = scales + colBytes, q = zeros + colBytes;
-    if (ASC_FEATURE_SIMD && cols == 8) {
-      // A conv panel: a row is one 8-byte load, q - zero point in i16 (within +-255), the scales
-      // and zero points in registers: 0.27 -> 0.09 ns a value (the general loop below).
-      const z = i16x8.narrow_i32x4_s(v128.load(zeros), v128.load(zeros, 16));
-      const s0 = v128.load(scales), s1 = v128.load(scales, 16);
-      for (let r = 0; r < rows; r++) {
-        const w = i16x8.sub(i16x8.extend_low_i8x16_s(v128.load64_zero(q + (<usize>r << 3))), z);
-        const o = out + (<usize>r << 5);
-        v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w)), s0));
-        v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w)), s1), 16);
-      }
-      return;
-    }
     for (let r = 0; r < rows; r++) {
       const qr = q + <usize>(r * cols), or = out + (<usize>(r * cols) << 2);
       let c = 0;
@@ -65,57 +57,92 @@ export function unpack_weights(format: i32, src: usize, dst: usize, rows: i32, c
       }
       for (; c < cols; c++) {
         const o = <usize>c << 2;
-        store<f32>(or + o, <f32>(<i32>load<i8>(qr + <usize>c) - load<i32>(zeros + o)) * load<f32>(scales + o));
+        store<f32>(or + o, qs8x1(qr + <usize>c, load<i32>(zeros + o), load<f32>(scales + o)));
       }
     }
     return;
   }
   const scales = src + colBytes, h = scales + colBytes;
-  if (ASC_FEATURE_SIMD && cols == 8) {
-    // A conv panel: a row of 8 halves is one load, the scales in registers.
-    const s0 = v128.load(scales), s1 = v128.load(scales, 16);
-    for (let r = 0; r < rows; r++) {
-      const v = v128.load(h + (<usize>r << 4)), o = out + (<usize>r << 5);
-      v128.store(o, f32x4.mul(halfToFloatV(i32x4.extend_low_i16x8_u(v)), s0));
-      v128.store(o, f32x4.mul(halfToFloatV(i32x4.extend_high_i16x8_u(v)), s1), 16);
-    }
-    return;
-  }
   for (let r = 0; r < rows; r++) {
     const hr = h + (<usize>(r * cols) << 1), or = out + (<usize>(r * cols) << 2);
     let c = 0;
     if (ASC_FEATURE_SIMD) {
       for (; c + 4 <= cols; c += 4) {
-        const f = halfToFloatV(i32x4.extend_low_i16x8_u(v128.load64_zero(hr + (<usize>c << 1))));
+        const f = halfToFloatV(i32x4.extend_low_i16x8_s(v128.load64_zero(hr + (<usize>c << 1))));
         v128.store(or + (<usize>c << 2), f32x4.mul(f, v128.load(scales + (<usize>c << 2))));
       }
     }
     for (; c < cols; c++) {
-      const f = reinterpret<f32>(halfToFloat(<u32>load<u16>(hr + (<usize>c << 1))));
-      store<f32>(or + (<usize>c << 2), f * load<f32>(scales + (<usize>c << 2)));
+      store<f32>(or + (<usize>c << 2), f16x1(hr + (<usize>c << 1), load<f32>(scales + (<usize>c << 2))));
     }
   }
 }
 
-// binary16 -> binary32 bits. Exponent and mantissa shifted into place are a float 2^-112 times the
-// half (for subnormal halves too: they become f32 subnormals, which the multiply makes normal,
-// exactly); exponent 31 (inf, NaN) maps to 255 with the mantissa kept (a NaN stays a NaN).
+/**
+ * `rows` rows of a stored conv panel's 8 columns (int8 or fp16), `stride` bytes apart from src,
+ * expanded to f32 rows of 8 at dst; header: the panel's 8 scales (int8: then its 8 zero points).
+ * unpack_weights' panels (contiguous rows) and the Winograd kernel's taps (a channel's 9 taps,
+ * inC rows apart: assembly/kernels/winograd.ts).
+ */
+export function expandRows8(format: i32, header: usize, src: usize, stride: usize, dst: usize, rows: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    const s0 = v128.load(header), s1 = v128.load(header, 16);
+    if (format == WEIGHTS_QS8) {
+      // A row is one 8-byte load, q - zero point in i16 (within +-255), the scales and zero points
+      // in registers: 0.27 -> 0.09 ns a value (unpack_weights' general loop).
+      const z = i16x8.narrow_i32x4_s(v128.load(header, 32), v128.load(header, 48));
+      for (let r = 0; r < rows; r++) {
+        const w = i16x8.sub(i16x8.extend_low_i8x16_s(v128.load64_zero(src + <usize>r * stride)), z);
+        const o = dst + (<usize>r << 5);
+        v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w)), s0));
+        v128.store(o, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w)), s1), 16);
+      }
+    } else {
+      for (let r = 0; r < rows; r++) {
+        const v = v128.load(src + <usize>r * stride), o = dst + (<usize>r << 5);
+        v128.store(o, f32x4.mul(halfToFloatV(i32x4.extend_low_i16x8_s(v)), s0));
+        v128.store(o, f32x4.mul(halfToFloatV(i32x4.extend_high_i16x8_s(v)), s1), 16);
+      }
+    }
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    const row = src + <usize>r * stride, o = dst + (<usize>r << 5);
+    for (let c: usize = 0; c < 8; c++) {
+      const scale = load<f32>(header + (c << 2));
+      const w = format == WEIGHTS_QS8 ? qs8x1(row + c, load<i32>(header + 32 + (c << 2)), scale) : f16x1(row + (c << 1), scale);
+      store<f32>(o + (c << 2), w);
+    }
+  }
+}
+
+// One stored weight expanded.
+// @ts-ignore: decorator
+@inline function qs8x1(at: usize, zero: i32, scale: f32): f32 {
+  return <f32>(<i32>load<i8>(at) - zero) * scale;
+}
+// @ts-ignore: decorator
+@inline function f16x1(at: usize, scale: f32): f32 {
+  return reinterpret<f32>(halfToFloat(<u32>load<u16>(at))) * scale;
+}
+
+// binary16 -> binary32 bits, for finite halves: a stored fp16 block holds no infinity or NaN
+// (src/ops/pack.ts storageOf keeps such a weight fp32), which saves the exponent-31 case (SE-ResNet-50
+// fp16: 1.07 -> 1.04x the fp32 time). Sign, exponent and mantissa shifted into place are a float
+// 2^-112 times the half (subnormal halves too: they become f32 subnormals, which the multiply
+// makes normal, exactly).
 const HALF_BIAS: f32 = 5.192296858534828e33; // 2^112 = 2^(127 - 15)
 
 // @ts-ignore: decorator
 @inline function halfToFloat(h: u32): u32 {
-  const em = h & 0x7fff, shifted = em << 13;
-  const bits = em >= 0x7c00 ? shifted | 0x7f800000 : reinterpret<u32>(reinterpret<f32>(shifted) * HALF_BIAS);
-  return bits | (h & 0x8000) << 16;
+  return reinterpret<u32>(reinterpret<f32>((h & 0x7fff) << 13) * HALF_BIAS) | (h & 0x8000) << 16;
 }
 
+// Halves sign-extended to i32 lanes: shifted, the sign's copies land in bit 31 and in the three
+// bits above the half's exponent, which the mask clears.
 // @ts-ignore: decorator
 @inline function halfToFloatV(h: v128): v128 {
-  const em = v128.and(h, i32x4.splat(0x7fff)), shifted = i32x4.shl(em, 13);
-  const finite = f32x4.mul(shifted, f32x4.splat(HALF_BIAS));
-  const special = v128.or(shifted, i32x4.splat(0x7f800000));
-  const bits = v128.bitselect(special, finite, i32x4.ge_s(em, i32x4.splat(0x7c00)));
-  return v128.or(bits, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+  return f32x4.mul(v128.and(i32x4.shl(h, 13), i32x4.splat(0x8fffffff)), f32x4.splat(HALF_BIAS));
 }
 
 /**

@@ -1,22 +1,26 @@
 import { activate, activateSplitV } from "../activation";
 import { conv2d_f32 } from "./conv2d";
-import { storedBytes, unpack_weights, WEIGHTS_F32 } from "./weights";
+import { expandRows8, storedBytes, WEIGHTS_F32, WEIGHTS_QS8 } from "./weights";
 
 // Winograd convolution F(m x m, 3 x 3) for 3x3 stride-1 convolutions without groups or dilation
 // (Lavin and Gray 2016): each m x m output tile is A^T [(G g G^T) . (B^T d B)] A over the
-// (m + 2) x (m + 2) input tile d. The filter transform G g G^T is made by the host when packing
+// (m + 2) x (m + 2) input tile d. The filter transform (G' g G'^T, below) is made by the host when packing
 // (src/ops/pack.ts: winogradBlock); here a block of tiles is transformed, multiplied channel by
 // channel as (m + 2)^2 GEMMs through conv2d_f32's 4x8 micro-kernel (a 1x1 conv: a plain GEMM),
 // and transformed back with the bias, the activation and the SE squeeze.
 //
 // int8 and fp16 weights stay in the implicit GEMM's stored panels (transformed filters would be
-// 16/9 or 36/9 their size, and f32): each block expands a panel of 8 output channels, transforms
-// it here (filterPanel) and runs the (m + 2)^2 GEMMs of that panel, so a panel's transform is
-// repeated once per block of tiles; the f32 layout keeps the host's transform, made once.
+// 16/9 or 36/9 their size, and f32): each block transforms a panel of 8 output channels straight
+// from its stored values (filterPanel) and runs the (m + 2)^2 GEMMs of that panel, so a panel's
+// transform is repeated once per block of tiles; the f32 layout keeps the host's transform, made once.
 //
 // F(2,3): points 0, 1, -1, inf. F(4,3): points 0, +-sqrt(2)/2, +-sqrt(2), inf (as ncnn), where
 // 0, +-1, +-2 would put 8 in A^T and 1/24 in G: the rounding error grows with the spread of the
-// transforms' entries (here A^T's non-zero magnitudes lie in [0.35, 2.83], G's in [1/6, 1]).
+// transforms' entries. G = D G' with G' rows of 1, 2 and +-sqrt(2) (F(2,3): 1s) and D diagonal;
+// the filters are transformed by G' alone (4 to 8 fewer multiplies a line: the per-call transform
+// of stored weights is most of their cost on small maps) and D is folded into A^T on both sides,
+// so the output transform makes A^T D [(G' g G'^T) . (B^T d B)] D A (A^T D's non-zero magnitudes
+// lie in [0.12, 1], G''s in [1, 2]).
 const SQ2: f32 = 1.41421356;
 const HSQ2: f32 = 0.707106781;
 // Floats added to each plane of V and each row of products in the workspace (see winograd()).
@@ -74,51 +78,55 @@ const SKEW: i32 = 16;
   }
 }
 
-// A^T x for one line of a product tile: m + 2 values `step` bytes apart -> m values.
+// (A^T D) x for one line of a product tile: m + 2 values `step` bytes apart -> m values. D =
+// diag(1, 1/2, 1/2, 1) for F(2,3), diag(1, -1/3, -1/3, 1/6, 1/6, 1) for F(4,3) (see above).
 // @ts-ignore: decorator
 @inline function outputLine<T>(m: i32, src: usize, step: usize, dst: usize, dstStep: usize): void {
   const x0 = load<T>(src), x1 = load<T>(src + step), x2 = load<T>(src + 2 * step), x3 = load<T>(src + 3 * step);
   if (m == 2) {
-    store<T>(dst, add<T>(add<T>(x0, x1), x2));
-    store<T>(dst + dstStep, add<T>(sub<T>(x1, x2), x3));
+    store<T>(dst, add<T>(x0, mulc<T>(add<T>(x1, x2), 0.5)));
+    store<T>(dst + dstStep, add<T>(mulc<T>(sub<T>(x1, x2), 0.5), x3));
   } else {
     const x4 = load<T>(src + 4 * step), x5 = load<T>(src + 5 * step);
     const s1 = add<T>(x1, x2), d1 = sub<T>(x1, x2), s2 = add<T>(x3, x4), d2 = sub<T>(x3, x4);
-    store<T>(dst, add<T>(add<T>(x0, s1), s2));
-    store<T>(dst + dstStep, add<T>(mulc<T>(d1, HSQ2), mulc<T>(d2, SQ2)));
-    store<T>(dst + 2 * dstStep, add<T>(mulc<T>(s1, 0.5), add<T>(s2, s2)));
-    store<T>(dst + 3 * dstStep, add<T>(add<T>(mulc<T>(d1, HSQ2 * 0.5), mulc<T>(d2, SQ2 * 2)), x5));
+    store<T>(dst, add<T>(add<T>(x0, mulc<T>(s1, -1.0 / 3.0)), mulc<T>(s2, 1.0 / 6.0)));
+    store<T>(dst + dstStep, add<T>(mulc<T>(d1, -HSQ2 / 3.0), mulc<T>(d2, SQ2 / 6.0)));
+    store<T>(dst + 2 * dstStep, add<T>(mulc<T>(s1, -1.0 / 6.0), mulc<T>(s2, 1.0 / 3.0)));
+    store<T>(dst + 3 * dstStep, add<T>(add<T>(mulc<T>(d1, -HSQ2 / 6.0), mulc<T>(d2, SQ2 / 3.0)), x5));
   }
 }
 
-// G x for one line of a 3x3 filter: 3 values -> m + 2 values `step` bytes apart at dst (the rows of
-// src/ops/pack.ts's WINOGRAD_G: F(2,3) points 0, 1, -1, inf; F(4,3) 0, +-sqrt(2)/2, +-sqrt(2), inf).
+// G' x for one line of a 3x3 filter: 3 values -> m + 2 values `step` bytes apart at dst (the rows of
+// src/ops/pack.ts's WINOGRAD_G: x0; x0 + x2 +- x1 (F(2,3)); 2 x0 + x2 +- sqrt(2) x1, x0 + 2 x2 +-
+// sqrt(2) x1 (F(4,3)); x2).
 // @ts-ignore: decorator
 @inline function filterLine<T>(m: i32, x0: T, x1: T, x2: T, dst: usize, step: usize): void {
   store<T>(dst, x0);
   store<T>(dst + <usize>(m + 1) * step, x2);
-  // The finite non-zero points in pairs +-p: rows (e + o, e - o), e = a x0 + b x2, o = c x1.
-  for (let j = 0; j < m >> 1; j++) {
-    const a: f32 = m == 2 ? 0.5 : j ? 1.0 / 6.0 : -2.0 / 3.0;
-    const b: f32 = m == 2 ? 0.5 : j ? 1.0 / 3.0 : -1.0 / 3.0;
-    const c: f32 = m == 2 ? 0.5 : j ? SQ2 / 6.0 : -SQ2 / 3.0;
-    const e = add<T>(mulc<T>(x0, a), mulc<T>(x2, b)), o = mulc<T>(x1, c);
-    store<T>(dst + <usize>(2 * j + 1) * step, add<T>(e, o));
-    store<T>(dst + <usize>(2 * j + 2) * step, sub<T>(e, o));
+  const s = add<T>(x0, x2);
+  if (m == 2) {
+    store<T>(dst + step, add<T>(s, x1));
+    store<T>(dst + 2 * step, sub<T>(s, x1));
+  } else {
+    const o = mulc<T>(x1, SQ2), e0 = add<T>(s, x0), e1 = add<T>(s, x2);
+    store<T>(dst + step, add<T>(e0, o));
+    store<T>(dst + 2 * step, sub<T>(e0, o));
+    store<T>(dst + 3 * step, add<T>(e1, o));
+    store<T>(dst + 4 * step, sub<T>(e1, o));
   }
 }
 
-// G g G^T of the lanes at g of one input channel's 3x3 filters (its taps `tapBytes`
-// apart): the (m + 2)^2 results `pointBytes` apart at u (point i * (m + 2) + j).
+// G' g G'^T of one input channel's 3x3 filters in the lanes of T (its taps `tapBytes` apart at g,
+// row by row): the (m + 2)^2 results `pointBytes` apart at u (point i * (m + 2) + j).
 // @ts-ignore: decorator
 @inline function filterTile<T>(m: i32, g: usize, tapBytes: usize, u: usize, pointBytes: usize): void {
   const a = m + 2;
-  // Columns: G along each of the 3 columns of g, into points (i, s) s < 3 as scratch.
+  // Columns: G' along each of the 3 columns of g, into points (i, s) s < 3 as scratch.
   for (let s = 0; s < 3; s++) {
     const at = g + <usize>s * tapBytes;
     filterLine<T>(m, load<T>(at), load<T>(at + 3 * tapBytes), load<T>(at + 6 * tapBytes), u + <usize>s * pointBytes, <usize>a * pointBytes);
   }
-  // Rows: G along each row of that, in place (its 3 values are read before the first store).
+  // Rows: G' along each row of that, in place (its 3 values are read before the first store).
   for (let i = 0; i < a; i++) {
     const at = u + <usize>(i * a) * pointBytes;
     filterLine<T>(m, load<T>(at), load<T>(at + pointBytes), load<T>(at + 2 * pointBytes), at, pointBytes);
@@ -126,21 +134,23 @@ const SKEW: i32 = 16;
 }
 
 /**
- * One expanded conv2d_f32 panel of 3x3 filters (8 biases, then for each tap and input channel 8
- * weights) -> for each of the (m + 2)^2 points a conv2d_f32 1x1 panel (8 biases, left as they
- * are: the caller zeroes them once; then inC x 8 transformed weights), `pointBytes` = (8 + 8 inC)
- * * 4 apart at u.
+ * One stored conv2d_f32 panel of 3x3 filters (int8 or fp16: 8 biases, the format's header, then
+ * for each tap and input channel 8 weights) -> for each of the (m + 2)^2 points a conv2d_f32 1x1
+ * panel (8 biases, left as they are: the caller zeroes them once; then inC x 8 transformed
+ * weights), `pointBytes` = (8 + 8 inC) * 4 apart at u. A channel's 9 taps are expanded at a time
+ * into `taps` (288 bytes), not the whole panel: the scratch stays in L1.
  */
 // @ts-ignore: decorator
-@inline function filterPanel(m: i32, panel: usize, inC: i32, u: usize): void {
-  const a2 = (m + 2) * (m + 2);
-  const pointBytes = <usize>(8 + 8 * inC) << 2, tapBytes = <usize>(8 * inC) << 2;
+@inline function filterPanel(m: i32, format: i32, panel: usize, inC: i32, u: usize, taps: usize): void {
+  const pointBytes = <usize>(8 + 8 * inC) << 2;
+  const size: usize = format == WEIGHTS_QS8 ? 1 : 2, values = panel + (size == 1 ? 96 : 64), tap = <usize>inC * 8 * size;
   for (let c = 0; c < inC; c++) {
-    const g = panel + 32 + (<usize>c << 5), at = u + 32 + (<usize>c << 5);
+    expandRows8(format, panel + 32, values + <usize>c * 8 * size, tap, taps, 9);
+    const at = u + 32 + (<usize>c << 5);
     if (ASC_FEATURE_SIMD) {
-      for (let h: usize = 0; h < 32; h += 16) filterTile<v128>(m, g + h, tapBytes, at + h, pointBytes);
+      for (let h: usize = 0; h < 32; h += 16) filterTile<v128>(m, taps + h, 32, at + h, pointBytes);
     } else {
-      for (let j = 0; j < 8; j++) filterTile<f32>(m, g + (<usize>j << 2), tapBytes, at + (<usize>j << 2), pointBytes);
+      for (let j: usize = 0; j < 32; j += 4) filterTile<f32>(m, taps + j, 32, at + j, pointBytes);
     }
   }
 }
@@ -212,7 +222,7 @@ function outputTile<T>(m: i32, x: usize, planeBytes: usize, bias: T, out: usize,
  * (a thread's share: by channels, each thread transforms the whole input, its products and
  * outputs are its channels'; by tiles, without means, each its tiles' of every channel).
  * format: WEIGHTS_F32 (the host's transformed layout) or a stored format (the implicit GEMM's
- * panels, expanded and transformed a panel at a time into scratch).
+ * panels, transformed a panel at a time into scratch).
  */
 function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usize, workspace: usize,
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
@@ -226,9 +236,9 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
   const panelBytes = <usize>(8 + inC * 8) << 2;
   const pointBytes = <usize>((outC + 7) >> 3) * panelBytes;
   const transformed = format == WEIGHTS_F32;
-  // Stored panels: one panel at a time expanded at scratch and transformed after it.
+  // Stored panels: one panel at a time transformed into scratch, after a channel's expanded taps.
   const storedPanel = storedBytes(format, 9 * inC, 8);
-  const expanded = scratch, u = expanded + (<usize>(8 + 72 * inC) << 2);
+  const taps = scratch, u = scratch + 288;
   // Channel k's bias is at bias + (k >> 3) * biasStride + (k & 7) * 4: after the points, in a row
   // (f32); the first 8 floats of each stored panel (int8, fp16).
   const bias = transformed ? weights + <usize>a2 * pointBytes : weights;
@@ -264,10 +274,10 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
       }
     } else {
       for (let q = pBegin; q < pEnd; q++) {
-        unpack_weights(format, weights + <usize>q * storedPanel, expanded, 9 * inC, 8);
         // A literal m: each copy's transform is specialised to its tile.
-        if (m == 4) filterPanel(4, expanded, inC, u);
-        else filterPanel(2, expanded, inC, u);
+        const panel = weights + <usize>q * storedPanel;
+        if (m == 4) filterPanel(4, format, panel, inC, u, taps);
+        else filterPanel(2, format, panel, inC, u, taps);
         const k0 = q * 8;
         for (let p = 0; p < a2; p++) {
           conv2d_f32(v + <usize>p * vPlane, prod + (<usize>(p * outC + k0) << 2), u + <usize>p * panelBytes,
@@ -313,7 +323,7 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
  * 3x3 stride-1 convolution without groups or dilation by Winograd F(2x2, 3x3), over NHWC tensors.
  * input [batch, inH, inW, inC]; output [batch, outH, outW, outC], pixels outStride floats apart;
  * weights: winogradBlock(m = 2) of src/ops/pack.ts (format WEIGHTS_F32), or conv2d_f32's stored
- * int8 or fp16 panels (format WEIGHTS_QS8, WEIGHTS_F16) with a scratch of 8 + 72 inC + 16 (8 + 8 inC)
+ * int8 or fp16 panels (format WEIGHTS_QS8, WEIGHTS_F16) with a scratch of 72 + 16 (8 + 8 inC)
  * floats (36 for 16 with F(4,3): src/ops/table.ts winogradScratchBytes);
  * zero: at least max(inC, 4) zero floats;
  * workspace: 16 * b * (inC + outC) + 16 * (16 + b) floats, b = min(tiles, blockTiles), tiles = batch * ceil(outH / 2) *

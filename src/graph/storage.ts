@@ -72,6 +72,31 @@ export function rowsInt8(s: ParamSource, o0: number, n: number, rowLength: numbe
   }
 }
 
+const fitsCache = new WeakMap<object, boolean>(); // by the values' array: a source object may be made per read
+
+/**
+ * Whether a weight stored as fp16 holds only finite halves (a half source's own; any other's
+ * values as rowsHalf rounds them: below 65520 in magnitude): the kernels decode finite halves only
+ * (assembly/kernels/weights.ts), so a weight that fails stays fp32 (src/ops/pack.ts storageOf).
+ * Scanned once a source.
+ */
+export function fitsHalf(s: ParamSource): boolean {
+  const key = s.half ?? s.values ?? s.bytes ?? s.quant!;
+  let fits = fitsCache.get(key);
+  if (fits === undefined) {
+    fits = true;
+    if (s.half) {
+      for (let i = 1; i < s.half.length && fits; i += 2) fits = (s.half[i] & 0x7c) !== 0x7c; // exponent 31
+    } else {
+      const n = sourceLength(s), v = new Float32Array(n);
+      rowsF32(s, 0, 1, n, v);
+      for (let i = 0; i < n && fits; i++) fits = Math.abs(v[i]) < 65520; // false for NaN too
+    }
+    fitsCache.set(key, fits);
+  }
+  return fits;
+}
+
 /**
  * Rows [o0, o0 + n) as IEEE half bits into `out` and each row's scale (its rowScale, rounded to
  * float32, else 1): a half source's bits as they are, any other value rounded to half (nearest,

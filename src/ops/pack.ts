@@ -3,7 +3,7 @@
 // packed into a JS array first and copied after. Conv panels are packed by a wasm kernel
 // (assembly/kernels/pack.ts): the same loop in JS took 2-4x longer while V8 was still warming it up.
 import { decodeSource, scaledValues, type ParamSource } from '../graph/ir.js';
-import { rowsF32, rowsHalf, rowsInt8, sourceFormat, type WeightFormat } from '../graph/storage.js';
+import { fitsHalf, rowsF32, rowsHalf, rowsInt8, sourceFormat, type WeightFormat } from '../graph/storage.js';
 import type { Kernels } from '../wasm/abi.js';
 import { toNhwc } from '../graph/layout.js';
 
@@ -36,8 +36,14 @@ export interface PackedBlock {
 export const storedBytes = (format: WeightFormat, rows: number, cols: number): number =>
   (format === 'int8' ? 12 * cols + rows * cols : format === 'fp16' ? 8 * cols + 2 * rows * cols : 4 * cols + 4 * rows * cols);
 
-/** The storage of a weight: as asked, or (undefined) the form its source has (an int8 or fp16 ONNX file). */
-export const storageOf = (weight: ParamSource, asked: WeightFormat | undefined): WeightFormat => asked ?? sourceFormat(weight);
+/**
+ * The storage of a weight: as asked, or (undefined) the form its source has (an int8 or fp16 ONNX
+ * file); fp32 for fp16 where a value is not a finite half (fitsHalf: the kernels decode finite halves only).
+ */
+export function storageOf(weight: ParamSource, asked: WeightFormat | undefined): WeightFormat {
+  const format = asked ?? sourceFormat(weight);
+  return format === 'fp16' && !fitsHalf(weight) ? 'fp32' : format;
+}
 
 /** Bytes of a packed conv2d_f32 weight. */
 export function packedConvBytes(outC: number, inCg: number, kH: number, kW: number, group: number, format: WeightFormat = 'fp32'): number {
@@ -93,14 +99,16 @@ export function convBlock(weight: ParamSource, bias: Float32Array | undefined,
 }
 
 /**
- * G of Winograd F(m x m, 3 x 3) (its filter transform G g G^T), one row per point, for the points
+ * G' of Winograd F(m x m, 3 x 3) (the filter transform G' g G'^T), one row per point, for the points
  * whose B^T and A^T the kernels use (assembly/kernels/winograd.ts): F(2,3) 0, 1, -1, inf; F(4,3)
- * 0, +-sqrt(2)/2, +-sqrt(2), inf. Row j of a finite point p is [1, p, p^2] / prod_{q != p} (p - q).
+ * 0, +-sqrt(2)/2, +-sqrt(2), inf. G's row for a finite point p is [1, p, p^2] / prod_{q != p} (p - q);
+ * G' is G without its rows' factors (F(2,3): 1/2; F(4,3): -1/3, 1/6), which the kernels' output
+ * transform applies.
  */
 const S2 = Math.SQRT2;
 const WINOGRAD_G: Record<2 | 4, number[][]> = {
-  2: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
-  4: [[1, 0, 0], [-2 / 3, -S2 / 3, -1 / 3], [-2 / 3, S2 / 3, -1 / 3], [1 / 6, S2 / 6, 1 / 3], [1 / 6, -S2 / 6, 1 / 3], [0, 0, 1]],
+  2: [[1, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 1]],
+  4: [[1, 0, 0], [2, S2, 1], [2, -S2, 1], [1, S2, 2], [1, -S2, 2], [0, 0, 1]],
 };
 
 /** Bytes of a packed Winograd F(m x m, 3 x 3) weight (winogradBlock). */
@@ -111,7 +119,7 @@ export function packedWinogradBytes(outC: number, inC: number, m: 2 | 4): number
 /**
  * The layout of conv3x3_winograd_f32_{2x2,4x4}. weight: [outC, inC, 3, 3], row o times
  * rowScale[o] when given. For each of the (m + 2)^2 points, a conv2d_f32 1x1 weight [outC, inC]
- * of the transformed filters (G g G^T, made in float64 and rounded once) with zero biases (the
+ * of the transformed filters (G' g G'^T, made in float64 and rounded once) with zero biases (the
  * bias is added after the output transform); then the outC biases (zeros when absent).
  */
 export function winogradBlock(weight: ParamSource, bias: Float32Array | undefined, outC: number, inC: number, m: 2 | 4): PackedBlock {

@@ -108,15 +108,20 @@ export function winogradTile(n: ConvNode, x: Shape, ctx: OpContext = DEFAULT_CON
   const [t, l, b, r] = n.pads;
   const outH = x[2] + t + b - 2, outW = x[3] + l + r - 2;
   const m = Math.min(outH, outW) >= 5 ? 4 : Math.min(outH, outW) >= 3 ? 2 : 0;
-  // int8 and fp16 filters are transformed in every call, a panel for every block of tiles
-  // (assembly/kernels/winograd.ts): a call needs 16 tiles to gain. SE-ResNet-50 int8 (SIMD, AMD
-  // EPYC, 2026-11-29), direct / F(2,3) / F(4,3) ms: 14x14 layers 4.0 / 2.6 / 2.1 (16 tiles of
-  // F(4,3)); 7x7 at batch 1 4.4 / 3.8 / 4.0 (16 of F(2,3), 4 of F(4,3)); fp16 4.1 / 3.0 / 2.2 and
-  // 4.9 / 4.4 / 4.5.
+  // int8 and fp16 filters are transformed in every call, once per block of tiles
+  // (assembly/kernels/winograd.ts), so the choice weighs that against the tiles it serves: per
+  // input x output channel, ns (int8, SIMD, AMD EPYC, 2026-11-29, `npm run bench:winograd -- 9
+  // simd int8`, 128->128 on 1-7 pixel maps; fp16 within 10%): the GEMM 1.65 + 0.29 an output
+  // pixel, F(2,3) 2.75 a block + 0.5 a tile, F(4,3) 5.1 + 1.0 (7x7 at batch 1: F(4,3) 1.8x the
+  // GEMM, 5x5 neither, 4x4 F(2,3) 1.2x, 3x3 the GEMM).
   const source = paramSource(n.weight); // absent in a structure-only graph (planning, counting)
   if (!m || (source ? storageOf(source, ctx.weights) : ctx.weights ?? 'fp32') === 'fp32') return m;
-  const tiles = (tile: number) => x[0] * Math.ceil(outH / tile) * Math.ceil(outW / tile);
-  return m === 4 && tiles(4) >= 16 ? 4 : tiles(2) >= 16 ? 2 : 0;
+  const cost = (tile: 2 | 4, block: number, each: number) => {
+    const tiles = x[0] * Math.ceil(outH / tile) * Math.ceil(outW / tile);
+    return Math.ceil(tiles / WINOGRAD_BLOCK_TILES) * block + tiles * each;
+  };
+  const f2 = cost(2, 2.75, 0.5), f4 = m === 4 ? cost(4, 5.1, 1) : Infinity, gemm = 1.65 + 0.29 * x[0] * outH * outW;
+  return Math.min(f2, f4) >= gemm ? 0 : f4 < f2 ? 4 : 2;
 }
 
 /**
@@ -131,10 +136,10 @@ export const winogradWorkspaceFloats = (m: 2 | 4, tiles: number, inC: number, ou
 
 /**
  * Bytes of a Winograd conv's scratch with int8 or fp16 weights (kept as the implicit GEMM's stored
- * panels, each expanded and transformed per block: assembly/kernels/winograd.ts): one expanded
- * panel and its (m + 2)^2 point panels.
+ * panels, each transformed per block: assembly/kernels/winograd.ts): a channel's 9 expanded taps
+ * and a panel's (m + 2)^2 point panels.
  */
-export const winogradScratchBytes = (m: 2 | 4, inC: number): number => 4 * (8 + 72 * inC + (m + 2) ** 2 * (8 + 8 * inC));
+export const winogradScratchBytes = (m: 2 | 4, inC: number): number => 288 + 4 * (m + 2) ** 2 * (8 + 8 * inC);
 
 /** Tiles of F(m x m, 3 x 3) over an output [N, C, H, W], batch folded in. */
 export const winogradTiles = (m: 2 | 4, out: Shape): number => out[0] * Math.ceil(out[2] / m) * Math.ceil(out[3] / m);

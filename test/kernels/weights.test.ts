@@ -23,7 +23,8 @@ describe.each(BACKENDS)('unpack_weights (%s)', (backend) => {
   beforeAll(async () => { b = await KernelBench.load(backend); });
   afterEach(() => b.reset());
 
-  it.each([8, 5])('fp16: all 65536 halves in %i columns, bit for bit (signed zeros, subnormals, infinities; NaNs stay NaN)', (cols) => {
+  // Every finite half (stored blocks hold no others: src/ops/pack.ts storageOf; the test there).
+  it.each([8, 5])('fp16: all 63488 finite halves in %i columns, bit for bit (signed zeros, subnormals)', (cols) => {
     const rows = Math.ceil(65536 / cols);
     const block = new Uint8Array(8 * cols + 2 * rows * cols);
     const view = new DataView(block.buffer);
@@ -38,12 +39,13 @@ describe.each(BACKENDS)('unpack_weights (%s)', (backend) => {
     b.check();
     const got = b.read(dst, cols + rows * cols);
     expect(Array.from(got.subarray(0, cols))).toEqual(Array.from({ length: cols }, (_, j) => j - 3.5));
-    let bad = 0;
+    let bad = 0, finite = 0;
     for (let h = 0; h < 65536; h++) {
-      const ref = halfRef(h), v = got[cols + h];
-      if (!(Object.is(v, ref) || (Number.isNaN(ref) && Number.isNaN(v)))) bad++;
+      if ((h & 0x7c00) === 0x7c00) continue; // exponent 31: infinity, NaN
+      finite++;
+      if (!Object.is(got[cols + h], halfRef(h))) bad++;
     }
-    expect(bad).toBe(0);
+    expect([finite, bad]).toEqual([63488, 0]);
   });
 
   it.each([[8, 9], [7, 5], [13, 3], [4, 1], [1, 2]])('int8: %i columns x %i rows, every q value and awkward zero points', (cols, rows) => {

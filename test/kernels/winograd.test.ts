@@ -163,7 +163,7 @@ describe.each(BACKENDS.flatMap((backend) => TILES.map((m) => ({ backend, m }))))
     const fromBytes = bench.packed('from bytes', winogradBlock({ bytes, rowScale }, bias, o, c, m));
     const fromValues = bench.packed('from values', winogradBlock({ values: Float32Array.from(scaled) }, bias, o, c, m));
     const len = winogradBlock({ values: weight }, bias, o, c, m).bytes / 4;
-    // Both round G g G^T once from float64; the scaled float32 values were rounded once before.
+    // Both round G' g G'^T once from float64; the scaled float32 values were rounded once before.
     expectClose(bench.read(fromBytes, len), bench.read(fromValues, len), `${backend} F(${m},3) packing`, undefined, 1e-6);
     expect(bench.read(fromBytes, len).slice(-o)).toEqual(bias);
   });
