@@ -1,7 +1,8 @@
 // Threads: an engine with 2 threads (worker_threads on a shared memory, large convs split across
 // them) gives outputs bitwise equal to one thread's, in the SIMD and scalar builds, on the ONNX
 // fixtures and on built-in models (pixel, panel and Winograd channel splits, depthwise row splits,
-// the SE means after a split, int8 and fp16 weights); bad thread counts are typed errors; without
+// the SE means after a split, the SE steps, adds and the input's layout by images or pixels, int8
+// and fp16 weights); bad thread counts are typed errors; without
 // SharedArrayBuffer, or without worker threads, threads > 1 runs one thread and says so once; a
 // process that used threads exits.
 // The web pool (Web Workers) runs in Chromium: test/threads.e2e.test.ts.
@@ -66,15 +67,16 @@ describe.each(['simd', 'scalar'] as const)('2 threads against 1 (%s)', (backend)
     ['se-resnext50-32x4d', { height: 64, width: 64 }, {}],
     ['mobilenet-v3-large', { batch: 2, height: 96, width: 96 }, {}],
     ['mobilenet-v3-large', { height: 160, width: 160 }, { weights: 'fp16' }],
+    ['mobilenet-v3-large', { batch: 3, height: 128, width: 128 }, {}], // steps by images, 2 and 1
     ['efficientnet-b0', { height: 128, width: 128 }, {}],
   ] as const)('%s %o %o: bitwise, with ops split', (model, dims, options) => {
     expect(same(buildModel(model, { seed: 5 }), dims, options as CompileOptions)).toBeGreaterThan(0);
   });
 
-  it('split every kind of kernel: the GEMM, Winograd, depthwise', () => {
-    expect(parts.get('conv2d_f32_part')).toBeGreaterThan(0);
-    expect(parts.get('conv3x3_winograd_f32_part')).toBeGreaterThan(0);
-    expect(parts.get('conv2d_dw_f32_part')).toBeGreaterThan(0);
+  it('split every kind of kernel: the GEMM, Winograd, depthwise, the SE means, scale and squeeze, adds, the input layout', () => {
+    for (const kernel of ['conv2d_f32_part', 'conv3x3_winograd_f32_part', 'conv2d_dw_f32_part', 'conv_means_f32', 'scale_f32', 'global_pool_f32', 'add_f32', 'channel_shuffle_f32']) {
+      expect(parts.get(kernel), kernel).toBeGreaterThan(0);
+    }
   });
 });
 

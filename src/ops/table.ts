@@ -1,11 +1,11 @@
 // The op table: for every op the engine runs, how its buffers are planned (in place, alias,
 // workspace), which weights it packs and how it calls its kernel. The planner, the executor, the
 // tests and the bench all go through this one table.
-import { decodeSource, paramSource, type Node, type OpType, type Param, type ParamSource } from '../graph/ir.js';
+import { decodeSource, paramSource, type Activation, type Node, type OpType, type Param, type ParamSource } from '../graph/ir.js';
 import { binaryOperands, broadcastShapes, numel, type Shape } from '../graph/shapes.js';
 import type { WeightFormat } from '../graph/storage.js';
 import { BINARY_OP, POOL_MODE, WEIGHTS_FORMAT, type Kernels } from '../wasm/abi.js';
-import type { Pool } from '../runtime/pool.js';
+import type { Pool, StepKernel } from '../runtime/pool.js';
 import { ACT_CODE } from './activation.js';
 import { toNhwc } from '../graph/layout.js';
 import { convBlock, depthwiseBlock, storageOf, tensorBlock, winogradBlock, type PackedBlock } from './pack.js';
@@ -211,13 +211,25 @@ const fc: OpSpec<Extract<Node, { op: 'fc' }>> = {
     const w = spatial ? toNhwcColumns(weight(n.weight), x) : weight(n.weight);
     return [convBlock(w, data(n.bias), outK, kIn, 1, 1, 1, storageOf(w, ctx?.weights))];
   },
-  bind(n, k, b, [x], out, ctx) {
-    const kIn = numel(x) / x[0], conv: ConvNode = { ...n, op: 'conv', weight: { shape: [out[1], kIn, 1, 1] }, stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], group: 1 };
-    // Split as the 1x1 conv of 1x1 maps it runs as (src/runtime/split.ts reads shapes only).
-    return b.pool?.splitConv(conv, k, b, [x[0], kIn, 1, 1], [x[0], out[1], 1, 1], 0, ctx) ?? k.conv2d_f32.bind(null, b.inputs[0], b.output, b.weights[0], b.zero,
-      x[0], 1, 1, kIn, 1, 1, out[1], 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.act], 0, out[1], WEIGHTS_FORMAT[b.formats[0]], b.expand);
-  },
+  bind: (n, k, b, [x], out, ctx) => fcCall(n, k, b, b.inputs[0], b.output, 0, x[0], numel(x) / x[0], out[1], n.act, ctx),
 };
+
+/** A memory-bound step's call, split across the pool's threads where that pays (src/runtime/split.ts splitStep). */
+export function stepCall(k: Kernels, pool: Pool | undefined, kernel: StepKernel, ...args: number[]): () => void {
+  return pool?.splitStep(kernel, args) ?? (k[kernel] as (...a: number[]) => void).bind(null, ...args);
+}
+
+/**
+ * An FC layer's call (the fc op's, the SE block's two): conv2d_f32 as a 1x1 conv of 1x1 maps, or
+ * split as one (src/runtime/split.ts reads shapes only) from input to output with packed block i.
+ */
+function fcCall(n: Node, k: Kernels, b: Bindings, input: number, output: number, i: number, batch: number, kIn: number, outK: number,
+  act: Activation, ctx?: OpContext): () => void {
+  const conv = { ...n, op: 'conv', act, weight: { shape: [outK, kIn, 1, 1] }, stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], group: 1 } as ConvNode;
+  const at = { ...b, inputs: [input], output, weights: [b.weights[i]], formats: [b.formats[i]] }; // no means or output stride: an fc's or se's
+  return b.pool?.splitConv(conv, k, at, [batch, kIn, 1, 1], [batch, outK, 1, 1], 0, ctx) ?? k.conv2d_f32.bind(null, input, output, b.weights[i], b.zero,
+    batch, 1, 1, kIn, 1, 1, outK, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[act], 0, outK, WEIGHTS_FORMAT[b.formats[i]], b.expand);
+}
 
 /**
  * FC weight rows [outK, C * H * W] with their columns from NCHW order to NHWC (h, w, c) order, in
@@ -262,7 +274,7 @@ const activation: OpSpec<Extract<Node, { op: 'activation' }>> = {
 
 const add: OpSpec<Extract<Node, { op: 'add' }>> = {
   inPlace: [0, 1],
-  bind: (n, k, b, [x]) => k.add_f32.bind(null, b.inputs[0], b.inputs[1], b.output, numel(x), ACT_CODE[n.act]),
+  bind: (n, k, b, [x]) => stepCall(k, b.pool, 'add_f32', b.inputs[0], b.inputs[1], b.output, numel(x), ACT_CODE[n.act]),
 };
 
 const mul: OpSpec<Extract<Node, { op: 'mul' }>> = {
@@ -376,20 +388,15 @@ const se: OpSpec<Extract<Node, { op: 'se' }>> = {
     ];
   },
   gates: (n, b, [x]) => ({ offset: b.workspace + 4 * x[0] * (x[1] + n.fc1.weight.shape[0]), shape: [x[0], x[1]] }),
-  bind(n, k, b, [x]) {
+  bind(n, k, b, [x], _out, ctx) {
     const [batch, h, w, c] = nhwc(x);
     const hidden = n.fc1.weight.shape[0];
     const hid = b.workspace + 4 * batch * c, s = hid + 4 * batch * hidden;
     const z = b.squeezed ?? b.workspace;
-    const squeeze = b.squeezed === undefined
-      ? k.global_pool_f32.bind(null, b.inputs[0], z, batch, h * w, c, POOL_MODE[n.squeeze])
-      : () => {};
-    const fc1 = k.conv2d_f32.bind(null, z, hid, b.weights[0], b.zero,
-      batch, 1, 1, c, 1, 1, hidden, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.act], 0, hidden, WEIGHTS_FORMAT[b.formats[0]], b.expand);
-    const fc2 = k.conv2d_f32.bind(null, hid, s, b.weights[1], b.zero,
-      batch, 1, 1, hidden, 1, 1, c, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[n.gate], 0, c, WEIGHTS_FORMAT[b.formats[1]], b.expand);
-    const scale = k.scale_f32.bind(null, b.inputs[0], s, b.inputs[1] ?? 0, b.output,
-      batch, h * w, c, n.residualAct === 'relu' ? 1 : 0);
+    const squeeze = b.squeezed === undefined ? stepCall(k, b.pool, 'global_pool_f32', b.inputs[0], z, batch, h * w, c, POOL_MODE[n.squeeze]) : () => {};
+    const fc1 = fcCall(n, k, b, z, hid, 0, batch, c, hidden, n.act, ctx);
+    const fc2 = fcCall(n, k, b, hid, s, 1, batch, hidden, c, n.gate, ctx);
+    const scale = stepCall(k, b.pool, 'scale_f32', b.inputs[0], s, b.inputs[1] ?? 0, b.output, batch, h * w, c, n.residualAct === 'relu' ? 1 : 0);
     return () => { squeeze(); fc1(); fc2(); scale(); };
   },
 };

@@ -4,8 +4,8 @@
 import type { Shape } from '../graph/shapes.js';
 import type { Bindings, ConvNode, OpContext } from '../ops/table.js';
 import { KERNEL_NAMES, type Kernels } from '../wasm/abi.js';
-import { CONTROL, SPIN, type PartKernel, type Pool, type PoolFailure } from './pool.js';
-import { splitConv } from './split.js';
+import { CONTROL, SPIN, type PartKernel, type Pool, type PoolFailure, type StepKernel } from './pool.js';
+import { splitConv, splitStep } from './split.js';
 
 /** True where this thread may block in Atomics.wait (not a page's main thread). */
 function canWait(): boolean {
@@ -56,6 +56,10 @@ export class BarrierPool implements Pool {
 
   splitConv(n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, ctx?: OpContext): (() => void) | undefined {
     return splitConv(this, n, k, b, x, out, m, ctx);
+  }
+
+  splitStep(kernel: StepKernel, args: readonly number[]): (() => void) | undefined {
+    return splitStep(this, kernel, args);
   }
 
   dispose(): void {

@@ -6,7 +6,10 @@ import type { Bindings, ConvNode, OpContext } from '../ops/table.js';
 import type { Kernels } from '../wasm/abi.js';
 
 /** The kernels a pool runs a share of: one thread's part of a split op. */
-export type PartKernel = 'conv2d_f32_part' | 'conv3x3_winograd_f32_part' | 'conv2d_dw_f32_part';
+export type PartKernel = 'conv2d_f32_part' | 'conv3x3_winograd_f32_part' | 'conv2d_dw_f32_part' | 'conv_means_f32' | StepKernel;
+
+/** The memory-bound steps a pool splits (by images or ranges; src/runtime/split.ts splitStep). */
+export type StepKernel = 'scale_f32' | 'add_f32' | 'global_pool_f32' | 'channel_shuffle_f32';
 
 export interface Pool {
   /** Threads taking part in a split op, the caller's included. */
@@ -18,6 +21,8 @@ export interface Pool {
   run(kernel: PartKernel, args: readonly Int32Array[]): void;
   /** A conv's call split across the threads (src/runtime/split.ts), or undefined where it runs on one; m: its Winograd tile or 0. */
   splitConv(n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, ctx?: OpContext): (() => void) | undefined;
+  /** A step kernel's call (its arguments) split across the threads, or undefined where it runs on one. */
+  splitStep(kernel: StepKernel, args: readonly number[]): (() => void) | undefined;
   /** Ends the workers; the pool is unusable afterwards. */
   dispose(): void;
 }

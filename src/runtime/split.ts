@@ -1,11 +1,11 @@
-// How a conv is split across the threads of a pool: the op table asks the pool (Pool.splitConv)
-// when it binds a conv; only the pools import this (the web one is its own bundle), so the web
-// entry carries none of it.
+// How an op is split across the threads of a pool: the op table asks the pool (Pool.splitConv,
+// splitStep) when it binds a conv, an FC, an SE block's steps or an add; only the pools import this
+// (the web one is its own bundle), so the web entry carries none of it.
 import type { Shape } from '../graph/shapes.js';
 import { ACT_CODE } from '../ops/activation.js';
 import { isDepthwise, nhwc, WINOGRAD_BLOCK_TILES, winogradTiles, winogradWorkspace, type Bindings, type ConvNode, type OpContext } from '../ops/table.js';
 import { WEIGHTS_FORMAT, type Kernels } from '../wasm/abi.js';
-import type { Pool } from './pool.js';
+import type { Pool, StepKernel } from './pool.js';
 
 /**
  * Multiply-adds from which a conv is split. An empty split op costs 5 us while the worker spins
@@ -95,8 +95,68 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
   }
   const means = b.means;
   if (!means) return () => pool.run('conv2d_f32_part', parts);
+  // The SE squeeze's channel means over the finished output: by images where each thread has one.
+  const stride = b.outputStride ?? outC, plane = outH * outW;
+  const meanParts = batch >= threads && byImages(pool, batch, (n0, count) => [b.output + 4 * n0 * plane * stride, means + 4 * n0 * outC, count, plane, outC, stride]);
   return () => {
     pool.run('conv2d_f32_part', parts);
-    k.conv_means_f32(b.output, means, batch, outH * outW, outC, b.outputStride ?? outC);
+    if (meanParts) pool.run('conv_means_f32', meanParts);
+    else k.conv_means_f32(b.output, means, batch, plane, outC, stride);
   };
+}
+
+/**
+ * Floats from which the memory-bound steps are split: below, a share takes about a barrier's time
+ * (an add runs about 0.3 ns a float on one thread; a split op costs 5 us while the worker spins).
+ * At batch 1, 16K, 64K, 256K and no split ran within noise of each other (2 threads, AMD EPYC,
+ * 2026-11-29: MobileNetV3-Large 6.06-6.21 ms); at batch 8 these splits (and the input's layout
+ * change) took MobileNetV3-Small from 1.82x one thread to 1.90x.
+ */
+const STEP_SPLIT_MIN_FLOATS = 1 << 16;
+
+/** Thread t's images [n0, n0 + count) of `batch`, as one part each (empty parts included). */
+const byImages = (pool: Pool, batch: number, part: (n0: number, count: number) => number[]): Int32Array[] =>
+  Array.from({ length: pool.threads }, (_, t) => {
+    const [n0, n1] = share(t, pool.threads, batch);
+    return Int32Array.from(part(n0, n1 - n0));
+  });
+
+/**
+ * A memory-bound step's call split across the pool's threads, or undefined when small (each
+ * value computed as in one call: bitwise the same). The SE scale (scale_f32: each image's pixels
+ * times its gates, + residual, ReLU) by images, or at a batch under the thread count each image by
+ * pixels (a split op an image); the squeeze (global_pool_f32) by images, at batch 1 not at all
+ * (its channels are one row a pixel); an add (add_f32) by ranges of 4 floats; the input's
+ * NCHW -> NHWC (channel_shuffle_f32 with an image as its pixel) by images.
+ */
+export function splitStep(pool: Pool, kernel: StepKernel, args: readonly number[]): (() => void) | undefined {
+  const threads = pool.threads;
+  if (kernel === 'add_f32') {
+    const [a, b, out, len, act] = args;
+    if (len < STEP_SPLIT_MIN_FLOATS) return undefined;
+    const parts = Array.from({ length: threads }, (_, t) => {
+      const [i0, i1] = share(t, threads, Math.ceil(len / 4), 4, len);
+      return Int32Array.of(a + 4 * i0, b + 4 * i0, out + 4 * i0, i1 - i0, act);
+    });
+    return () => pool.run(kernel, parts);
+  }
+  if (kernel === 'global_pool_f32' || kernel === 'channel_shuffle_f32') {
+    // [x, out, batch, hw, c, mode] and [x, out, batch, c, hw]: both hw * c floats an image.
+    const [x, out, batch, d0, d1] = args, image = d0 * d1;
+    if (batch < threads || batch * image < STEP_SPLIT_MIN_FLOATS) return undefined;
+    const outImage = kernel === 'global_pool_f32' ? d1 : image;
+    const parts = byImages(pool, batch, (n0, count) => [x + 4 * n0 * image, out + 4 * n0 * outImage, count, ...args.slice(3)]);
+    return () => pool.run(kernel, parts);
+  }
+  const [x, s, residual, out, batch, hw, c, relu] = args;
+  if (batch * hw * c < STEP_SPLIT_MIN_FLOATS) return undefined;
+  const at = (n: number, p: number) => 4 * (n * hw + p) * c;
+  const part = (n: number, images: number, p0: number, p1: number) =>
+    [x + at(n, p0), s + 4 * n * c, residual && residual + at(n, p0), out + at(n, p0), images, p1 - p0, c, relu];
+  if (batch >= threads) {
+    const parts = byImages(pool, batch, (n0, count) => part(n0, count, 0, hw));
+    return () => pool.run(kernel, parts);
+  }
+  const images = Array.from({ length: batch }, (_, n) => Array.from({ length: threads }, (_, t) => Int32Array.from(part(n, 1, ...share(t, threads, hw)))));
+  return () => { for (const parts of images) pool.run(kernel, parts); };
 }
