@@ -9,17 +9,19 @@ import { createEngine, type Engine } from '../src/runtime/engine.js';
 import { OptionError } from '../src/errors.js';
 import { runGraph } from './reference/graph.js';
 
-// Five convs on one map: 3x3 stride 1 (Winograd's), 3x3 stride 2, grouped 3x3, 3x3 dilated, 1x1.
+// Six convs: 3x3 stride 1 (Winograd's), grouped 3x3, 3x3 dilated, 1x1, 3x3 stride 2, and a 3x3
+// stride 1 with 6 channels out (Winograd takes channels in 4s).
 function net() {
-  const b = new GraphBuilder('winograd-choice', 'input', 6, { seed: 5 });
+  const b = new GraphBuilder('winograd-choice', 'input', 8, { seed: 5 });
   let x = b.conv('input', 12, { kernel: 3, pad: 1, act: 'relu' });
   x = b.conv(x, 12, { kernel: 3, pad: 1, group: 3 });
   x = b.conv(x, 12, { kernel: 3, pad: 2, dilation: 2 });
   x = b.conv(x, 8, { kernel: 1 });
   x = b.conv(x, 10, { kernel: 3, stride: 2, pad: 1 });
+  x = b.conv(x, 6, { kernel: 3, pad: 1 });
   return b.build(x);
 }
-const ALGORITHMS_ELSE = ['gemm', 'gemm', 'gemm', 'gemm'];
+const ALGORITHMS_ELSE = ['gemm', 'gemm', 'gemm', 'gemm', 'gemm'];
 
 describe('Winograd in a session', () => {
   let engine: Engine;
@@ -29,7 +31,7 @@ describe('Winograd in a session', () => {
   const algorithms = (size: number, winograd?: boolean | 2 | 4) => {
     const dims: InputDims = { batch: 1, height: size, width: size };
     const s = engine.compile(net(), dims, winograd === undefined ? {} : { winograd });
-    const input = new Random(1).fill(6 * size * size, (r) => r.normal());
+    const input = new Random(1).fill(8 * size * size, (r) => r.normal());
     const { steps } = s.profile(input, 1);
     s.dispose();
     return steps.map((st) => st.algorithm);
@@ -50,8 +52,8 @@ describe('Winograd in a session', () => {
   it.each([true, false, 2, 4] as const)('winograd: %s: outputs within 1e-4 of the float64 reference, batch 2, odd map', (winograd) => {
     const dims: InputDims = { batch: 2, height: 11, width: 9 };
     const graph = net();
-    const input = new Random(2).fill(2 * 6 * 11 * 9, (r) => r.normal());
-    const ref = runGraph(graph, input, [2, 6, 11, 9]);
+    const input = new Random(2).fill(2 * 8 * 11 * 9, (r) => r.normal());
+    const ref = runGraph(graph, input, [2, 8, 11, 9]);
     const s = engine.compile(graph, dims, { winograd });
     const out = s.run(input);
     s.dispose();
@@ -66,7 +68,7 @@ describe('Winograd in a session', () => {
   it.each(['int8', 'fp16'] as const)('weights %s: the cheaper of the GEMM, F(2,3) and F(4,3) with the transform in every call; outputs those of the GEMM on the same weights', (weights) => {
     const first = (size: number, batch: number) => {
       const s = engine.compile(net(), { batch, height: size, width: size }, { weights });
-      const input = new Random(1).fill(batch * 6 * size * size, (r) => r.normal());
+      const input = new Random(1).fill(batch * 8 * size * size, (r) => r.normal());
       const { steps } = s.profile(input, 1);
       const out = s.run(input).slice();
       s.dispose();

@@ -26,8 +26,8 @@ const HSQ2: f32 = 0.707106781;
 // Floats added to each plane of V and each row of products in the workspace (see winograd()).
 const SKEW: i32 = 16;
 
-// Generic over the lane type: v128 (4 channels) in the SIMD builds' main loops, f32 for the
-// scalar build and the SIMD builds' last inC % 4 (or outC % 4) channels. One source for both.
+// Generic over the lane type: v128 (4 channels) in the SIMD builds, f32 in the scalar build. One
+// source for both.
 // @ts-ignore: decorator
 @inline function add<T>(a: T, b: T): T {
   if (isVector<T>()) return f32x4.add(a, b);
@@ -228,6 +228,9 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,
   act: i32, means: usize, outStride: i32, blockTiles: i32, format: i32, scratch: usize, pBegin: i32, pEnd: i32,
   tBegin: i32, tEnd: i32): void {
+  // The SIMD builds take channels 4 at a time, with no scalar tail (0.5 KB of the page's gzip
+  // budget): the op table gives other convs the GEMM (src/ops/table.ts winogradTile).
+  if (ASC_FEATURE_SIMD && (inC | outC) & 3) unreachable();
   const a = m + 2, a2 = a * a;
   const tilesH = (outH + m - 1) / m, tilesW = (outW + m - 1) / m, perImage = tilesH * tilesW;
   const blocks = (tEnd - tBegin + blockTiles - 1) / blockTiles;
@@ -261,11 +264,11 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
       const n = (t0 + t) / perImage, r = (t0 + t) % perImage;
       const ih0 = r / tilesW * m - padT, iw0 = r % tilesW * m - padL;
       const img = input + <usize>n * imgBytes, vt = v + (<usize>(t * inC) << 2);
-      let c = 0;
       if (ASC_FEATURE_SIMD) {
-        for (; c + 4 <= inC; c += 4) inputTile<v128>(m, img, zero, ih0, iw0, inH, inW, inC, <usize>c << 2, vt + (<usize>c << 2), vPlane);
+        for (let c = 0; c < inC; c += 4) inputTile<v128>(m, img, zero, ih0, iw0, inH, inW, inC, <usize>c << 2, vt + (<usize>c << 2), vPlane);
+      } else {
+        for (let c = 0; c < inC; c++) inputTile<f32>(m, img, zero, ih0, iw0, inH, inW, inC, <usize>c << 2, vt + (<usize>c << 2), vPlane);
       }
-      for (; c < inC; c++) inputTile<f32>(m, img, zero, ih0, iw0, inH, inW, inC, <usize>c << 2, vt + (<usize>c << 2), vPlane);
     }
     if (transformed) {
       for (let p = 0; p < a2; p++) {
@@ -293,18 +296,18 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
       const out = output + <usize>((n * outH + oh0) * outW + ow0) * pixelBytes;
       const pt = prod + (<usize>(t * prodRow) << 2);
       const sum = means ? means + (<usize>(n * outC) << 2) : 0;
-      let k = c0;
       if (ASC_FEATURE_SIMD) {
-        for (; k + 4 <= c1; k += 4) {
+        for (let k = c0; k < c1; k += 4) {
           const o = <usize>k << 2;
           const b = bias + <usize>(k >> 3) * biasStride + (<usize>(k & 7) << 2);
           outputTile<v128>(m, pt + o, pPlane, v128.load(b), out + o, rows, cols, pixelBytes, rowBytes, act, sum ? sum + o : 0);
         }
-      }
-      for (; k < c1; k++) {
-        const o = <usize>k << 2;
-        const b = bias + <usize>(k >> 3) * biasStride + (<usize>(k & 7) << 2);
-        outputTile<f32>(m, pt + o, pPlane, load<f32>(b), out + o, rows, cols, pixelBytes, rowBytes, act, sum ? sum + o : 0);
+      } else {
+        for (let k = c0; k < c1; k++) {
+          const o = <usize>k << 2;
+          const b = bias + <usize>(k >> 3) * biasStride + (<usize>(k & 7) << 2);
+          outputTile<f32>(m, pt + o, pPlane, load<f32>(b), out + o, rows, cols, pixelBytes, rowBytes, act, sum ? sum + o : 0);
+        }
       }
     }
   }
@@ -328,7 +331,8 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
  * zero: at least max(inC, 4) zero floats;
  * workspace: 16 * b * (inC + outC) + 16 * (16 + b) floats, b = min(tiles, blockTiles), tiles = batch * ceil(outH / 2) *
  * ceil(outW / 2); padT, padL: the padding above and left (outH, outW give the rest); act, means as
- * conv2d_f32's. Preconditions: every size >= 1, blockTiles >= 1.
+ * conv2d_f32's. Preconditions: every size >= 1, blockTiles >= 1; SIMD builds: inC and outC
+ * multiples of 4 (else a trap).
  */
 export function conv3x3_winograd_f32_2x2(input: usize, output: usize, weights: usize, zero: usize, workspace: usize,
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32, padT: i32, padL: i32,

@@ -1,5 +1,6 @@
 // conv3x3_winograd_f32_2x2 and _4x4 (Winograd F(2x2,3x3), F(4x4,3x3)) against the float64
-// reference conv, in every build: channel counts across the 4-lane and 8-column panel edges, maps
+// reference conv, in every build: channel counts across the 4-lane and 8-column panel edges (the
+// SIMD builds' in 4s), maps
 // smaller than a tile and not multiples of it, batch 2, padding 1, 0 and asymmetric, every
 // activation, several tile blocks, a strided output, the SE squeeze (means); and the packing.
 // Weights stored as int8 and fp16 (the implicit GEMM's panels, transformed by the kernel a panel
@@ -47,6 +48,17 @@ CASES.push(
 );
 // Pre-activations over about [-12, 12]: every activation saturates somewhere.
 for (const act of ACTIVATIONS) CASES.push(wcase({ c: 8, h: 7, w: 6, o: 11, act, gain: 4 }, 'act'));
+
+/**
+ * The cases a build runs: the scalar build every one; the SIMD builds take channels 4 at a time
+ * (src/ops/table.ts gives them no others), so there each case's counts are rounded up to 4s.
+ */
+function casesFor(backend: string): WinoCase[] {
+  if (backend === 'scalar') return CASES;
+  const up = (v: number) => Math.ceil(v / 4) * 4;
+  const seen = new Set<string>();
+  return CASES.map((cs) => wcase({ ...cs, c: up(cs.c), o: up(cs.o) }, cs.name.split(':')[0])).filter((cs) => !seen.has(cs.name) && !!seen.add(cs.name));
+}
 
 const TILES = [2, 4] as const;
 /** Worst |error| / max(1, max |ref|) per build and tile, printed when SENET_REPORT_ERRORS is set. */
@@ -123,13 +135,14 @@ describe.each(BACKENDS.flatMap((backend) => TILES.map((m) => ({ backend, m }))))
   beforeAll(async () => { bench = await KernelBench.load(backend); });
   afterEach(() => bench.reset());
 
-  it.each(CASES.map((cs, i) => ({ ...cs, i })))('$name', (cs) => runWinograd(bench, m, cs, 2000 + cs.i));
+  const cases = casesFor(backend);
+  it.each(cases.map((cs, i) => ({ ...cs, i })))('$name', (cs) => runWinograd(bench, m, cs, 2000 + cs.i));
 
-  it.each(CASES.filter((_, i) => i % 6 === 0).map((cs, i) => ({ ...cs, i })))('strided output: $name', (cs) => {
+  it.each(cases.filter((_, i) => i % 6 === 0).map((cs, i) => ({ ...cs, i })))('strided output: $name', (cs) => {
     runWinograd(bench, m, cs, 7000 + cs.i, cs.i % 2 ? 3 : 8);
   });
 
-  it.each(CASES.map((cs, i) => ({ ...cs, i })))('two threads\' shares (the threaded build): $name', async (cs) => {
+  it.each(cases.map((cs, i) => ({ ...cs, i })))('two threads\' shares (the threaded build): $name', async (cs) => {
     threaded ??= await KernelBench.load(backend, true);
     try {
       runWinograd(threaded, m, cs, 2000 + cs.i, cs.i % 3 ? 0 : 3, cs.i % 2 ? 'tiles' : 'channels');
@@ -140,8 +153,8 @@ describe.each(BACKENDS.flatMap((backend) => TILES.map((m) => ({ backend, m }))))
 
   // int8 and fp16 weights: every case, some with a strided output, and two threads' shares.
   describe.each(WEIGHT_FORMATS.filter((f) => f !== 'fp32'))('weights %s', (format) => {
-    it.each(CASES.map((cs, i) => ({ ...cs, i })))('$name', (cs) => runWinograd(bench, m, cs, 9000 + cs.i, cs.i % 5 === 0 ? 3 : 0, undefined, format));
-    it.each(CASES.filter((_, i) => i % 4 === 0).map((cs, i) => ({ ...cs, i })))('two threads\' shares: $name', async (cs) => {
+    it.each(cases.map((cs, i) => ({ ...cs, i })))('$name', (cs) => runWinograd(bench, m, cs, 9000 + cs.i, cs.i % 5 === 0 ? 3 : 0, undefined, format));
+    it.each(cases.filter((_, i) => i % 4 === 0).map((cs, i) => ({ ...cs, i })))('two threads\' shares: $name', async (cs) => {
       threaded ??= await KernelBench.load(backend, true);
       try {
         runWinograd(threaded, m, cs, 9500 + cs.i, cs.i % 2 ? 0 : 3, cs.i % 3 ? 'channels' : 'tiles', format);
@@ -166,5 +179,20 @@ describe.each(BACKENDS.flatMap((backend) => TILES.map((m) => ({ backend, m }))))
     // Both round G' g G'^T once from float64; the scaled float32 values were rounded once before.
     expectClose(bench.read(fromBytes, len), bench.read(fromValues, len), `${backend} F(${m},3) packing`, undefined, 1e-6);
     expect(bench.read(fromBytes, len).slice(-o)).toEqual(bias);
+  });
+});
+
+// The SIMD builds take channels 4 at a time: other counts are a trap, never a wrong answer.
+describe.each(BACKENDS.filter((backend) => backend !== 'scalar').flatMap((backend) => TILES.map((m) => ({ backend, m }))))('winograd F($m,3) ($backend): channels not in 4s', ({ backend, m }) => {
+  let bench: KernelBench;
+  beforeAll(async () => { bench = await KernelBench.load(backend); });
+
+  it.each([[6, 8], [8, 6]])('%i in, %i out: a trap', (c, o) => {
+    const wp = bench.packed('weights', winogradBlock({ values: new Float32Array(o * c * 9) }, undefined, o, c, m));
+    const xp = bench.input('input', new Float32Array(c * 36)), zp = bench.input('zero', new Float32Array(8));
+    const ws = bench.output('workspace', winogradWorkspaceFloats(m, 9, c, o)), yp = bench.output('output', 36 * o);
+    expect(() => bench.kernels[m === 4 ? 'conv3x3_winograd_f32_4x4' : 'conv3x3_winograd_f32_2x2'](
+      xp, yp, wp, zp, ws, 1, 6, 6, c, 6, 6, o, 1, 1, 0, 0, o, 64, 0, 0)).toThrow(WebAssembly.RuntimeError);
+    bench.reset();
   });
 });
