@@ -452,6 +452,47 @@ const CASES: Case[] = [
     ortUnoptimized: true,
   },
   {
+    name: "F.pad's pads as PyTorch builds them: ConstantOfShape, Concat, Reshape, Slice (step -1), Transpose, Reshape, Cast of constants",
+    make: () => {
+      const g = new OnnxGraph();
+      // torch order (left, right, top, bottom) = (2, 0, 1, 3), then zeros for N and C.
+      const zeros = g.op('ConstantOfShape', [g.init([1], [4], DT.INT64)], { value: { t: tensor('', [1], [0], DT.INT64) } });
+      const all = g.op('Concat', [g.init([4], [2, 0, 1, 3], DT.INT64), zeros], { axis: 0 });
+      const pairs = g.op('Reshape', [all, g.init([2], [-1, 2], DT.INT64)]);
+      const reversed = g.op('Slice', [pairs, g.init([1], [-1], DT.INT64), g.init([1], [-9007199254740991], DT.INT64), g.init([1], [0], DT.INT64), g.init([1], [-1], DT.INT64)]);
+      const pads = g.op('Cast', [g.op('Reshape', [g.op('Transpose', [reversed], { perm: [1, 0] }), g.init([1], [-1], DT.INT64)])], { to: DT.INT64 });
+      g.op('MaxPool', [g.op('Pad', [conv(g, 'x'), pads, g.init([], [0.5])])], { kernel_shape: [2, 2] });
+      return g.build(X);
+    },
+    ops: { pad: 1, pool: 1 },
+    check: (graph) => expect(nodesOf(graph, 'pad')[0].pads).toEqual([1, 2, 3, 0]),
+    ortUnoptimized: true, // a Pad before a MaxPool: see the case above
+  },
+  {
+    name: 'Slice of constants: steps, omitted axes and steps, clamped and negative bounds; Transpose of a 3-D constant; ConstantOfShape of a float',
+    make: () => {
+      const g = new OnnxGraph();
+      // [0, 7, 0, 7, 1, 7, 2, 7, ...] every second value from 0: pads (0, 0, 1, 2, 0, 0, 3, 1).
+      const every2 = g.op('Slice', [g.init([16], [0, 7, 0, 7, 1, 7, 2, 7, 0, 7, 0, 7, 3, 7, 1, 7], DT.INT64), g.init([1], [0], DT.INT64),
+        g.init([1], [100], DT.INT64), g.init([1], [0], DT.INT64), g.init([1], [2], DT.INT64)]);
+      const a = g.op('Pad', [conv(g, 'x'), every2]);
+      // A [2, 2, 2] constant [[[1, 0], [2, 0]], [[0, 0], [1, 1]]] transposed by (1, 2, 0) is
+      // [[[1, 0], [0, 0]], [[2, 1], [0, 1]]]; flattened, its last 4 (no axes or steps, the end
+      // clamped) [2, 1, 0, 1]; of those the first 2 ([2, 1]: begin H, W) and, from the last down by
+      // 2 to a clamped -100, [1, 1] (end H, W): a Pad of zeros the conv takes as pads (2, 1, 1, 1).
+      const cube = g.op('Transpose', [g.init([2, 2, 2], [1, 0, 2, 0, 0, 0, 1, 1], DT.INT64)], { perm: [1, 2, 0] });
+      const flat = g.op('Reshape', [cube, g.init([1], [-1], DT.INT64)]);
+      const last4 = g.op('Slice', [flat, g.init([1], [-4], DT.INT64), g.init([1], [100], DT.INT64)]);
+      const hw = g.op('Concat', [g.init([2], [0, 0], DT.INT64), g.op('Slice', [last4, g.init([1], [0], DT.INT64), g.init([1], [2], DT.INT64)]),
+        g.init([2], [0, 0], DT.INT64), g.op('Slice', [last4, g.init([1], [-1], DT.INT64), g.init([1], [-100], DT.INT64), g.init([1], [0], DT.INT64), g.init([1], [-2], DT.INT64)])], { axis: 0 });
+      const b = g.op('Conv', [g.op('Pad', [a, hw]), g.weight([C, C, 3, 3]), g.weight([C], 0.1)], { kernel_shape: [3, 3] });
+      const half = g.op('ConstantOfShape', [g.init([4], [1, C, 1, 1], DT.INT64)], { value: { t: tensor('', [1], [0.5]) } });
+      g.op('Add', [b, half]);
+      return g.build(X);
+    },
+    check: (graph) => expect(nodesOf(graph, 'conv')[1].pads).toEqual([2, 1, 1, 1]),
+  },
+  {
     name: 'Pad at opset 11 (pads as an input without a value: zeros) before a depthwise conv',
     make: () => {
       const g = new OnnxGraph(11);

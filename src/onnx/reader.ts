@@ -234,6 +234,24 @@ function axes(ctx: Context, node: NodeMsg, where: string, inputIndex: number): n
 
 const intConst = (values: number[], dims = [values.length]): Value => ({ kind: 'const', c: { dims, values, type: 'int' } });
 
+/**
+ * A constant rearranged: the value at each index of `dims` (row-major) is the one at flat index
+ * at(index) of c. For the shape arithmetic exporters write around constants (PyTorch's F.pad
+ * builds its pads with ConstantOfShape, Concat, Reshape, Slice, Transpose and Cast).
+ */
+function remap(c: Constant, dims: number[], at: (index: number[]) => number): Value {
+  const idx = dims.map(() => 0), src = c.values;
+  const values = Array.from({ length: dims.reduce((p, d) => p * d, 1) }, () => {
+    const v = src[at(idx)];
+    for (let k = dims.length - 1; k >= 0 && ++idx[k] === dims[k]; k--) idx[k] = 0;
+    return v;
+  });
+  return { kind: 'const', c: { dims, type: c.type, values: c.type === 'float' ? Float32Array.from(values) : values } };
+}
+
+/** Row-major strides of dims. */
+const strides = (dims: number[]) => dims.map((_, i) => dims.slice(i + 1).reduce((p, d) => p * d, 1));
+
 const CONVERTERS: Record<string, Converter> = {
   Conv(ctx, node, where) {
     const x = tensorIn(ctx, node, 0, where);
@@ -323,6 +341,11 @@ const CONVERTERS: Record<string, Converter> = {
     const target = constIn(ctx, node, 1, where, 'int').values as number[];
     // allowzero (opset 14): a 0 in the shape is a dimension of size 0, not "copy the input's".
     if (attrInt(node, 'allowzero', 0) && target.includes(0)) throw new OnnxError(`${where}: Reshape with allowzero to [${target}] makes an empty tensor`);
+    if (v.kind === 'const') {
+      const dims = resolveTarget(v.c.dims, target);
+      if (numel(dims) !== numel(v.c.dims)) throw new OnnxError(`${where}: [${v.c.dims}] does not reshape to [${target}]`);
+      return alias(ctx, node, { kind: 'const', c: { ...v.c, dims } }, where);
+    }
     if (v.kind === 'shuffle') return endShuffle(ctx, node, v, target, where);
     if (v.kind === 'flat') {
       // A flattened map back to its own shape (from Shape(map)): the map.
@@ -337,6 +360,10 @@ const CONVERTERS: Record<string, Converter> = {
   Transpose(ctx, node, where) {
     const v = input(ctx, node, 0, where, true);
     const perm = attrInts(node, 'perm');
+    if (v.kind === 'const') {
+      const p = perm ?? v.c.dims.map((_, i) => v.c.dims.length - 1 - i), st = strides(v.c.dims);
+      return alias(ctx, node, remap(v.c, p.map((a) => v.c.dims[a]), (idx) => idx.reduce((sum, k, j) => sum + k * st[p[j]], 0)), where);
+    }
     if (v.kind !== 'shuffle' || v.step !== 'grouped' || perm?.join() !== [0, 2, 1, 3, 4].slice(0, v.shape.length).join()) {
       throw new OnnxError(`${where}: Transpose is only supported as the middle of a channel shuffle (perm [0, 2, 1, 3, 4] of a [N, g, C / g, H, W] view)`);
     }
@@ -484,6 +511,28 @@ const CONVERTERS: Record<string, Converter> = {
     if (axis !== 1 && axis !== 1 - rank) throw new OnnxError(`${where}: Concat along axis ${axis} of [${parts[0].shape}] is not supported (only along the channels, axis 1)`);
     const out = outName(node, where);
     emit(ctx, { op: 'concat', name: node.name || out, inputs: parts.map((p) => p.name), output: out }, where);
+  },
+  ConstantOfShape(ctx, node, where) {
+    const t = attr(node, 'value')?.t, c = t ? readTensor(t, where) : { dims: [], values: [0], type: 'float' as const };
+    alias(ctx, node, remap(c, constIn(ctx, node, 0, where, 'int').values as number[], () => 0), where);
+  },
+  // On constants only (shape arithmetic): starts, ends, axes, steps as ONNX clamps them.
+  Slice(ctx, node, where) {
+    const c = constIn(ctx, node, 0, where);
+    const list = (i: number) => (node.input?.[i] ? constIn(ctx, node, i, where, 'int').values as number[] : undefined);
+    const starts = list(1)!, ends = list(2)!, steps = list(4);
+    const begin = c.dims.map(() => 0), step = c.dims.map(() => 1), dims = [...c.dims];
+    (list(3) ?? starts.map((_, i) => i)).forEach((a0, i) => {
+      const a = a0 < 0 ? a0 + c.dims.length : a0, d = c.dims[a], st = steps?.[i] ?? 1, up = st > 0 ? 0 : 1;
+      if (!st) throw new OnnxError(`${where}: Slice with step 0`);
+      // Negative from the end, then clamped to [0, d] going up, [-1, d - 1] going down.
+      const at = (x: number, lo: number) => Math.min(Math.max(x < 0 ? x + d : x, lo), d - up);
+      begin[a] = at(starts[i], 0);
+      step[a] = st;
+      dims[a] = Math.max(0, Math.ceil((at(ends[i], -up) - begin[a]) / st));
+    });
+    const st = strides(c.dims);
+    alias(ctx, node, remap(c, dims, (idx) => idx.reduce((sum, k, a) => sum + (begin[a] + k * step[a]) * st[a], 0)), where);
   },
   Cast(ctx, node, where) {
     const c = constIn(ctx, node, 0, where);

@@ -95,9 +95,14 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
   }
   const means = b.means;
   if (!means) return () => pool.run('conv2d_f32_part', parts);
-  // The SE squeeze's channel means over the finished output: by images where each thread has one.
+  // The SE squeeze's channel means over the finished output: by images where each thread has one,
+  // at batch 1 by ranges of 4 channels (the means of more images lie image by image: [N, outC]).
   const stride = b.outputStride ?? outC, plane = outH * outW;
-  const meanParts = batch >= threads && byImages(pool, batch, (n0, count) => [b.output + 4 * n0 * plane * stride, means + 4 * n0 * outC, count, plane, outC, stride]);
+  const meanParts = batch >= threads ? byImages(pool, batch, (n0, count) => [b.output + 4 * n0 * plane * stride, means + 4 * n0 * outC, count, plane, outC, stride])
+    : batch === 1 && Array.from({ length: threads }, (_, t) => {
+      const [c0, c1] = share(t, threads, Math.ceil(outC / 4), 4, outC);
+      return Int32Array.of(b.output + 4 * c0, means + 4 * c0, 1, plane, c1 - c0, stride);
+    });
   return () => {
     pool.run('conv2d_f32_part', parts);
     if (meanParts) pool.run('conv_means_f32', meanParts);
