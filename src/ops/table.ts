@@ -96,10 +96,10 @@ export type ConvNode = Extract<Node, { op: 'conv' }>;
 /**
  * The Winograd output tile m of F(m x m, 3 x 3) for a conv, or 0 for the implicit GEMM: only 3x3,
  * stride 1, no dilation, no groups, channels in and out multiples of 4. By the smaller side of the
- * output map, from `npm run bench:winograd` (SIMD, AMD EPYC, 2026-11-29; time of the GEMM over Winograd's): F(4,3) from 5
- * up (ResNet-50's 56, 28, 14, 7: 3.0, 3.2, 2.1, 2.6x; F(2,3) 1.7, 2.0, 2.0, 1.2x: on 7x7 too,
- * where ncnn takes F(2,3)); F(2,3) on 3 and 4 (1.4, 1.9x; F(4,3) 1.0, 1.4x: one tile, mostly
- * waste); the GEMM below (F(2,3) 0.8x).
+ * output map, from `npm run bench:winograd` (SIMD, AMD EPYC, 2026-11-29; time of the GEMM over
+ * Winograd's): F(4,3) from 5 up (ResNet-50's 56, 28, 14, 7: 3.0, 3.2, 2.1, 2.6x; F(2,3) 1.7, 2.0,
+ * 2.0, 1.2x: on 7x7 too, where ncnn takes F(2,3)); F(2,3) on 3 and 4 (1.4, 1.9x; F(4,3) 1.0,
+ * 1.4x: one tile, mostly waste); the GEMM below (F(2,3) 0.8x).
  */
 export function winogradTile(n: ConvNode, x: Shape, ctx: OpContext = DEFAULT_CONTEXT): 0 | 2 | 4 {
   const [, , kH, kW] = n.weight.shape;
