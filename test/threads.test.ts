@@ -1,7 +1,7 @@
 // Threads: an engine with 2 threads (worker_threads on a shared memory, large convs split across
 // them) gives outputs bitwise equal to one thread's, in the SIMD and scalar builds, on the ONNX
 // fixtures and on built-in models (pixel, panel and Winograd channel splits, depthwise row splits,
-// the SE means after a split, the SE steps, adds and the input's layout by images or pixels, int8
+// the SE means after a split, the SE steps, adds, pooling and the input's layout by images, pixels or rows, int8
 // and fp16 weights); bad thread counts are typed errors; without
 // SharedArrayBuffer, or without worker threads, threads > 1 runs one thread and says so once; a
 // process that used threads exits.
@@ -68,13 +68,14 @@ describe.each(['simd', 'scalar'] as const)('2 threads against 1 (%s)', (backend)
     ['mobilenet-v3-large', { batch: 2, height: 96, width: 96 }, {}],
     ['mobilenet-v3-large', { height: 160, width: 160 }, { weights: 'fp16' }],
     ['mobilenet-v3-large', { batch: 3, height: 128, width: 128 }, {}], // steps by images, 2 and 1
+    ['se-bn-inception', { height: 128, width: 128 }, {}], // max and average pools by rows
     ['efficientnet-b0', { height: 128, width: 128 }, {}],
   ] as const)('%s %o %o: bitwise, with ops split', (model, dims, options) => {
     expect(same(buildModel(model, { seed: 5 }), dims, options as CompileOptions)).toBeGreaterThan(0);
   });
 
   it('split every kind of kernel: the GEMM, Winograd, depthwise, the SE means, scale and squeeze, adds, the input layout', () => {
-    for (const kernel of ['conv2d_f32_part', 'conv3x3_winograd_f32_part', 'conv2d_dw_f32_part', 'conv_means_f32', 'scale_f32', 'global_pool_f32', 'add_f32', 'channel_shuffle_f32']) {
+    for (const kernel of ['conv2d_f32_part', 'conv3x3_winograd_f32_part', 'conv2d_dw_f32_part', 'conv_means_f32', 'scale_f32', 'global_pool_f32', 'add_f32', 'channel_shuffle_f32', 'pool2d_f32']) {
       expect(parts.get(kernel), kernel).toBeGreaterThan(0);
     }
   });

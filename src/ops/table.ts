@@ -342,7 +342,7 @@ const pool: OpSpec<Extract<Node, { op: 'pool' }>> = {
     const [, outH, outW] = nhwc(out);
     const mode = n.mode === 'max' ? POOL_MODE.max : n.countIncludePad ? POOL_MODE.avgIncludePad : POOL_MODE.avg;
     const [pT, pL, pB, pR] = n.pads;
-    return k.pool2d_f32.bind(null, b.inputs[0], b.output, batch, inH, inW, c, outH, outW,
+    return stepCall(k, b.pool, 'pool2d_f32', b.inputs[0], b.output, batch, inH, inW, c, outH, outW,
       n.kernel[0], n.kernel[1], n.stride[0], n.stride[1], pT, pL, pB, pR, mode, b.outputStride ?? c);
   },
 };

@@ -132,7 +132,8 @@ const byImages = (pool: Pool, batch: number, part: (n0: number, count: number) =
  * times its gates, + residual, ReLU) by images, or at a batch under the thread count each image by
  * pixels (a split op an image); the squeeze (global_pool_f32) by images, at batch 1 not at all
  * (its channels are one row a pixel); an add (add_f32) by ranges of 4 floats; the input's
- * NCHW -> NHWC (channel_shuffle_f32 with an image as its pixel) by images.
+ * NCHW -> NHWC (channel_shuffle_f32 with an image as its pixel) by images; pooling (pool2d_f32) by
+ * images, at batch 1 by output rows (a share's windows start padT - r0 * strideH rows up).
  */
 export function splitStep(pool: Pool, kernel: StepKernel, args: readonly number[]): (() => void) | undefined {
   const threads = pool.threads;
@@ -151,6 +152,21 @@ export function splitStep(pool: Pool, kernel: StepKernel, args: readonly number[
     if (batch < threads || batch * image < STEP_SPLIT_MIN_FLOATS) return undefined;
     const outImage = kernel === 'global_pool_f32' ? d1 : image;
     const parts = byImages(pool, batch, (n0, count) => [x + 4 * n0 * image, out + 4 * n0 * outImage, count, ...args.slice(3)]);
+    return () => pool.run(kernel, parts);
+  }
+  if (kernel === 'pool2d_f32') {
+    const [x, out, batch, inH, inW, c, outH, outW, , , sH, , pT, , , , , stride] = args;
+    if (batch * inH * inW * c < STEP_SPLIT_MIN_FLOATS || batch > 1 && batch < threads) return undefined;
+    const outImage = outH * outW * stride;
+    const parts = batch > 1
+      ? byImages(pool, batch, (n0, count) => [x + 4 * n0 * inH * inW * c, out + 4 * n0 * outImage, count, ...args.slice(3)])
+      : Array.from({ length: threads }, (_, t) => {
+        const [r0, r1] = share(t, threads, outH), part = Int32Array.from(args);
+        part[1] = out + 4 * r0 * outW * stride; // output
+        part[6] = r1 - r0; // outH
+        part[12] = pT - r0 * sH; // padT
+        return part;
+      });
     return () => pool.run(kernel, parts);
   }
   const [x, s, residual, out, batch, hw, c, relu] = args;
