@@ -1,5 +1,5 @@
-// The ONNX forms of issue 14 section 3 as PyTorch 2.13's exporter writes them
-// (test/fixtures/onnx/make_forms.py: the most copied SE code's x * y.expand_as(x), an SE squeezing
+// The ONNX forms of issue 14 section 3 as PyTorch 2.13's exporters write them, the TorchScript one
+// and torch.export's (PyTorch's default since 2.9, opset 18) (test/fixtures/onnx/make_forms.py: the most copied SE code's x * y.expand_as(x), an SE squeezing
 // with mean((2, 3)) at opset 18, input normalisation by constants, ZeroPad2d (F.pad's pads built
 // with ConstantOfShape, Concat, Reshape, Slice, Transpose and Cast), average pooling counting the
 // padding, LeakyReLU, PReLU, Hardsigmoid, clamp, a softmax over channels, a map flattened into a
@@ -17,7 +17,7 @@ import { createEngine, type Engine } from '../src/runtime/engine.js';
 const FIXTURES = new URL('./fixtures/onnx/', import.meta.url);
 const read = (file: string) => new Uint8Array(readFileSync(new URL(file, FIXTURES)));
 const { models } = JSON.parse(readFileSync(new URL('forms.json', FIXTURES), 'utf8')) as {
-  models: Record<string, { file: string; opset: number; input: number[]; dynamicBatch: boolean; op_types: Record<string, number> }>;
+  models: Record<string, { file: string; dynamoFile: string; opset: number; input: number[]; dynamicBatch: boolean; op_types: Record<string, number> }>;
 };
 const TOLERANCE = 1e-4;
 
@@ -47,8 +47,8 @@ test('the fixtures carry the forms they are for', () => {
   expect(models.shufflenet_shuffle.dynamicBatch).toBe(true);
 });
 
-describe.each(Object.keys(models))('%s', (name) => {
-  const { file, input } = models[name];
+describe.each(Object.keys(models).flatMap((name) => [[name, models[name].file], [name, models[name].dynamoFile]]))('%s: %s', (name, file) => {
+  const { input } = models[name];
   const bytes = read(file);
   const x = parseNpy(readFileSync(new URL(`forms_${name}.input.npy`, FIXTURES))).data as Float32Array;
   const torchOut = parseNpy(readFileSync(new URL(`forms_${name}.torch.npy`, FIXTURES))).data as Float32Array;
