@@ -1,18 +1,17 @@
 // How far threads can take each network: from a one-thread profile (SIMD build, one process), the
-// share of the time in ops the split runs on every thread (src/runtime/split.ts: convThreads), the
-// split ops per inference, the best speedup Amdahl's law leaves at 2, 4 and 8 threads with perfect
-// splits, and the measured cost of an empty split op on 2 threads (the barrier: back to back, and
-// after the worker slept). `npm run bench:split [-- --models a,b --size S --runs N]`
+// share of the time in steps a 2-thread session splits (each of its steps run alone with the
+// pool's split ops counted: src/runtime/split.ts decides; a step with any split counts whole, as
+// an SE block whose scale splits and FCs do not: an upper bound), the split ops per inference, the best
+// speedup Amdahl's law leaves at 2, 4 and 8 threads with perfect splits, and the measured cost of
+// an empty split op on 2 threads (the barrier: back to back, and after the worker slept).
+// `npm run bench:split [-- --models a,b --size S --runs N]`
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { positiveInt } from '../src/options.js';
 import { benchInput, median } from '../src/cli/bench.js';
-import { optimize } from '../src/graph/passes/index.js';
-import { inferShapes } from '../src/graph/shapes.js';
 import { buildModel } from '../src/models/index.js';
 import { createEngine } from '../src/node.js';
 import type { Pool } from '../src/runtime/pool.js';
-import { convThreads } from '../src/runtime/split.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,16 +32,22 @@ for (const name of values.models!.split(',')) {
   for (let i = 0; i < 2; i++) session.run(x);
   const { steps } = session.profile(x, runs);
   engine.dispose();
-  // The steps are the optimized graph's nodes; a conv is split where convThreads says so.
-  const fused = optimize(graph), shapes = inferShapes(fused, dims);
-  const nodes = new Map(fused.nodes.map((n) => [n.name, n]));
-  const split = steps.filter((st) => {
-    const n = nodes.get(st.name);
-    return n?.op === 'conv' && convThreads(n, shapes.get(n.output)!, { winograd: true, threads: 2 }) > 1;
-  });
-  const total = steps.reduce((s, st) => s + st.ms, 0), share = split.reduce((s, st) => s + st.ms, 0) / total;
+  // The same plan on 2 threads, each step's call run alone (the session's private calls, in plan
+  // order, after one whole run placed an input) with the pool's split ops counted around it.
+  const two = await createEngine({ backend: 'simd', threads: 2 });
+  const pool = (two as unknown as { pool: Pool }).pool;
+  let ops = 0;
+  const run = pool.run.bind(pool);
+  pool.run = (kernel, args) => { ops++; run(kernel, args); };
+  const threaded = two.compile(graph, dims);
+  threaded.run(x);
+  const counts = (threaded as unknown as { calls: (() => void)[] }).calls.map((call) => { const before = ops; call(); return ops - before; });
+  two.dispose();
+  if (counts.length !== steps.length) throw new Error(`${name}: ${counts.length} steps on 2 threads, ${steps.length} on one`);
+  const total = steps.reduce((s, st) => s + st.ms, 0);
+  const share = steps.reduce((s, st, i) => s + (counts[i] ? st.ms : 0), 0) / total;
   const amdahl = (p: number) => 1 / (1 - share + share / p);
-  console.log(`  ${name.padEnd(20)} ${String(split.length).padStart(9)} ${(100 * share).toFixed(1).padStart(10)}% `
+  console.log(`  ${name.padEnd(20)} ${String(counts.reduce((a, b) => a + b, 0)).padStart(9)} ${(100 * share).toFixed(1).padStart(10)}% `
     + `${[2, 4, 8].map((p) => `${amdahl(p).toFixed(2)}x`).join(' / ').padStart(26)}`);
 }
 
