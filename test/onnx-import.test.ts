@@ -1056,6 +1056,20 @@ describe('bad files', () => {
     expect(add?.op === 'binary' && Array.from(add.constant!.value.data!)).toEqual([-3]);
   });
 
+  test('Slice, ConstantOfShape and Transpose fold constants only: on a computed tensor, or with step 0, an OnnxError naming the node', () => {
+    const slice = tinyModel((g) => { g.op('Slice', [g.op('Relu', ['x']), g.init([1], [0], DT.INT64), g.init([1], [1], DT.INT64)], {}, 'cut'); });
+    expect(loadError(slice).message).toMatch(/node 'cut' \(Slice, opset 13\): input 0 \('t\d+'\) must be an initializer or a constant/);
+    const step0 = tinyModel((g) => {
+      const pads = g.op('Slice', [g.init([8], [0, 0, 1, 1, 0, 0, 1, 1], DT.INT64), g.init([1], [0], DT.INT64), g.init([1], [8], DT.INT64), g.init([1], [0], DT.INT64), g.init([1], [0], DT.INT64)], {}, 'zero');
+      g.op('Pad', ['x', pads]);
+    });
+    expect(loadError(step0).message).toMatch(/node 'zero' \(Slice, opset 13\): Slice with step 0/);
+    const shapeOf = tinyModel((g) => { g.op('Relu', [g.op('ConstantOfShape', [g.op('Relu', ['x'])], {}, 'fill')]); });
+    expect(loadError(shapeOf).message).toMatch(/node 'fill' \(ConstantOfShape, opset 13\): input 0 \('t\d+'\) must be an initializer or a constant/);
+    const transpose = tinyModel((g) => { g.op('Transpose', [g.op('Relu', ['x'])], { perm: [0, 2, 3, 1] }, 'nhwc'); });
+    expect(loadError(transpose).message).toMatch(/node 'nhwc' \(Transpose, opset 13\): Transpose is only supported as the middle of a channel shuffle/);
+  });
+
   test('a tensor defined twice (not SSA): refused at load, naming the node and the tensor', () => {
     const bytes = edit(tinyModel((g) => { g.op('Relu', [g.op('Sigmoid', ['x'])]); }), (m) => {
       m.graph.node.splice(1, 0, { ...m.graph.node[0], name: 'again' });
