@@ -4,7 +4,6 @@
 // onnxruntime on the same file within 1e-4 of the largest output; they stay int8 / fp16 in wasm
 // memory; activation quantization is refused with an error that says so.
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { OnnxError, OptionError } from '../src/errors.js';
 import { halfToFloat, lazyParam } from '../src/graph/ir.js';
@@ -18,20 +17,11 @@ import { DATA_TYPE, decodeModel } from '../src/onnx/schema.js';
 import { saveOnnx } from '../src/onnx/writer.js';
 import { createEngine, type Engine } from '../src/runtime/engine.js';
 import { relDiff } from '../src/cli/bench.js';
+import { runOrt } from './ort.js';
 
 const TOLERANCE = 1e-4;
 const FIXTURES = new URL('./fixtures/onnx/', import.meta.url);
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`${name}.onnx`, FIXTURES)));
-
-async function runOrt(bytes: Uint8Array, x: Float32Array, shape: number[], optimized = true): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(bytes, optimized ? {} : { graphOptimizationLevel: 'disabled' });
-  try {
-    const out = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x, shape) });
-    return out[s.outputNames[0]].data as Float32Array;
-  } finally {
-    await s.release();
-  }
-}
 
 let engines: Engine[];
 beforeAll(async () => { engines = await Promise.all((['simd', 'scalar'] as const).map((backend) => createEngine({ backend }))); });

@@ -1,15 +1,16 @@
-// The ONNX forms of issue 14 section 3 as PyTorch 2.13's exporters write them, the TorchScript one
-// and torch.export's (PyTorch's default since 2.9, opset 18) (test/fixtures/onnx/make_forms.py: the most copied SE code's x * y.expand_as(x), an SE squeezing
-// with mean((2, 3)) at opset 18, input normalisation by constants, ZeroPad2d (F.pad's pads built
-// with ConstantOfShape, Concat, Reshape, Slice, Transpose and Cast), average pooling counting the
-// padding, LeakyReLU, PReLU, Hardsigmoid, clamp, a softmax over channels, a map flattened into a
-// Linear, Inception branches concatenated along channels, ShuffleNet's channel shuffle with a
-// symbolic batch): each in both builds against what PyTorch output and against onnxruntime on the
-// same file, within 1e-4 of the largest output.
+// The ONNX forms of issue 14 section 3 as PyTorch 2.13's two exporters write them, the
+// TorchScript one and torch.export's (PyTorch's default since 2.9, opset 18)
+// (test/fixtures/onnx/make_forms.py): the most copied SE code's x * y.expand_as(x), an SE
+// squeezing with mean((2, 3)) at opset 18, input normalisation by constants, ZeroPad2d (F.pad's
+// pads built with ConstantOfShape, Concat, Reshape, Slice, Transpose and Cast), average pooling
+// counting the padding, LeakyReLU, PReLU, Hardsigmoid, clamp, a softmax over channels, a map
+// flattened into a Linear, Inception branches concatenated along channels, ShuffleNet's channel
+// shuffle with a symbolic batch. Each in both builds against what PyTorch output and against
+// onnxruntime on the same file, within 1e-4 of the largest output.
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { relDiff } from '../src/cli/bench.js';
+import { runOrt } from './ort.js';
 import { parseNpy } from '../src/io/npy.js';
 import { loadOnnx } from '../src/onnx/reader.js';
 import { createEngine, type Engine } from '../src/runtime/engine.js';
@@ -20,16 +21,6 @@ const { models } = JSON.parse(readFileSync(new URL('forms.json', FIXTURES), 'utf
   models: Record<string, { file: string; dynamoFile: string; opset: number; input: number[]; dynamicBatch: boolean; op_types: Record<string, number> }>;
 };
 const TOLERANCE = 1e-4;
-
-async function runOrt(bytes: Uint8Array, x: Float32Array, shape: number[]): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(bytes);
-  try {
-    const out = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x, shape) });
-    return out[s.outputNames[0]].data as Float32Array;
-  } finally {
-    await s.release();
-  }
-}
 
 let engines: Engine[];
 beforeAll(async () => { engines = await Promise.all((['simd', 'scalar'] as const).map((backend) => createEngine({ backend }))); });
