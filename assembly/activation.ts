@@ -64,7 +64,8 @@ const EXP = memory.data<f32>([88.0, -87.0, 1.44269504, 0.693359375, -2.12194440e
   p = f32x4.add(f32x4.mul(p, r), k(9));
   p = f32x4.add(f32x4.mul(p, r), k(10));
   // 2^n: adding 1.5 * 2^23 puts the integer n in the low mantissa bits; shifted into the exponent
-  // and biased by 127 (1.0's bits). Cheaper than trunc_sat (EfficientNet-B0: 43.2 -> 37.9 ms, same outputs).
+  // and biased by 127 (1.0's bits). Cheaper than trunc_sat (EfficientNet-B0: 43.2 -> 37.9 ms, same
+  // outputs).
   const magic = f32x4.add(n, k(11));
   const scale = i32x4.add(i32x4.shl(magic, 23), k(10));
   return f32x4.mul(p, scale);
@@ -111,8 +112,8 @@ const EXP = memory.data<f32>([88.0, -87.0, 1.44269504, 0.693359375, -2.12194440e
 // costs next to nothing and each inlined copy of the exp polynomial about 1 KB of the build (the
 // whole-inline version at every site made the SIMD build 68 KB; the page budget is
 // test/payload.test.ts). The 4x8 tile takes the cheap activations inline (activateCheapV) and the
-// others in a pass after each block of rows (conv2d.ts, through activation_f32): with a call in its loop nest
-// V8 spilled around it (ResNet-50 6-7% slower).
+// others in a pass after each block of rows (conv2d.ts, through activation_f32): with a call in
+// its loop nest V8 spilled around it (ResNet-50 6-7% slower).
 // @ts-ignore: decorator
 @inline export function activateSplitV(x: v128, act: i32): v128 {
   if (act == ACT_NONE) return x;

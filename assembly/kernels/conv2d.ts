@@ -266,7 +266,6 @@ function gemmRange(
   }
 }
 
-
 // F32 panel `index` of a stored block: in place, or expanded into `at`.
 // @ts-ignore: decorator
 @inline function panelAt(format: i32, weights: usize, index: i32, stored: usize, at: usize, k: i32): usize {

@@ -39,7 +39,7 @@ export function unpack_weights(format: i32, src: usize, dst: usize, rows: i32, c
   const out = dst + colBytes;
   if (cols == 8) {
     // A conv panel: its rows are contiguous.
-    expandRows8(format, src + 32, src + (format == WEIGHTS_QS8 ? 96 : 64), format == WEIGHTS_QS8 ? 8 : 16, out, rows);
+    expandRows8(format, src + 32, src + panelValues(format), panelRowBytes(format), out, rows);
     return;
   }
   if (format == WEIGHTS_QS8) {
@@ -76,6 +76,17 @@ export function unpack_weights(format: i32, src: usize, dst: usize, rows: i32, c
       store<f32>(or + (<usize>c << 2), f16x1(hr + (<usize>c << 1), load<f32>(scales + (<usize>c << 2))));
     }
   }
+}
+
+// Where a stored conv panel's values start (after 8 biases, 8 scales and, for int8, 8 zero
+// points), and the bytes of one of its rows of 8 values.
+// @ts-ignore: decorator
+@inline export function panelValues(format: i32): usize {
+  return format == WEIGHTS_QS8 ? 96 : 64;
+}
+// @ts-ignore: decorator
+@inline export function panelRowBytes(format: i32): usize {
+  return format == WEIGHTS_QS8 ? 8 : 16;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { activate, activateSplitV } from "../activation";
 import { conv2d_f32 } from "./conv2d";
-import { expandRows8, storedBytes, WEIGHTS_F32, WEIGHTS_QS8 } from "./weights";
+import { expandRows8, panelRowBytes, panelValues, storedBytes, WEIGHTS_F32 } from "./weights";
 
 // Winograd convolution F(m x m, 3 x 3) for 3x3 stride-1 convolutions without groups or dilation
 // (Lavin and Gray 2016): each m x m output tile is A^T [(G g G^T) . (B^T d B)] A over the
@@ -143,9 +143,9 @@ const SKEW: i32 = 16;
 // @ts-ignore: decorator
 @inline function filterPanel(m: i32, format: i32, panel: usize, inC: i32, u: usize, taps: usize): void {
   const pointBytes = <usize>(8 + 8 * inC) << 2;
-  const size: usize = format == WEIGHTS_QS8 ? 1 : 2, values = panel + (size == 1 ? 96 : 64), tap = <usize>inC * 8 * size;
+  const row = panelRowBytes(format), values = panel + panelValues(format), tap = <usize>inC * row;
   for (let c = 0; c < inC; c++) {
-    expandRows8(format, panel + 32, values + <usize>c * 8 * size, tap, taps, 9);
+    expandRows8(format, panel + 32, values + <usize>c * row, tap, taps, 9);
     const at = u + 32 + (<usize>c << 5);
     if (ASC_FEATURE_SIMD) {
       for (let h: usize = 0; h < 32; h += 16) filterTile<v128>(m, taps + h, 32, at + h, pointBytes);
