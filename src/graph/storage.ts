@@ -3,7 +3,7 @@
 // whole weight is made) and in the converter (`senet-wasm quantize`), which therefore writes the
 // very int8 values a compile-time quantization stores.
 import { oneOf } from '../options.js';
-import { decodeRange, scaledValues, sourceLength, type ParamSource, type QuantSource } from './ir.js';
+import { decodeRange, decodeSource, scaledValues, sourceLength, type ParamSource, type QuantSource } from './ir.js';
 
 export type WeightFormat = 'fp32' | 'int8' | 'fp16';
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['fp32', 'int8', 'fp16'];
@@ -88,9 +88,8 @@ export function fitsHalf(s: ParamSource): boolean {
     if (s.half) {
       for (let i = 1; i < s.half.length && fits; i += 2) fits = (s.half[i] & 0x7c) !== 0x7c; // exponent 31
     } else {
-      const n = sourceLength(s), v = new Float32Array(n);
-      rowsF32(s, 0, 1, n, v);
-      for (let i = 0; i < n && fits; i++) fits = Math.abs(v[i]) < 65520; // false for NaN too
+      const v = decodeSource(s); // a values source as it is, no copy
+      for (let i = 0; i < v.length && fits; i++) fits = Math.abs(v[i]) < 65520; // false for NaN too
     }
     fitsCache.set(key, fits);
   }
