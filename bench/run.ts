@@ -1,6 +1,7 @@
 // Whole networks, senet-wasm (SIMD and scalar builds) against onnxruntime-web and TF.js
 // (tfjs-backend-wasm), all on one thread (or --threads N: every engine asked for N; the report says
-// what each got), the same weights and input, interleaved runs, medians:
+// what each got, and senet-simd also runs on one thread, interleaved, for the threads' speedup),
+// the same weights and input, interleaved runs, medians:
 //   npm run bench [-- --models a,b|paper --runs N --batch 1,8 --batch-runs N --size S --vs list|none --threads N --quick]
 // Defaults: six models at 224x224, batch 1 (10 runs) and batch 8 (5 runs), both peers. --quick:
 // batch 1 only, 5 runs. Writes bench/results/<date>.json and the chart bench/results/latest.svg,
@@ -76,7 +77,7 @@ for (const name of models) {
   const graph = buildModel(name, { seed: 0 });
   for (const batch of batches) {
     try {
-      const report = await benchGraph(graph, { backends, peers, runs: batch > 1 ? batchRuns : runs, size, batch, peakGflops: peakGflops.simd, threads });
+      const report = await benchGraph(graph, { backends, peers, runs: batch > 1 ? batchRuns : runs, size, batch, peakGflops: peakGflops.simd, threads, oneThreadBaseline: true });
       console.log(formatBench(report) + '\n');
       reports.push(report);
     } catch (e) {
@@ -123,8 +124,10 @@ if (models.includes('se-resnet50') && models.includes('resnet50')) {
   console.log('');
 }
 
-// Summary: median ms per model, engine and batch.
-const engines = [...new Set(reports.flatMap((r) => r.results.map((x) => x.engine)))];
+// Summary: median ms per model, engine and batch; an engine on other than the threads asked (the
+// one-thread senet-simd beside a threaded bench) is its own column.
+const column = (x: BenchReport['results'][number]) => (x.threads === threads ? x.engine : `${x.engine} (${x.threads} thr.)`);
+const engines = [...new Set(reports.flatMap((r) => r.results.map(column)))];
 for (const batch of batches) {
   const rows = reports.filter((r) => r.batch === batch);
   if (!rows.length) continue;
@@ -132,7 +135,7 @@ for (const batch of batches) {
   console.log(`  ${'model'.padEnd(16)}${engines.map((e) => e.padStart(20)).join('')}`);
   for (const r of rows) {
     const cells = engines.map((e) => {
-      const x = r.results.find((y) => y.engine === e);
+      const x = r.results.find((y) => column(y) === e);
       return (x ? `${x.medianMs.toFixed(1)} (${x.gflops.toFixed(1)})` : '-').padStart(20);
     });
     console.log(`  ${(LABELS[r.model] ?? r.model).padEnd(16)}${cells.join('')}`);
@@ -158,10 +161,10 @@ if (reports.length) {
     title: `batch ${batch}, ${size}x${size}`,
     groups: reports.filter((r) => r.batch === batch).map((r) => ({
       label: LABELS[r.model] ?? r.model,
-      values: Object.fromEntries(r.results.map((x) => [x.engine, x.medianMs])),
+      values: Object.fromEntries(r.results.map((x) => [column(x), x.medianMs])),
     })),
   })).filter((p) => p.groups.length), {
-    title: `Median latency, one thread (${date.slice(0, 10)}, Node ${process.version}; lower is better)`,
+    title: `Median latency, ${threads === 1 ? 'one thread' : `${threads} threads`} (${date.slice(0, 10)}, Node ${process.version}; lower is better)`,
     series: engines,
     unit: 'median ms (log scale)',
   });

@@ -69,6 +69,17 @@ describe('benchGraph with peers', () => {
     for (const e of ['senet-simd', 'senet-scalar', 'onnxruntime-web', 'tfjs-wasm', '% peak', 'senet-simd vs tfjs-wasm']) expect(table).toContain(e);
   }, 20_000);
 
+  test('a threaded bench can run senet-simd on one thread beside it, for the speedup from the same run', async () => {
+    const report = await benchGraph(tinySeNet(), { backends: ['simd'], runs: 2, size: 32, batch: 2, threads: 2, oneThreadBaseline: true });
+    expect(report.results.map((r) => [r.engine, r.threads])).toEqual([['senet-simd', 2], ['senet-simd', 1]]);
+    expect(report.reference).toBe('senet-simd');
+    expect(report.results[0].maxRelDiff).toBeUndefined();
+    // The split keeps each sum's order here: the two thread counts give the same bits.
+    expect(report.results[1].maxRelDiff).toBe(0);
+    const [two, one] = report.results;
+    expect(formatBench(report)).toContain(`senet-simd on 2 threads over one: ${(one.medianMs / two.medianMs).toFixed(2)}x`);
+  });
+
   test('a mismatch fails loudly before any timing', async () => {
     const graph = tinySeNet();
     // A tolerance below zero makes any output, however close, a mismatch.

@@ -87,6 +87,12 @@ export interface BenchOptions {
   weights?: WeightFormat;
   /** Threads of every engine (createEngine's threads; the peers' own settings). Default 1. */
   threads?: number;
+  /**
+   * With threads > 1: senet-simd on one thread too, interleaved with the others, so that the
+   * threads' speedup is a ratio from one run (the peers cannot: their thread count is fixed per
+   * process).
+   */
+  oneThreadBaseline?: boolean;
 }
 
 /** A bench whose engines disagree: the message names each engine over the tolerance. */
@@ -226,6 +232,7 @@ export async function benchGraph(graph: Graph, o: BenchOptions): Promise<BenchRe
   const macs = complexity(graph, dims).macs; // also checks the graph at this size
   const runners = await createRunners(graph, dims, o.backends, peers, o.peerRunner, o.weights, o.threads);
   try {
+    if (o.oneThreadBaseline && (o.threads ?? 1) > 1) runners.push(...await createRunners(graph, dims, ['simd'], [], undefined, o.weights, 1));
     if (!runners.length) throw new OptionError('nothing to bench: no senet-wasm build and no peer');
 
     const input = benchInput(graph, dims);
@@ -278,6 +285,7 @@ export function benchJson(r: BenchReport) {
 export function formatBench(r: BenchReport): string {
   const lines = [`${r.model}  batch ${r.batch}, ${r.size}x${r.size}, ${(r.macs / 1e9).toFixed(2)} G multiply-adds`];
   const simd = r.results.find((x) => x.engine === 'senet-simd');
+  const oneThread = r.results.find((x) => x.engine === 'senet-simd' && x !== simd && x.threads === 1);
   const peers = r.results.some((x) => !x.engine.startsWith('senet-'));
   const peak = r.results.some((x) => x.peakFraction !== undefined);
   lines.push(`  ${'engine'.padEnd(16)} ${'threads'.padStart(7)} ${'median ms'.padStart(10)} ${'GFLOP/s'.padStart(8)} ${peak ? '% peak'.padStart(7) : ''}`
@@ -293,6 +301,7 @@ export function formatBench(r: BenchReport): string {
     + (simd ? ' x senet-simd: median / senet-simd median' : ''));
   const scalar = r.results.find((x) => x.engine === 'senet-scalar');
   if (simd && scalar) lines.push(`  SIMD speedup over scalar: ${(scalar.medianMs / simd.medianMs).toFixed(2)}x`);
+  if (simd && oneThread) lines.push(`  senet-simd on ${simd.threads} threads over one: ${(oneThread.medianMs / simd.medianMs).toFixed(2)}x`);
   if (simd && peers) {
     for (const x of r.results) {
       if (x.engine.startsWith('senet-')) continue;
