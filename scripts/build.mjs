@@ -4,7 +4,7 @@
 import asc from 'assemblyscript/asc';
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const newest = (dirs) => {
@@ -62,18 +62,32 @@ if (stale(bundles, ['src', 'bench', 'package.json']) || stale(wasmFiles.map((f) 
   // Web (browsers, workers, edge runtimes): the platform-free core with its packages inside (a page
   // has no module resolver), minified: what a page loads. No source map: it would be most of the
   // package, and bundlers that take this file in make their own.
-  // The subpaths the same way, for every runtime (the image decoders are pure JavaScript); split,
-  // so that they share one copy of the core with the web entry.
+  // The web entry is one file: split into the chunks it shared with the subpaths, it cost a page
+  // 2.6 KB more gzip (each file compressed on its own, names kept between them). The subpaths (the
+  // image decoders are pure JavaScript) are split among themselves and carry their own copies of
+  // the pure modules; the two modules whose identity or state must be one across entries are
+  // files of their own that every web bundle imports: the error classes (an OptionError of
+  // senet-wasm/models is one of senet-wasm's) and ir.ts's map of the weights a reader left
+  // undecoded (which the writer reads to keep a graph's int8 or fp16 weights as they are).
   // The web pool (src/runtime/pool-web.ts) is a bundle of its own that the entry imports by its
-  // file name: a chunk would regroup the entry's shared code and grow what every page loads.
-  const webPool = {
-    name: 'web pool beside the bundle',
-    setup: (b) => b.onResolve({ filter: /\/runtime\/pool-web\.js$/ }, () => ({ path: './pool-web.js', external: true })),
+  // file name.
+  const webShared = { 'web-errors': 'src/errors.ts', 'web-ir': 'src/graph/ir.ts' };
+  const sharedFiles = new Map(Object.entries(webShared).map(([name, source]) => [resolve(source), `./${name}.js`]));
+  const beside = {
+    name: 'shared modules and the web pool beside the bundle',
+    setup: (b) => {
+      b.onResolve({ filter: /\/runtime\/pool-web\.js$/ }, () => ({ path: './pool-web.js', external: true }));
+      b.onResolve({ filter: /^\.\.?\// }, ({ path, resolveDir, kind }) => {
+        const file = sharedFiles.get(resolve(resolveDir, path.replace(/\.js$/, '.ts')));
+        return kind !== 'entry-point' && file ? { path: file, external: true } : undefined;
+      });
+    },
   };
-  await esbuild.build({
-    ...common, entryPoints: webEntries, outdir: 'dist', platform: 'browser', target: 'es2022',
-    minify: true, sourcemap: false, splitting: true, chunkNames: 'web-[hash]', plugins: [webPool],
-  });
+  const web = { ...common, outdir: 'dist', platform: 'browser', target: 'es2022', minify: true, sourcemap: false, plugins: [beside] };
+  await esbuild.build({ ...web, entryPoints: webShared });
+  await esbuild.build({ ...web, entryPoints: { web: webEntries.web } });
+  const subpaths = Object.fromEntries(Object.entries(webEntries).filter(([name]) => name !== 'web'));
+  await esbuild.build({ ...web, entryPoints: subpaths, splitting: true, chunkNames: 'web-[hash]' });
   await esbuild.build({ ...common, entryPoints: workerEntries.node, outdir: 'dist', platform: 'node', target: 'node20', sourcemap: false });
   await esbuild.build({ ...common, entryPoints: workerEntries.web, outdir: 'dist', platform: 'browser', target: 'es2022', minify: true, sourcemap: false });
   for (const f of wasmFiles) copyFileSync(f, f.replace('build/', 'dist/'));
@@ -100,7 +114,7 @@ if (stale(demoOutputs, ['demo', 'dist/web.js', 'samples/fashion-mnist', 'models'
   });
   const copy = (from, to = join('dist/demo', from.split('/').pop())) => copyFileSync(from, to);
   for (const f of ['demo/index.html', 'demo/style.css', 'models/fashion-mnist-se-resnet.int8.onnx', 'models/fashion-mnist-se-resnet.json']) copy(f);
-  for (const f of readdirSync('dist')) if (/^(web|image|web-[A-Z0-9]+|pool-worker|pool-web)\.js$|^senet-.*\.wasm$/.test(f)) copy(join('dist', f));
+  for (const f of readdirSync('dist')) if (/^(web|image|web-\w+|pool-worker|pool-web)\.js$|^senet-.*\.wasm$/.test(f)) copy(join('dist', f));
   const samples = readdirSync('samples/fashion-mnist').filter((f) => f.endsWith('.png')).sort();
   for (const f of samples) copy(join('samples/fashion-mnist', f), join('dist/demo/samples', f));
   writeFileSync('dist/demo/samples.json', JSON.stringify(samples));

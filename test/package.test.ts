@@ -62,8 +62,16 @@ const scripts = {
     const onnx = await readFile(new URL('./node_modules/senet-wasm/models/fashion-mnist-se-resnet.onnx', import.meta.url));
     const graph = await loadOnnxFrom(new Response(onnx));
     const logits = engine.compile(graph, { height: 28, width: 28 }).run(new Float32Array(28 * 28).fill(0.5));
+    // The writer reads the weights the web entry's reader left undecoded (one ir.js for both): an
+    // int8 model saved again stays int8.
+    const { saveOnnx } = await import('senet-wasm/onnx-writer');
+    const int8 = await loadOnnxFrom(new Response(await readFile(new URL('./node_modules/senet-wasm/models/fashion-mnist-se-resnet.int8.onnx', import.meta.url))));
+    const resavedBytes = saveOnnx(int8);
+    const resaved = engine.compile(await loadOnnxFrom(new Response(resavedBytes)), { height: 28, width: 28 }).run(new Float32Array(28 * 28).fill(0.5));
+    const int8Logits = engine.compile(int8, { height: 28, width: 28 }).run(new Float32Array(28 * 28).fill(0.5));
     console.log(JSON.stringify({ entry: import.meta.resolve('senet-wasm'), models: import.meta.resolve('senet-wasm/models'), sameErrors, fetched, out: Array.from(out),
-      fromModule: Array.from(fromModule), logits: Array.from(logits) }));`,
+      fromModule: Array.from(fromModule), logits: Array.from(logits), resaved: Array.from(resaved), int8Logits: Array.from(int8Logits),
+      resavedBytes: resavedBytes.length, onnxBytes: onnx.length }));`,
 };
 
 let dir: string;
@@ -171,6 +179,8 @@ describe('installed into a project', () => {
     const engine = await createEngine({ backend: 'simd' });
     const graph = loadOnnx(readFileSync(join(root, 'models', 'fashion-mnist-se-resnet.onnx')));
     expect(r.logits).toEqual(Array.from(engine.compile(graph, { height: 28, width: 28 }).run(new Float32Array(28 * 28).fill(0.5))));
+    expect(r.resaved, 'senet-wasm/onnx-writer saves what senet-wasm read').toEqual(r.int8Logits);
+    expect(r.resavedBytes, 'the int8 model saved again is int8 (about a quarter of the fp32 file)').toBeLessThan(r.onnxBytes / 2);
   });
 
   test('the CLI classifies a bundled sample; bench --vs says in one line where the peers are', async () => {

@@ -9,7 +9,7 @@ import { expect, test } from 'vitest';
 const KB = 1000;
 const BUDGET = { raw: 150 * KB, gzip: 40 * KB };
 
-/** A bundle and the chunks it imports (the web entry shares one with senet-wasm/image). */
+/** A bundle and the files it imports (the web entry: web-errors.js and web-ir.js, shared with the subpaths). */
 function withImports(name: string, seen = new Set<string>()): string[] {
   if (seen.has(name)) return [];
   seen.add(name);

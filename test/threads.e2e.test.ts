@@ -37,7 +37,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'senet-threads-'));
   const dist = fileURLToPath(new URL('dist/', ROOT));
   for (const f of readdirSync(dist)) {
-    if (/^(web|models|web-[A-Z0-9]+|pool-web|pool-worker)\.js$|^senet-(simd|scalar)(-threads)?\.wasm$/.test(f)) copyFileSync(join(dist, f), join(dir, f));
+    if (/^(web|models|web-\w+|pool-web|pool-worker)\.js$|^senet-(simd|scalar)(-threads)?\.wasm$/.test(f)) copyFileSync(join(dist, f), join(dir, f));
   }
   writeFileSync(join(dir, 'check.js'), CHECK);
   writeFileSync(join(dir, 'worker.js'), WORKER);
