@@ -291,6 +291,20 @@ describe.each(['simd', 'scalar'] as const)('session (%s build)', (backend) => {
     expect(s.outputShape).toEqual([1, 5]);
   });
 
+  test('the NCHW input is staged inside the arena, not in memory of its own', async () => {
+    engine = await createEngine({ backend });
+    const dims = { batch: 16, height: 32, width: 32 }, inputBytes = 4 * 16 * 3 * 32 * 32;
+    const before = engine.usedBytes;
+    const s = engine.compile(smallNet(), dims);
+    // The region: weights, the zero row, the SE means and the arena (the staging used to add inputBytes).
+    expect(engine.usedBytes - before).toBeLessThan(s.stats.weightBytes + s.stats.arenaBytes + inputBytes / 2);
+    // And it runs as a batch of one does, image by image.
+    const x = input(16 * 3 * 32 * 32);
+    const one = engine.compile(smallNet(), { ...dims, batch: 1 });
+    const out = s.run(x);
+    for (const i of [0, 7, 15]) expect(Array.from(out.subarray(5 * i, 5 * i + 5))).toEqual(Array.from(one.run(x.slice(i * 3072, (i + 1) * 3072))));
+  });
+
   test('bad input: a typed error naming the problem, and nothing left allocated', async () => {
     engine = await createEngine({ backend });
     const s = engine.compile(smallNet(), { batch: 1, height: 8, width: 8 });
