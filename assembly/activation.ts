@@ -39,40 +39,40 @@ export const ACT_TANH: i32 = 7;
 // exp's constants (and hard sigmoid's), loaded where used: V8 builds a v128.const anew at each
 // use inside a loop (about 4 instructions: it hoists nothing), a splatting load is one or two
 // (sigmoid over 3.6M values: 1.18 -> 0.90 ns a value; EfficientNet-B0, SiLU throughout, 6% faster).
-const EXP = memory.data<f32>([88.0, -87.0, 1.44269504, 0.693359375, -2.12194440e-4,
-  0.008290314, 0.04189793, 0.16667636, 0.4999915, 0.9999997, 1.0, 12582912.0, 3.0, 6.0, 1.0 / 6.0]);
+const EXP = memory.data<f32>([88.0, -87.0, 1.44269504, 0.001326472614891827, 0.009671512991189957,
+  0.05550733581185341, 0.24022242426872253, 0.6931470036506653, 1.0, 12582912.0, 3.0, 6.0, 1.0 / 6.0]);
 // @ts-ignore: decorator
 @inline function k(i: usize): v128 {
   return v128.load32_splat(EXP + (i << 2));
 }
 
-// exp for four lanes: x = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-5 polynomial fitted for
-// the least largest relative error on that interval (scripts/fit-exp.py: 1.7e-7 evaluated in f32,
-// against 2.4e-7 for the degree-6 Taylor polynomial it replaced, one multiply-add more:
-// EfficientNet-B0 2% faster), 2^n built in the exponent bits.
+// exp for four lanes: x log2(e) = n + f with |f| <= 1/2, 2^f by a degree-5 polynomial fitted for
+// the least largest relative error on that interval (scripts/fit-exp.py: 1.9e-7 evaluated in f32),
+// 2^n built in the exponent bits. Reducing in base 2 takes one subtraction where exp's
+// x - n ln2 (ln2 in two parts) took two multiplies and two; the product x log2(e) is rounded,
+// which costs |n| 4e-8 of relative error (5e-6 at the clamp, 3e-7 for |x| < 5): the curves built
+// on it (sigmoid, SiLU, tanh) are then within 1e-7 of their largest value.
 @inline function expV(x: v128): v128 {
   // pmin/pmax (one instruction each in V8; min/max take 8 for NaN and -0 rules) keep a NaN x.
-  const xc = f32x4.pmax(f32x4.pmin(x, k(0)), k(1));
-  const n = f32x4.nearest(f32x4.mul(xc, k(2)));
-  // ln2 split in two parts (Cody-Waite) keeps r exact to f32 precision.
-  let r = f32x4.sub(xc, f32x4.mul(n, k(3)));
-  r = f32x4.sub(r, f32x4.mul(n, k(4)));
-  let p = k(5);
-  p = f32x4.add(f32x4.mul(p, r), k(6));
-  p = f32x4.add(f32x4.mul(p, r), k(7));
-  p = f32x4.add(f32x4.mul(p, r), k(8));
-  p = f32x4.add(f32x4.mul(p, r), k(9));
-  p = f32x4.add(f32x4.mul(p, r), k(10));
+  const t = f32x4.mul(f32x4.pmax(f32x4.pmin(x, k(0)), k(1)), k(2));
+  const n = f32x4.nearest(t);
+  const f = f32x4.sub(t, n);
+  let p = k(3);
+  p = f32x4.add(f32x4.mul(p, f), k(4));
+  p = f32x4.add(f32x4.mul(p, f), k(5));
+  p = f32x4.add(f32x4.mul(p, f), k(6));
+  p = f32x4.add(f32x4.mul(p, f), k(7));
+  p = f32x4.add(f32x4.mul(p, f), k(8));
   // 2^n: adding 1.5 * 2^23 puts the integer n in the low mantissa bits; shifted into the exponent
   // and biased by 127 (1.0's bits). Cheaper than trunc_sat (EfficientNet-B0: 43.2 -> 37.9 ms, same
   // outputs).
-  const magic = f32x4.add(n, k(11));
-  const scale = i32x4.add(i32x4.shl(magic, 23), k(10));
+  const magic = f32x4.add(n, k(9));
+  const scale = i32x4.add(i32x4.shl(magic, 23), k(8));
   return f32x4.mul(p, scale);
 }
 
 @inline function sigmoidV(x: v128): v128 {
-  const one = k(10);
+  const one = k(8);
   return f32x4.div(one, f32x4.add(one, expV(f32x4.neg(x))));
 }
 
@@ -81,11 +81,11 @@ const EXP = memory.data<f32>([88.0, -87.0, 1.44269504, 0.693359375, -2.12194440e
 // only difference is -0 for +0 at zero. 6 loaded as exp's constants are (0 is one instruction
 // either way; with 3 and 1/6 loaded too, MobileNetV3's hard swish convs ran 1.5-2% faster).
 @inline function relu6V(v: v128): v128 {
-  return f32x4.pmin(f32x4.pmax(v, f32x4.splat(0.0)), k(13));
+  return f32x4.pmin(f32x4.pmax(v, f32x4.splat(0.0)), k(11));
 }
 
 @inline function hardSigmoidV(x: v128): v128 {
-  return f32x4.mul(relu6V(f32x4.add(x, k(12))), k(14));
+  return f32x4.mul(relu6V(f32x4.add(x, k(10))), k(12));
 }
 
 // @ts-ignore: decorator
@@ -97,7 +97,7 @@ const EXP = memory.data<f32>([88.0, -87.0, 1.44269504, 0.693359375, -2.12194440e
     case ACT_HARDSIGMOID: return hardSigmoidV(x);
     // x / (1 + exp(-x)): one division where x * sigmoid(x) takes a division and a multiply
     // (EfficientNet-B0 2% faster; one rounding fewer).
-    case ACT_SILU: return f32x4.div(x, f32x4.add(k(10), expV(f32x4.neg(x))));
+    case ACT_SILU: return f32x4.div(x, f32x4.add(k(8), expV(f32x4.neg(x))));
     case ACT_HARDSWISH: return f32x4.mul(x, hardSigmoidV(x));
     case ACT_TANH: {
       const s = sigmoidV(f32x4.add(x, x));

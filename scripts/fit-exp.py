@@ -1,15 +1,18 @@
-"""The coefficients of expV's polynomial (assembly/activation.ts): exp(r) on [-ln2/2, ln2/2] as
-1 + r (c1 + r (c2 + r (c3 + r (c4 + r c5)))), fitted for the least largest relative error by
-iteratively reweighted least squares on Chebyshev nodes, then checked as the kernel evaluates it
-(f32, Horner) against the degree-6 Taylor polynomial it replaced.
+"""The coefficients of expV's polynomial (assembly/activation.ts): 2^f on [-1/2, 1/2] (exp(x) =
+2^n 2^f with n + f = x log2(e)) as 1 + f (c1 + f (c2 + f (c3 + f (c4 + f c5)))), fitted for the
+least largest relative error by iteratively reweighted least squares on Chebyshev nodes, then
+checked as the kernel evaluates it (f32, Horner) against the degree-6 Taylor polynomial of exp
+over the same interval (the kernel's first polynomial, in ln2-scaled form).
 
     python3 scripts/fit-exp.py
 """
+import math
+
 import numpy as np
 
-L = np.log(2) / 2
+L = 0.5
 r = np.cos(np.pi * (np.arange(4000) + 0.5) / 4000) * L
-f = np.exp(r)
+f = np.exp2(r)
 A = np.stack([r ** k for k in range(1, 6)], 1)
 w = 1 / f
 for _ in range(60):
@@ -26,8 +29,10 @@ def horner(r, coefs):
 
 
 x = np.linspace(-L, L, 200001).astype(np.float32)
-exact = np.exp(x.astype(np.float64))
+exact = np.exp2(x.astype(np.float64))
 c32 = [float(np.float32(v)) for v in c]
 print("c1..c5:", c32)
 print("degree 5, f32: max relative error %.3g" % np.abs(horner(x, c32[::-1] + [1.0]) / exact - 1).max())
-print("degree-6 Taylor, f32: max relative error %.3g" % np.abs(horner(x, [1 / 720, 1 / 120, 1 / 24, 1 / 6, 0.5, 1.0, 1.0]) / exact - 1).max())
+ln2 = np.log(2)
+taylor = [float(np.float32(ln2 ** k / math.factorial(k))) for k in range(6, 0, -1)] + [1.0]
+print("degree-6 Taylor, f32: max relative error %.3g" % np.abs(horner(x, taylor) / exact - 1).max())
