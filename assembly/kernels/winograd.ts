@@ -4,8 +4,8 @@ import { expandRows8, panelRowBytes, panelValues, storedBytes, WEIGHTS_F32 } fro
 
 // Winograd convolution F(m x m, 3 x 3) for 3x3 stride-1 convolutions without groups or dilation
 // (Lavin and Gray 2016): each m x m output tile is A^T [(G g G^T) . (B^T d B)] A over the
-// (m + 2) x (m + 2) input tile d. The filter transform (G' g G'^T, below) is made by the host when packing
-// (src/ops/pack.ts: winogradBlock); here a block of tiles is transformed, multiplied channel by
+// (m + 2) x (m + 2) input tile d. The filter transform (G' g G'^T, below) is made once when the host
+// packs f32 weights (winograd_filter_f32, src/ops/pack.ts: winogradBlock); here a block of tiles is transformed, multiplied channel by
 // channel as (m + 2)^2 GEMMs through conv2d_f32's 4x8 micro-kernel (a 1x1 conv: a plain GEMM),
 // and transformed back with the bias, the activation and the SE squeeze.
 //
@@ -96,9 +96,8 @@ const SKEW: i32 = 16;
   }
 }
 
-// G' x for one line of a 3x3 filter: 3 values -> m + 2 values `step` bytes apart at dst (the rows of
-// src/ops/pack.ts's WINOGRAD_G: x0; x0 + x2 +- x1 (F(2,3)); 2 x0 + x2 +- sqrt(2) x1, x0 + 2 x2 +-
-// sqrt(2) x1 (F(4,3)); x2).
+// G' x for one line of a 3x3 filter: 3 values -> m + 2 values `step` bytes apart at dst (the rows
+// of G': x0; x0 + x2 +- x1 (F(2,3)); 2 x0 + x2 +- sqrt(2) x1, x0 + 2 x2 +- sqrt(2) x1 (F(4,3)); x2).
 // @ts-ignore: decorator
 @inline function filterLine<T>(m: i32, x0: T, x1: T, x2: T, dst: usize, step: usize): void {
   store<T>(dst, x0);
@@ -133,6 +132,17 @@ const SKEW: i32 = 16;
   }
 }
 
+// G' g G'^T of one input channel's 3x3 filters for a panel's 8 output channels (the taps
+// `tapBytes` apart at g, 8 lanes each): the (m + 2)^2 x 8 results `pointBytes` apart at u.
+// @ts-ignore: decorator
+@inline function filterChannel(m: i32, g: usize, tapBytes: usize, u: usize, pointBytes: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    for (let h: usize = 0; h < 32; h += 16) filterTile<v128>(m, g + h, tapBytes, u + h, pointBytes);
+  } else {
+    for (let j: usize = 0; j < 32; j += 4) filterTile<f32>(m, g + j, tapBytes, u + j, pointBytes);
+  }
+}
+
 /**
  * One stored conv2d_f32 panel of 3x3 filters (int8 or fp16: 8 biases, the format's header, then
  * for each tap and input channel 8 weights) -> for each of the (m + 2)^2 points a conv2d_f32 1x1
@@ -146,12 +156,23 @@ const SKEW: i32 = 16;
   const row = panelRowBytes(format), values = panel + panelValues(format), tap = <usize>inC * row;
   for (let c = 0; c < inC; c++) {
     expandRows8(format, panel + 32, values + <usize>c * row, tap, taps, 9);
-    const at = u + 32 + (<usize>c << 5);
-    if (ASC_FEATURE_SIMD) {
-      for (let h: usize = 0; h < 32; h += 16) filterTile<v128>(m, taps + h, 32, at + h, pointBytes);
-    } else {
-      for (let j: usize = 0; j < 32; j += 4) filterTile<f32>(m, taps + j, 32, at + j, pointBytes);
-    }
+    filterChannel(m, taps, 32, u + 32 + (<usize>c << 5), pointBytes);
+  }
+}
+
+/**
+ * The f32 layout's filter transform, made once when the host packs (src/ops/pack.ts:
+ * winogradBlock): a conv2d_f32 f32 panel of 3x3 filters at `panel` (8 biases, then for each tap
+ * and input channel 8 weights) -> each point's 1x1 panel, `pointBytes` apart at u, with zero
+ * biases. In f32 as the stored formats' transform is (0.3 s of JavaScript in float64 for
+ * SE-ResNet-50's filters, most of its compile).
+ */
+export function winograd_filter_f32(m: i32, panel: usize, inC: i32, u: usize, pointBytes: i32): void {
+  for (let i = 0; i < (m + 2) * (m + 2); i++) memory.fill(u + <usize>i * <usize>pointBytes, 0, 32);
+  const tap = <usize>inC << 5;
+  for (let c = 0; c < inC; c++) {
+    const at = <usize>c << 5;
+    filterChannel(m, panel + 32 + at, tap, u + 32 + at, <usize>pointBytes);
   }
 }
 

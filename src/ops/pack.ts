@@ -98,19 +98,6 @@ export function convBlock(weight: ParamSource, bias: Float32Array | undefined,
   };
 }
 
-/**
- * G' of Winograd F(m x m, 3 x 3) (the filter transform G' g G'^T), one row per point, for the points
- * whose B^T and A^T the kernels use (assembly/kernels/winograd.ts): F(2,3) 0, 1, -1, inf; F(4,3)
- * 0, +-sqrt(2)/2, +-sqrt(2), inf. G's row for a finite point p is [1, p, p^2] / prod_{q != p} (p - q);
- * G' is G without its rows' factors (F(2,3): 1/2; F(4,3): -1/3, 1/6), which the kernels' output
- * transform applies.
- */
-const S2 = Math.SQRT2;
-const WINOGRAD_G: Record<2 | 4, number[][]> = {
-  2: [[1, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 1]],
-  4: [[1, 0, 0], [2, S2, 1], [2, -S2, 1], [1, S2, 2], [1, -S2, 2], [0, 0, 1]],
-};
-
 /** Bytes of a packed Winograd F(m x m, 3 x 3) weight (winogradBlock). */
 export function packedWinogradBytes(outC: number, inC: number, m: 2 | 4): number {
   return (m + 2) ** 2 * packedConvBytes(outC, inC, 1, 1, 1) + 4 * outC;
@@ -119,41 +106,33 @@ export function packedWinogradBytes(outC: number, inC: number, m: 2 | 4): number
 /**
  * The layout of conv3x3_winograd_f32_{2x2,4x4}. weight: [outC, inC, 3, 3], row o times
  * rowScale[o] when given. For each of the (m + 2)^2 points, a conv2d_f32 1x1 weight [outC, inC]
- * of the transformed filters (G' g G'^T, made in float64 and rounded once) with zero biases (the
- * bias is added after the output transform); then the outC biases (zeros when absent).
+ * of the transformed filters (G' g G'^T, assembly/kernels/winograd.ts) with zero biases (the bias
+ * is added after the output transform); then the outC biases (zeros when absent). Each panel of 8
+ * output channels is packed as the direct conv's (pack_conv_panel_f32) in the scratch and
+ * transformed from there by winograd_filter_f32.
  */
 export function winogradBlock(weight: ParamSource, bias: Float32Array | undefined, outC: number, inC: number, m: 2 | 4): PackedBlock {
-  const a = m + 2, g = Float64Array.from(WINOGRAD_G[m].flat()), point = packedConvBytes(outC, inC, 1, 1, 1) / 4, panel = PANEL + inC * PANEL;
-  const length = packedWinogradBytes(outC, inC, m) / 4;
+  const row = 9 * inC, rowsBytes = Math.ceil((PANEL * row) / 4) * 16, panelBytes = storedBytes('fp32', row, PANEL);
+  const pointPanel = storedBytes('fp32', inC, PANEL), pointBytes = packedConvBytes(outC, inC, 1, 1, 1);
   return {
-    bytes: 4 * length,
+    bytes: packedWinogradBytes(outC, inC, m),
     format: 'fp32', // f32 only: the table keeps int8 and fp16 weights off Winograd (winogradTile)
     expandBytes: 0,
-    scratchBytes: 0,
-    write({ memory, offset }) {
-      const out = new Float32Array(memory.buffer, offset, length);
-      out.fill(0); // the points' panel biases, columns past outC
-      const row = new Float32Array(9 * inC), t = new Float64Array(3 * a);
-      for (let o = 0; o < outC; o++) {
-        rowsF32(weight, o, 1, 9 * inC, row); // any source: f32 values or bytes, or an int8 / fp16 file's
-        const k = weight.rowScale ? weight.rowScale[o] : 1;
-        const at = Math.floor(o / PANEL) * panel + PANEL + (o % PANEL);
-        for (let c = 0; c < inC; c++) {
-          const f = 9 * c;
-          // t = G f (a x 3), then u = t G^T (a x a).
-          for (let i = 0; i < a; i++) {
-            const g0 = g[3 * i], g1 = g[3 * i + 1], g2 = g[3 * i + 2];
-            t[3 * i] = g0 * row[f] + g1 * row[f + 3] + g2 * row[f + 6];
-            t[3 * i + 1] = g0 * row[f + 1] + g1 * row[f + 4] + g2 * row[f + 7];
-            t[3 * i + 2] = g0 * row[f + 2] + g1 * row[f + 5] + g2 * row[f + 8];
-          }
-          for (let i = 0; i < a; i++) {
-            const t0 = t[3 * i] * k, t1 = t[3 * i + 1] * k, t2 = t[3 * i + 2] * k;
-            for (let j = 0; j < a; j++) out[(i * a + j) * point + at + c * PANEL] = t0 * g[3 * j] + t1 * g[3 * j + 1] + t2 * g[3 * j + 2];
-          }
-        }
+    scratchBytes: rowsBytes + 8 * PANEL + panelBytes,
+    write({ kernels, memory, offset, scratch }) {
+      const scaleAt = scratch + rowsBytes, panelAt = scaleAt + 8 * PANEL;
+      const { rowScale } = weight;
+      const buf = memory.buffer;
+      for (let o0 = 0, p = 0; o0 < outC; o0 += PANEL, p++) {
+        const n = Math.min(PANEL, outC - o0);
+        rowsF32(weight, o0, n, row, new Float32Array(buf, scratch, n * row)); // any source: f32 values or bytes, an int8 or fp16 file's
+        if (rowScale) new Float64Array(buf, scaleAt, n).set(rowScale.subarray(o0, o0 + n));
+        kernels.pack_conv_panel_f32(scratch, 0, rowScale ? scaleAt : 0, panelAt, n, inC, 9);
+        kernels.winograd_filter_f32(m, panelAt, inC, offset + p * pointPanel, pointBytes);
       }
-      if (bias) out.set(bias, a * a * point);
+      const biases = new Float32Array(buf, offset + (m + 2) ** 2 * pointBytes, outC);
+      if (bias) biases.set(bias);
+      else biases.fill(0);
     },
   };
 }

@@ -73,13 +73,15 @@ export interface Kernels {
     padT: number, padL: number, padB: number, padR: number, value: number): void;
   pack_conv_panel_f32(src: number, bias: number, scale: number, dst: number, n: number, inCg: number, taps: number): void;
   pack_conv_panel_stored(src: number, size: number, bias: number, scale: number, zero: number, dst: number, n: number, inCg: number, taps: number): void;
+  /** The f32 Winograd filter transform of one packed 3x3 panel into each point's 1x1 panel, pointBytes apart. */
+  winograd_filter_f32(m: 2 | 4, panel: number, inC: number, u: number, pointBytes: number): void;
   unpack_weights(format: number, src: number, dst: number, rows: number, cols: number): void;
 }
 
 export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'heap_base', 'build_kind', 'conv2d_f32', 'conv3x3_winograd_f32_2x2', 'conv3x3_winograd_f32_4x4', 'conv2d_dw_f32', 'pool2d_f32', 'global_pool_f32', 'scale_f32',
   'add_f32', 'activation_f32', 'softmax_f32', 'binary_f32', 'copy2d_f32', 'channel_shuffle_f32', 'pad_f32', 'pack_conv_panel_f32',
-  'pack_conv_panel_stored', 'unpack_weights', 'build_threads', 'conv2d_f32_part', 'conv_means_f32', 'conv3x3_winograd_f32_part',
+  'pack_conv_panel_stored', 'winograd_filter_f32', 'unpack_weights', 'build_threads', 'conv2d_f32_part', 'conv_means_f32', 'conv3x3_winograd_f32_part',
   'conv2d_dw_f32_part',
 ];
 
