@@ -30,38 +30,45 @@ export function conv2d_dw_f32(
   act: i32, format: i32, scratch: usize,
 ): void {
   dwRows(input, output, weights, inH, inW, c, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW,
-    act, format, scratch, 0, batch * outH);
+    act, format, scratch, 0, batch * outH, 0, c);
 }
 
 /**
- * conv2d_dw_f32 over output rows [rBegin, rEnd) (batch folded in: row n * outH + oh): one thread's
- * share of a depthwise conv split across threads (threaded builds only), with its own scratch.
- * Every output is computed as by one call: the split outputs are bitwise those of one call.
+ * conv2d_dw_f32 over output rows [rBegin, rEnd) (batch folded in: row n * outH + oh) and channels
+ * [cBegin, cEnd): one thread's share of a depthwise conv split across threads (threaded builds
+ * only), with its own scratch. With C and the channel bounds multiples of 4 (no channel takes the
+ * scalar tail, whose rounding and exp differ from the lanes'), every output is computed as by one
+ * call: the split outputs are bitwise those of one call.
  */
 export function conv2d_dw_f32_part(
   input: usize, output: usize, weights: usize,
   inH: i32, inW: i32, c: i32, outH: i32, outW: i32,
   kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32, dilH: i32, dilW: i32,
-  act: i32, format: i32, scratch: usize, rBegin: i32, rEnd: i32,
+  act: i32, format: i32, scratch: usize, rBegin: i32, rEnd: i32, cBegin: i32, cEnd: i32,
 ): void {
   if (!ASC_FEATURE_THREADS) unreachable();
   dwRows(input, output, weights, inH, inW, c, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW,
-    act, format, scratch, rBegin, rEnd);
+    act, format, scratch, rBegin, rEnd, cBegin, cEnd);
 }
 
 function dwRows(
   input: usize, output: usize, weights: usize,
   inH: i32, inW: i32, c: i32, outH: i32, outW: i32,
   kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32, dilH: i32, dilW: i32,
-  act: i32, format: i32, scratch: usize, rBegin: i32, rEnd: i32,
+  act: i32, format: i32, scratch: usize, rBegin: i32, rEnd: i32, cBegin: i32, cEnd: i32,
 ): void {
   if (format != WEIGHTS_F32) {
     unpack_weights(format, weights, scratch, kH * kW, c);
     weights = scratch;
   }
+  // Channels [cBegin, cEnd) of pixels c floats apart (the weights' taps too).
+  const first = <usize>cBegin << 2, count = cEnd - cBegin;
+  input += first;
+  output += first;
+  weights += first;
   const rowBytes = <usize>(inW * c) << 2;
   const pixBytes = <usize>c << 2;
-  const special = ASC_FEATURE_SIMD && c >= 4 && dilH == 1 && dilW == 1 && kH == kW && (kH == 3 || kH == 5);
+  const special = ASC_FEATURE_SIMD && count >= 4 && dilH == 1 && dilW == 1 && kH == kW && (kH == 3 || kH == 5);
   // Interior columns [owLo, owHi): iw0 = ow * strideW - padL >= 0 and iw0 + kW <= inW.
   const owLo = (padL + strideW - 1) / strideW;
   const owHi = inW - kW + padL < 0 ? 0 : min(outW, (inW - kW + padL) / strideW + 1);
@@ -75,28 +82,28 @@ function dwRows(
     const khs = max(0, -ih0), khe = min(kH, inH - ih0);
     if (special && khs < khe && owHi > owLo) {
       for (; ow < owLo; ow++) {
-        dwPixel(img, out + <usize>ow * pixBytes, weights, inH, inW, c, ih0, ow * strideW - padL, kH, kW, dilH, dilW, act);
+        dwPixel(img, out + <usize>ow * pixBytes, weights, inH, inW, c, count, ih0, ow * strideW - padL, kH, kW, dilH, dilW, act);
       }
       const src = img + <usize>ih0 * rowBytes + <usize>(owLo * strideW - padL) * pixBytes;
       const dst = out + <usize>owLo * pixBytes;
       const step = <usize>strideW * pixBytes;
-      if (kH == 3) dwInterior(src, dst, weights, owHi - owLo, c, rowBytes, step, khs, khe, act, 3);
-      else dwInterior(src, dst, weights, owHi - owLo, c, rowBytes, step, khs, khe, act, 5);
+      if (kH == 3) dwInterior(src, dst, weights, owHi - owLo, c, count, rowBytes, step, khs, khe, act, 3);
+      else dwInterior(src, dst, weights, owHi - owLo, c, count, rowBytes, step, khs, khe, act, 5);
       ow = owHi;
     }
     for (; ow < outW; ow++) {
-      dwPixel(img, out + <usize>ow * pixBytes, weights, inH, inW, c, ih0, ow * strideW - padL, kH, kW, dilH, dilW, act);
+      dwPixel(img, out + <usize>ow * pixBytes, weights, inH, inW, c, count, ih0, ow * strideW - padL, kH, kW, dilH, dilW, act);
     }
   }
 }
 
-// One output pixel, every channel; taps outside the image are skipped. ih0, iw0: the window's
+// One output pixel, `count` channels of pixels c floats apart; taps outside the image are skipped. ih0, iw0: the window's
 // top-left input pixel (may lie in the padding). Taps run inside each block of channels: 32
 // channels in 8 v128 accumulators (4 f32 ones in the scalar build), so that one tap's bounds and
 // addresses serve the whole block; then one activation pass over the pixel's C outputs. For a
 // 1x1 kernel the output may be the input: every channel is read before it is written.
 function dwPixel(
-  img: usize, out: usize, weights: usize, inH: i32, inW: i32, c: i32, ih0: i32, iw0: i32,
+  img: usize, out: usize, weights: usize, inH: i32, inW: i32, c: i32, count: i32, ih0: i32, iw0: i32,
   kH: i32, kW: i32, dilH: i32, dilW: i32, act: i32,
 ): void {
   const pixBytes = <usize>c << 2;
@@ -112,9 +119,9 @@ function dwPixel(
   const w0 = weights + pixBytes * <usize>(1 + khs * kW + kws);
   let ch = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; ch + 4 <= c; ) {
+    for (; ch + 4 <= count; ) {
       const off = <usize>ch << 2;
-      const wide = ch + 32 <= c;
+      const wide = ch + 32 <= count;
       let a0 = v128.load(weights + off), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
       if (wide) {
         a1 = v128.load(weights + off, 16); a2 = v128.load(weights + off, 32); a3 = v128.load(weights + off, 48);
@@ -143,9 +150,9 @@ function dwPixel(
       ch += wide ? 32 : 4;
     }
   }
-  for (; ch < c; ) {
+  for (; ch < count; ) {
     const off = <usize>ch << 2;
-    const wide = ch + 4 <= c;
+    const wide = ch + 4 <= count;
     let a0 = load<f32>(weights + off), a1 = a0, a2 = a0, a3 = a0;
     if (wide) { a1 = load<f32>(weights + off, 4); a2 = load<f32>(weights + off, 8); a3 = load<f32>(weights + off, 12); }
     for (let kh = khs; kh < khe; kh++) {
@@ -166,10 +173,11 @@ function dwPixel(
     if (wide) { store<f32>(out + off, a1, 4); store<f32>(out + off, a2, 8); store<f32>(out + off, a3, 12); }
     ch += wide ? 4 : 1;
   }
-  if (act != ACT_NONE) activation_f32(out, out, c, act);
+  if (act != ACT_NONE) activation_f32(out, out, count, act);
 }
 
-// `count` consecutive output pixels of one row whose windows lie inside the image horizontally;
+// `pixels` consecutive output pixels of one row, channels [0, count) of pixels c floats apart,
+// whose windows lie inside the image horizontally;
 // kernel rows [khs, khe) lie inside it vertically (SIMD build only; k is 3 or 5, a compile-time
 // constant after inlining). src: the window's input pixel of kernel row 0 of the first output
 // (rows outside [khs, khe) are never read); step: bytes between the windows of neighbouring
@@ -182,18 +190,18 @@ function dwPixel(
 // output, and the activation runs once, after every group).
 // @ts-ignore: decorator
 @inline function dwInterior(
-  src: usize, dst: usize, weights: usize, count: i32, c: i32, rowBytes: usize, step: usize,
+  src: usize, dst: usize, weights: usize, pixels: i32, c: i32, count: i32, rowBytes: usize, step: usize,
   khs: i32, khe: i32, act: i32, k: i32,
 ): void {
   const pixBytes = <usize>c << 2;
   // Kernel rows inside the image (khs < khe <= k).
   const r0 = khs == 0, r1 = khs <= 1 && khe > 1, r2 = khs <= 2 && khe > 2;
   const r3 = k == 5 && khs <= 3 && khe > 3, r4 = k == 5 && khe > 4;
-  for (let b = 0; b < count; b += DW_BLOCK) {
-    const n = min(DW_BLOCK, count - b);
+  for (let b = 0; b < pixels; b += DW_BLOCK) {
+    const n = min(DW_BLOCK, pixels - b);
     const srcB = src + <usize>b * step, dstB = dst + <usize>b * pixBytes;
-    for (let ch = 0; ch < c; ch += 4) {
-      const off = <usize>min(ch, c - 4) << 2;
+    for (let ch = 0; ch < count; ch += 4) {
+      const off = <usize>min(ch, count - 4) << 2;
       const bias = v128.load(weights + off);
       let w = weights + pixBytes + off;
       const w00 = v128.load(w), w01 = v128.load(w + pixBytes), w02 = v128.load(w + 2 * pixBytes);
@@ -230,9 +238,13 @@ function dwPixel(
         o += pixBytes;
       }
     }
-    // The block's outputs are n * C contiguous floats. Activating them here rather than in the
-    // pixel loop keeps the activation's constants out of the registers the tap weights need.
-    if (act != ACT_NONE) activation_f32(dstB, dstB, n * c, act);
+    // Activating the block's outputs here rather than in the pixel loop keeps the activation's
+    // constants out of the registers the tap weights need: n * C contiguous floats, or a share's
+    // channels pixel by pixel.
+    if (act != ACT_NONE) {
+      if (count == c) activation_f32(dstB, dstB, n * c, act);
+      else for (let i = 0; i < n; i++) activation_f32(dstB + <usize>i * pixBytes, dstB + <usize>i * pixBytes, count, act);
+    }
   }
 }
 

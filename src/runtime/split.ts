@@ -62,10 +62,16 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
   const format = WEIGHTS_FORMAT[b.formats[0]];
   const parts: Int32Array[] = [];
   if (isDepthwise(n)) {
-    // By output rows (batch folded in); each thread expands int8 or fp16 weights into its own scratch.
+    // By output rows (batch folded in), or on small maps by channels in 4s, as the GEMM convs
+    // around it split (by pixels from BLOCK_M a thread, else by panels): each thread then reads
+    // what it wrote itself (EfficientNet-B0's 7x7 depthwise convs at batch 8 ran 1.4x faster on 2
+    // threads than on one by rows). Channels split only in 4s: a scalar tail would round as one
+    // call does not. Each thread expands int8 or fp16 weights into its own scratch.
+    const byChannels = batch * inH * inW < BLOCK_M * threads && inC % 4 === 0 && inC >= 4 * threads;
     for (let t = 0; t < threads; t++) {
+      const range = byChannels ? [0, batch * outH, ...share(t, threads, Math.ceil(inC / 4), 4, inC)] : [...share(t, threads, batch * outH), 0, inC];
       parts.push(Int32Array.of(b.inputs[0], b.output, b.weights[0], inH, inW, inC, outH, outW, kH, kW, sH, sW, pT, pL, dH, dW,
-        act, format, b.expand + t * (b.expandStride ?? 0), ...share(t, threads, batch * outH)));
+        act, format, b.expand + t * (b.expandStride ?? 0), ...range));
     }
     return () => pool.run('conv2d_dw_f32_part', parts);
   }

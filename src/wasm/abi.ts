@@ -44,12 +44,13 @@ export interface Kernels {
     kH: number, kW: number, strideH: number, strideW: number, padT: number, padL: number,
     dilH: number, dilW: number, act: number, format: number, scratch: number,
   ): void;
-  /** conv2d_dw_f32 over output rows [rBegin, rEnd), batch folded in (threaded builds). */
+  /** conv2d_dw_f32 over output rows [rBegin, rEnd), batch folded in, and channels [cBegin, cEnd) (threaded builds). */
   conv2d_dw_f32_part(
     input: number, output: number, weights: number,
     inH: number, inW: number, c: number, outH: number, outW: number,
     kH: number, kW: number, strideH: number, strideW: number, padT: number, padL: number,
     dilH: number, dilW: number, act: number, format: number, scratch: number, rBegin: number, rEnd: number,
+    cBegin: number, cEnd: number,
   ): void;
   pool2d_f32(
     input: number, output: number,

@@ -91,10 +91,11 @@ for (const act of ACTIVATIONS) {
 
 /**
  * split: made as two threads of a pool make it (threaded builds): conv2d_dw_f32_part over the first
- * and the second half of the output rows (batch folded in), each with its own scratch; checked
- * against the reference, and bitwise against one call.
+ * and the second half of the output rows (batch folded in), or of the channels (in 4s: the split
+ * takes channels only where C is a multiple of 4), each with its own scratch; checked against the
+ * reference, and bitwise against one call.
  */
-function runDw(b: KernelBench, cs: DwCase, seed: number, format: WeightFormat = 'fp32', split = false): void {
+function runDw(b: KernelBench, cs: DwCase, seed: number, format: WeightFormat = 'fp32', split?: 'rows' | 'channels'): void {
   const rng = new Random(seed);
   const { n, c, h, w, k: [kH, kW], stride, pads, dil, act } = cs;
   const xShape = [n, c, h, w];
@@ -114,17 +115,18 @@ function runDw(b: KernelBench, cs: DwCase, seed: number, format: WeightFormat = 
     WEIGHTS_FORMAT[format], ep,
   );
   if (split) {
-    const rows = n * oH, half = Math.floor(rows / 2);
+    const rows = n * oH, half = Math.floor(rows / 2), c4 = 4 * Math.floor(Math.ceil(c / 4) / 2);
     const ep2 = block.expandBytes ? b.output('second expand', block.expandBytes / 4) : 0;
-    for (const [scratch, begin, end] of [[ep, 0, half], [ep2, half, rows]]) {
+    const shares = split === 'rows' ? [[0, half, 0, c], [half, rows, 0, c]] : [[0, rows, 0, c4], [0, rows, c4, c]];
+    shares.forEach(([r0, r1, c0, c1], t) => {
       b.kernels.conv2d_dw_f32_part(xp, yp, wp, h, w, c, oH, oW, kH, kW, stride[0], stride[1], pads[0], pads[1], dil[0], dil[1],
-        ACT_CODE[act], WEIGHTS_FORMAT[format], scratch, begin, end);
-    }
+        ACT_CODE[act], WEIGHTS_FORMAT[format], t ? ep2 : ep, r0, r1, c0, c1);
+    });
   } else {
     call(yp);
   }
   b.check();
-  const label = `${b.backend} ${format} ${cs.name}`;
+  const label = `${b.backend} ${format} ${cs.name}${split ? ` split by ${split}` : ''}`;
   const got = nhwcToNchw(b.read(yp, n * c * oH * oW), ref.shape);
   expectClose(got, ref.data, label, ref.shape);
   if (split) {
@@ -150,13 +152,16 @@ describe.each(BACKENDS)('conv2d_dw_f32 (%s)', (backend) => {
   });
 });
 
-// The threaded builds: every case split in two by output rows, fp32 and int8 alternately.
+// The threaded builds: every case split in two by output rows and by channels, fp32 and int8 alternately.
 describe.each(BACKENDS)('conv2d_dw_f32_part, two threads\' shares (%s-threads)', (backend) => {
   let bench: KernelBench;
   beforeAll(async () => { bench = await KernelBench.load(backend, true); });
   afterEach(() => bench.reset());
 
-  it.each(CASES.map((cs, i) => ({ ...cs, i })))('$name', (cs) => runDw(bench, cs, 6000 + cs.i, cs.i % 2 ? 'int8' : 'fp32', true));
+  it.each(CASES.map((cs, i) => ({ ...cs, i })))('$name', (cs) => {
+    runDw(bench, cs, 6000 + cs.i, cs.i % 2 ? 'int8' : 'fp32', 'rows');
+    if (cs.c % 4 === 0 && cs.c >= 8) runDw(bench, cs, 8000 + cs.i, cs.i % 2 ? 'fp32' : 'int8', 'channels');
+  });
 });
 
 describe.each(BACKENDS)('depthwiseBlock layout (%s)', (backend) => {
