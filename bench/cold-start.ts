@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median } from '../src/cli/bench.js';
+import { positiveInt } from '../src/options.js';
 import { Random } from '../src/graph/random.js';
 import { buildModel } from '../src/models/index.js';
 import { loadOnnx } from '../src/onnx/reader.js';
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     child: { type: 'string' },
   },
 });
+const PROCESSES = positiveInt('--processes', Number(values.processes), 5), STEADY_RUNS = positiveInt('--steady', Number(values.steady), 7);
 const SIZE = 224;
 const PHASES = ['engine', 'loadOnnx', 'compile', 'firstRun'] as const;
 type Timing = Record<(typeof PHASES)[number] | 'steady', number>;
@@ -44,7 +46,7 @@ async function child(file: string): Promise<Timing> {
   session.run(input);
   marks.push(performance.now());
   const steady: number[] = [];
-  for (let i = 0; i < Number(values.steady); i++) {
+  for (let i = 0; i < STEADY_RUNS; i++) {
     const t0 = performance.now();
     session.run(input);
     steady.push(performance.now() - t0);
@@ -63,7 +65,7 @@ if (values.child) {
     writeFileSync(file, saveOnnx(buildModel(values.model!, { seed: 0 })));
     const script = fileURLToPath(import.meta.url);
     const runs: Timing[] = [];
-    for (let i = 0; i < Number(values.processes); i++) {
+    for (let i = 0; i < PROCESSES; i++) {
       const out = execFileSync(process.execPath, [script, '--child', file, '--steady', values.steady!, '--backend', values.backend!], { encoding: 'utf8' });
       runs.push(JSON.parse(out));
     }

@@ -15,6 +15,7 @@ import { buildModel } from '../src/models/index.js';
 import { loadOnnx } from '../src/onnx/reader.js';
 import { saveOnnx } from '../src/onnx/writer.js';
 import { checkWeightFormat } from '../src/graph/storage.js';
+import { positiveInt } from '../src/options.js';
 import { createEngine } from '../src/node.js';
 import type { Backend } from '../src/wasm/load.js';
 
@@ -29,7 +30,7 @@ const { values } = parseArgs({
   },
 });
 const weights = checkWeightFormat(values.weights, '--weights');
-const RUNS = Number(values.runs), SIZE = 224;
+const RUNS = positiveInt('--runs', Number(values.runs), 5), SIZE = 224;
 /** Each row: a build and its compile option winograd (true: the op table's choice). */
 const ROWS: { label: string; backend: Backend; winograd: boolean | 2 | 4 }[] = [
   { label: 'simd', backend: 'simd', winograd: true },
@@ -57,7 +58,7 @@ console.log(`${'model'.padEnd(20)} ${'build'.padEnd(12)} ${'max|err|/max|ort|'.p
   + `${'senet ms'.padStart(9)} ${'ort ms 1T'.padStart(10)} ${'ort ms'.padStart(8)}`);
 let worst = 0;
 for (const name of values.models!.split(',')) {
-  const built = buildModel(name, { seed: Number(values.seed), classes: Number(values.classes) });
+  const built = buildModel(name, { seed: Number(values.seed), classes: positiveInt('--classes', Number(values.classes), 1000) });
   const bytes = saveOnnx(built, { weights });
   const graph = weights ? loadOnnx(bytes, { name }) : built;
   const ortOne = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
