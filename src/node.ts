@@ -21,6 +21,7 @@ setPlatform({
   wasmUrl: (backend, threaded) => besideBundle(`senet-${backend}${threaded ? '-threads' : ''}.wasm`),
   // A Buffer read from a file never sits on a SharedArrayBuffer.
   readFile: (url) => readFile(url) as Promise<Uint8Array<ArrayBuffer>>,
+  syncWasm: true,
   threads: {
     cores: availableParallelism,
     start: (...start) => startNodePool((script, options) => new Worker(script, options), besideBundle('pool-worker-node.js'), ...start),

@@ -11,6 +11,14 @@ export interface Platform {
   wasmUrl(backend: Backend, threaded: boolean): URL;
   /** Reads a `file:` URL; without it, every URL is fetched. */
   readFile?(url: URL): Promise<Uint8Array<ArrayBuffer>>;
+  /**
+   * Compile and instantiate the wasm synchronously (Node). With V8's asynchronous compile, a Node
+   * process with nothing else on its event loop sometimes waited for the result forever (about
+   * one run in twelve of a script that makes three engines in turn, Node 20.20; the family of
+   * nodejs/node#36616). Pages must not: Chrome refuses synchronous compiles of over 4 KB on the
+   * main thread.
+   */
+  syncWasm?: boolean;
   /** Worker threads, where this runtime has them (Node: worker_threads; pages and workers: Web Workers). */
   threads?: {
     /** Cores this process may use, where the runtime tells. */

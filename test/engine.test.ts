@@ -20,6 +20,25 @@ function smallNet(seed = 1) {
 const input = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
 
 describe('createEngine', () => {
+  test('under Node the wasm is compiled and instantiated synchronously (the async compile sometimes left a process waiting forever)', async () => {
+    // Node's fetch compiles and instantiates its own HTTP parser's wasm asynchronously when first
+    // touched: only calls on our build count.
+    const ours = readFileSync(new URL('../build/senet-simd.wasm', import.meta.url)).length;
+    const isOurs = (x: unknown) => (x instanceof WebAssembly.Module ? WebAssembly.Module.exports(x).some((e) => e.name === 'conv2d_f32')
+      : ArrayBuffer.isView(x) || x instanceof ArrayBuffer ? x.byteLength === ours : false);
+    const compile = vi.spyOn(WebAssembly, 'compile'), instantiate = vi.spyOn(WebAssembly, 'instantiate');
+    try {
+      const engine = await createEngine({ backend: 'simd' });
+      expect(engine.compile(smallNet(), { height: 8, width: 8 }).run(input(192))).toHaveLength(5);
+      engine.dispose();
+      expect(compile.mock.calls.filter(([x]) => isOurs(x))).toEqual([]);
+      expect(instantiate.mock.calls.filter(([x]) => isOurs(x))).toEqual([]);
+    } finally {
+      compile.mockRestore();
+      instantiate.mockRestore();
+    }
+  });
+
   test("'auto' picks the SIMD build where the runtime has SIMD", async () => {
     expect((await createEngine()).backend).toBe('simd');
   });

@@ -43,10 +43,10 @@ export const simdSupported = (): boolean => validates(SIMD_PROBE);
  */
 export const relaxedSupported = (): boolean => validates(RELAXED_PROBE);
 
-async function toModule(source: WasmSource): Promise<WebAssembly.Module> {
+async function toModule(source: WasmSource, sync: boolean): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   const opened = await openSource(source, (message) => new WasmError(message));
-  if (!isResponse(opened)) return WebAssembly.compile(opened);
+  if (!isResponse(opened)) return sync ? new WebAssembly.Module(opened) : WebAssembly.compile(opened);
   // compileStreaming insists on the application/wasm content type; bytes work with any server.
   return opened.headers.get('content-type')?.startsWith('application/wasm')
     ? WebAssembly.compileStreaming(opened)
@@ -68,9 +68,9 @@ export interface LoadedKernels {
 export async function loadKernels(backend: Backend, source?: WasmSource, threaded = false): Promise<LoadedKernels> {
   const name = `${backend}${threaded ? '-threads' : ''}`;
   let module: WebAssembly.Module;
+  const platform = currentPlatform(), sync = platform.syncWasm ?? false;
   try {
-    const platform = currentPlatform();
-    module = await toModule(source ?? platform.wasmUrl(backend, threaded));
+    module = await toModule(source ?? platform.wasmUrl(backend, threaded), sync);
   } catch (e) {
     if (e instanceof WasmError) throw e;
     throw new WasmError(`cannot compile the ${name} build: ${(e as Error).message}`);
@@ -79,7 +79,7 @@ export async function loadKernels(backend: Backend, source?: WasmSource, threade
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: threaded });
   let instance: WebAssembly.Instance;
   try {
-    instance = await WebAssembly.instantiate(module, { env: { memory } });
+    instance = sync ? new WebAssembly.Instance(module, { env: { memory } }) : await WebAssembly.instantiate(module, { env: { memory } });
   } catch (e) {
     throw new WasmError(`cannot instantiate the ${name} build: ${(e as Error).message}`);
   }
