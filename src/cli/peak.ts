@@ -8,7 +8,8 @@ const FLOPS_PER_ITERATION: Record<Backend, number> = { relaxed: 64, simd: 64, sc
 /** Median GFLOP/s of `runs` timed calls of about 50 ms each. From the bundles in dist/ (the probe is build/peak-*.wasm). */
 export async function measurePeak(backend: Backend, runs = 7): Promise<number> {
   const bytes = readFileSync(new URL(`../build/peak-${backend}.wasm`, import.meta.url));
-  const { instance } = await WebAssembly.instantiate(bytes);
+  // Synchronously, as the Node entry compiles (docs/design.md "Loading").
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
   const peak = instance.exports.peak_f32 as (iterations: number, x: number) => number;
   // Warm-up: V8 runs wasm in its baseline compiler first and swaps in optimised code in the
   // background; calls within the first ~300 ms can still be the slow tier.
