@@ -60,42 +60,53 @@ export function packedConvBytes(outC: number, inCg: number, kH: number, kW: numb
  */
 export function convBlock(weight: ParamSource, bias: Float32Array | undefined,
   outC: number, inCg: number, kH: number, kW: number, group: number, format: WeightFormat = 'fp32'): PackedBlock {
-  const coutG = outC / group, taps = kH * kW, row = inCg * taps;
-  const rowsBytes = Math.ceil((PANEL * row + PANEL) / 2) * 8; // 8 rows, 8 biases, 8-byte aligned
-  const panelBytes = storedBytes(format, row, PANEL);
+  const coutG = outC / group, taps = kH * kW;
+  const panelBytes = storedBytes(format, inCg * taps, PANEL);
   return {
     bytes: packedConvBytes(outC, inCg, kH, kW, group, format),
     format,
     // 4 panels: conv2d_f32's one-row GEMM expands 4 at a time.
-    expandBytes: format === 'fp32' ? 0 : 4 * storedBytes('fp32', row, PANEL),
-    scratchBytes: rowsBytes + 8 * PANEL + 8 * PANEL,
-    write({ kernels, memory, offset, scratch }) {
-      const biasAt = scratch + 4 * PANEL * row, scaleAt = scratch + rowsBytes, zeroAt = scaleAt + 8 * PANEL;
-      const { rowScale } = weight;
-      // Views made once: memory does not grow while a block is written.
-      const buf = memory.buffer, f32 = new Float32Array(buf), f64 = new Float64Array(buf);
-      let dst = offset;
+    expandBytes: format === 'fp32' ? 0 : 4 * storedBytes('fp32', inCg * taps, PANEL),
+    scratchBytes: panelScratchBytes(inCg * taps),
+    write(target) {
+      let dst = target.offset;
       for (let g = 0; g < group; g++) {
         for (let first = 0; first < coutG; first += PANEL) {
-          const o0 = g * coutG + first, n = Math.min(PANEL, coutG - first);
-          if (bias) f32.set(bias.subarray(o0, o0 + n), biasAt / 4);
-          const biasPtr = bias ? biasAt : 0;
-          if (format === 'fp32') {
-            rowsF32(weight, o0, n, row, new Float32Array(buf, scratch, n * row));
-            if (rowScale) f64.set(rowScale.subarray(o0, o0 + n), scaleAt / 8);
-            kernels.pack_conv_panel_f32(scratch, biasPtr, rowScale ? scaleAt : 0, dst, n, inCg, taps);
-          } else if (format === 'int8') {
-            rowsInt8(weight, o0, n, row, new Int8Array(buf, scratch, n * row), new Float32Array(buf, scaleAt, n), new Int32Array(buf, zeroAt, n));
-            kernels.pack_conv_panel_stored(scratch, 1, biasPtr, scaleAt, zeroAt, dst, n, inCg, taps);
-          } else {
-            rowsHalf(weight, o0, n, row, new Uint16Array(buf, scratch, n * row), new Float32Array(buf, scaleAt, n));
-            kernels.pack_conv_panel_stored(scratch, 2, biasPtr, scaleAt, 0, dst, n, inCg, taps);
-          }
+          packPanel(target, weight, bias, format, g * coutG + first, Math.min(PANEL, coutG - first), inCg, taps, dst);
           dst += panelBytes;
         }
       }
     },
   };
+}
+
+/** packPanel's scratch for rows of `row` weights: 8 rows and 8 biases (8-byte aligned), then 8 scales and 8 zero points. */
+const panelRowsBytes = (row: number): number => Math.ceil((PANEL * row + PANEL) / 2) * 8;
+const panelScratchBytes = (row: number): number => panelRowsBytes(row) + 16 * PANEL;
+
+/**
+ * Output channels [o0, o0 + n) of a conv weight (n <= 8) as one conv2d_f32 panel in `format` at
+ * dst: its rows made in the target's scratch (f32, int8 or half: rowsF32, rowsInt8, rowsHalf) and
+ * packed from there by a wasm kernel.
+ */
+function packPanel({ kernels, memory, scratch }: PackTarget, weight: ParamSource, bias: Float32Array | undefined,
+  format: WeightFormat, o0: number, n: number, inCg: number, taps: number, dst: number): void {
+  const row = inCg * taps, buf = memory.buffer;
+  const biasAt = scratch + 4 * PANEL * row, scaleAt = scratch + panelRowsBytes(row), zeroAt = scaleAt + 8 * PANEL;
+  if (bias) new Float32Array(buf, biasAt, n).set(bias.subarray(o0, o0 + n));
+  const biasPtr = bias ? biasAt : 0;
+  if (format === 'fp32') {
+    const { rowScale } = weight;
+    rowsF32(weight, o0, n, row, new Float32Array(buf, scratch, n * row)); // any source: f32 values or bytes, an int8 or fp16 file's
+    if (rowScale) new Float64Array(buf, scaleAt, n).set(rowScale.subarray(o0, o0 + n));
+    kernels.pack_conv_panel_f32(scratch, biasPtr, rowScale ? scaleAt : 0, dst, n, inCg, taps);
+  } else if (format === 'int8') {
+    rowsInt8(weight, o0, n, row, new Int8Array(buf, scratch, n * row), new Float32Array(buf, scaleAt, n), new Int32Array(buf, zeroAt, n));
+    kernels.pack_conv_panel_stored(scratch, 1, biasPtr, scaleAt, zeroAt, dst, n, inCg, taps);
+  } else {
+    rowsHalf(weight, o0, n, row, new Uint16Array(buf, scratch, n * row), new Float32Array(buf, scaleAt, n));
+    kernels.pack_conv_panel_stored(scratch, 2, biasPtr, scaleAt, 0, dst, n, inCg, taps);
+  }
 }
 
 /** Bytes of a packed Winograd F(m x m, 3 x 3) weight (winogradBlock). */
@@ -112,25 +123,20 @@ export function packedWinogradBytes(outC: number, inC: number, m: 2 | 4): number
  * transformed from there by winograd_filter_f32.
  */
 export function winogradBlock(weight: ParamSource, bias: Float32Array | undefined, outC: number, inC: number, m: 2 | 4): PackedBlock {
-  const row = 9 * inC, rowsBytes = Math.ceil((PANEL * row) / 4) * 16, panelBytes = storedBytes('fp32', row, PANEL);
+  const rowsBytes = panelScratchBytes(9 * inC);
   const pointPanel = storedBytes('fp32', inC, PANEL), pointBytes = packedConvBytes(outC, inC, 1, 1, 1);
   return {
     bytes: packedWinogradBytes(outC, inC, m),
     format: 'fp32', // f32 only: the table keeps int8 and fp16 weights off Winograd (winogradTile)
     expandBytes: 0,
-    scratchBytes: rowsBytes + 8 * PANEL + panelBytes,
-    write({ kernels, memory, offset, scratch }) {
-      const scaleAt = scratch + rowsBytes, panelAt = scaleAt + 8 * PANEL;
-      const { rowScale } = weight;
-      const buf = memory.buffer;
+    scratchBytes: rowsBytes + storedBytes('fp32', 9 * inC, PANEL),
+    write(target) {
+      const { kernels, memory, offset, scratch } = target, panelAt = scratch + rowsBytes;
       for (let o0 = 0, p = 0; o0 < outC; o0 += PANEL, p++) {
-        const n = Math.min(PANEL, outC - o0);
-        rowsF32(weight, o0, n, row, new Float32Array(buf, scratch, n * row)); // any source: f32 values or bytes, an int8 or fp16 file's
-        if (rowScale) new Float64Array(buf, scaleAt, n).set(rowScale.subarray(o0, o0 + n));
-        kernels.pack_conv_panel_f32(scratch, 0, rowScale ? scaleAt : 0, panelAt, n, inC, 9);
+        packPanel(target, weight, undefined, 'fp32', o0, Math.min(PANEL, outC - o0), inC, 9, panelAt);
         kernels.winograd_filter_f32(m, panelAt, inC, offset + p * pointPanel, pointBytes);
       }
-      const biases = new Float32Array(buf, offset + (m + 2) ** 2 * pointBytes, outC);
+      const biases = new Float32Array(memory.buffer, offset + (m + 2) ** 2 * pointBytes, outC);
       if (bias) biases.set(bias);
       else biases.fill(0);
     },
