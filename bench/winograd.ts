@@ -3,12 +3,13 @@
 // several tile blocks, interleaved in one process, median ms and the speedup over the GEMM.
 // `npm run bench:winograd [-- RUNS [backend [format]]]` (default 15 runs, simd, fp32). With int8
 // or fp16 weights both algorithms read the implicit GEMM's stored panels (Winograd transforms
-// them in every call).
+// them in every call); with fp32, F(m,3)/32 per block times that path for f32 filters too (in
+// isolation the points stay in cache, unlike in a network: `npm run bench:winograd-layout`).
 import '../src/node.js';
 import { convBlock, winogradBlock } from '../src/ops/pack.js';
 import { Random } from '../src/graph/random.js';
-import { winogradScratchBytes, winogradWorkspaceFloats } from '../src/ops/table.js';
-import { WEIGHTS_FORMAT } from '../src/wasm/abi.js';
+import { WINOGRAD_BLOCK_TILES, winogradScratchBytes, winogradWorkspaceFloats } from '../src/ops/table.js';
+import { WEIGHTS_FORMAT, WINOGRAD_POINTS } from '../src/wasm/abi.js';
 import { LinearMemory } from '../src/runtime/memory.js';
 import { loadKernels, type Backend } from '../src/wasm/load.js';
 import { median } from '../src/cli/bench.js';
@@ -51,14 +52,19 @@ for (const [hw, c, k] of SHAPES) {
     { name: 'gemm', run: () => kernels.conv2d_f32(x, y, gw, zero, 1, hw, hw, c, hw, hw, k, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, k, code, expand) },
   ];
   for (const m of [2, 4] as const) {
-    const ww = format === 'fp32' ? place(winogradBlock({ values: w }, undefined, k, c, m)) : gw;
+    const points = format === 'fp32';
+    const ww = points ? place(winogradBlock({ values: w }, undefined, k, c, m)) : gw;
     const tiles = Math.ceil(hw / m) ** 2;
     for (const blockTiles of BLOCKS) {
       if (blockTiles > 2 * tiles && blockTiles !== BLOCKS[0]) continue;
       const ws = mem.alloc(4 * winogradWorkspaceFloats(m, Math.min(tiles, blockTiles), c, k));
       owned.push(ws);
       const fn = kernels[m === 4 ? 'conv3x3_winograd_f32_4x4' : 'conv3x3_winograd_f32_2x2'];
-      variants.push({ name: `F(${m},3)/${blockTiles}`, run: () => fn(x, y, ww, zero, ws, 1, hw, hw, c, hw, hw, k, 1, 1, 1, 0, k, blockTiles, code, expand) });
+      variants.push({ name: `F(${m},3)/${blockTiles}`, run: () => fn(x, y, ww, zero, ws, 1, hw, hw, c, hw, hw, k, 1, 1, 1, 0, k, blockTiles, points ? WINOGRAD_POINTS : code, expand) });
+      // f32 filters kept as 3x3 panels, transformed per block (the op table's other f32 layout).
+      if (points && blockTiles === WINOGRAD_BLOCK_TILES) {
+        variants.push({ name: `F(${m},3)/${blockTiles} per block`, run: () => fn(x, y, gw, zero, ws, 1, hw, hw, c, hw, hw, k, 1, 1, 1, 0, k, blockTiles, code, expand) });
+      }
     }
   }
   const reps = Math.max(1, Math.round(2e7 / (hw * hw * c * k * 9)));

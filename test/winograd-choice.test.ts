@@ -79,12 +79,61 @@ describe('Winograd in a session', () => {
       expect(Math.max(...out.map((v, i) => Math.abs(v - ref[i]))), `${size}x${size} batch ${batch}`).toBeLessThanOrEqual(1e-4 * scale);
       return steps[0].algorithm;
     };
-    expect(first(14, 1)).toBe('winograd F(4,3)'); // 21.1 (16 tiles), F(2,3) 30 (49), GEMM 58.5
-    expect(first(7, 1)).toBe('winograd F(4,3)'); // 9.1 (4 tiles), F(2,3) 10.75 (16), GEMM 15.9
-    expect(first(6, 1)).toBe('winograd F(2,3)'); // 7.25 (9 tiles), F(4,3) 9.1 (4), GEMM 12.1
-    expect(first(4, 1)).toBe('winograd F(2,3)'); // 4.75 (4 tiles), GEMM 6.3 (F(4,3) not on 4)
+    expect(first(14, 1)).toBe('winograd F(4,3), filters per block'); // 21.1 (16 tiles), F(2,3) 30 (49), GEMM 58.5
+    expect(first(7, 1)).toBe('winograd F(4,3), filters per block'); // 9.1 (4 tiles), F(2,3) 10.75 (16), GEMM 15.9
+    expect(first(6, 1)).toBe('winograd F(2,3), filters per block'); // 7.25 (9 tiles), F(4,3) 9.1 (4), GEMM 12.1
+    expect(first(4, 1)).toBe('winograd F(2,3), filters per block'); // 4.75 (4 tiles), GEMM 6.3 (F(4,3) not on 4)
     expect(first(3, 1)).toBe('gemm'); // 4.26, F(2,3) 4.75 (4 tiles)
-    expect(first(3, 4)).toBe('winograd F(2,3)'); // 10.75 (16 tiles), GEMM 12.1
+    expect(first(3, 4)).toBe('winograd F(2,3), filters per block'); // 10.75 (16 tiles), GEMM 12.1
+  });
+
+  // f32 filters: transformed once ('packed') or per block of tiles, chosen per layer where asked
+  // for neither: per block from 8 tiles a block on 256 x 256 channels or more (src/ops/table.ts
+  // winogradPoints). Both layouts make the same float32 operations: bitwise equal outputs.
+  describe('f32 filters, packed or per block', () => {
+    const layer = (channels: number) => {
+      const b = new GraphBuilder('layout', 'input', channels, { seed: 7 });
+      return b.build(b.conv('input', channels, { kernel: 3, pad: 1, act: 'relu' }));
+    };
+    const compileRun = (channels: number, size: number, batch: number, winogradFilters?: 'auto' | 'packed' | 'per-block') => {
+      const s = engine.compile(layer(channels), { batch, height: size, width: size }, winogradFilters ? { winogradFilters } : {});
+      const input = new Random(3).fill(batch * channels * size * size, (r) => r.normal());
+      const { steps } = s.profile(input, 1);
+      const out = s.run(input).slice();
+      const bytes = s.stats.weightBytes;
+      s.dispose();
+      return { algorithm: steps[0].algorithm, out, bytes, input };
+    };
+
+    it.each([
+      [256, 14, 1, 'winograd F(4,3), filters per block'], // 16 tiles
+      [256, 7, 2, 'winograd F(4,3), filters per block'], // 8 tiles
+      [256, 7, 1, 'winograd F(4,3)'], // 4 tiles: the transform is not repaid
+      [128, 14, 1, 'winograd F(4,3)'], // fewer channels
+    ] as const)('%i channels, %ix%i, batch %i: %s', (channels, size, batch, algorithm) => {
+      expect(compileRun(channels, size, batch).algorithm).toBe(algorithm);
+    });
+
+    it('either when asked for; bitwise the same outputs, within 1e-4 of the GEMM; per block keeps the 3x3 size', () => {
+      const packed = compileRun(256, 7, 1, 'packed'), perBlock = compileRun(256, 7, 1, 'per-block');
+      expect(packed.algorithm).toBe('winograd F(4,3)');
+      expect(perBlock.algorithm).toBe('winograd F(4,3), filters per block');
+      expect(new Uint32Array(perBlock.out.buffer)).toEqual(new Uint32Array(packed.out.buffer));
+      const direct = engine.compile(layer(256), { batch: 1, height: 7, width: 7 }, { winograd: false });
+      const ref = direct.run(packed.input);
+      const directBytes = direct.stats.weightBytes;
+      direct.dispose();
+      const scale = Math.max(...ref.map(Math.abs));
+      expect(Math.max(...perBlock.out.map((v, i) => Math.abs(v - ref[i])))).toBeLessThanOrEqual(1e-4 * scale);
+      expect(perBlock.bytes).toBe(directBytes);
+      expect(packed.bytes).toBeGreaterThan(3.9 * directBytes); // 36 points for 9 taps
+    });
+
+    it('refuses other values', () => {
+      for (const bad of ['perblock', 'Packed', true, null]) {
+        expect(() => engine.compile(layer(8), { height: 8, width: 8 }, { winogradFilters: bad as never })).toThrow(/winogradFilters must be one of auto, packed, per-block/);
+      }
+    });
   });
 
   it('refuses a winograd option that is not true, false, 2 or 4', () => {

@@ -9,10 +9,12 @@ import { expandRows8, panelRowBytes, panelValues, storedBytes, WEIGHTS_F32 } fro
 // channel as (m + 2)^2 GEMMs through conv2d_f32's 4x8 micro-kernel (a 1x1 conv: a plain GEMM),
 // and transformed back with the bias, the activation and the SE squeeze.
 //
-// int8 and fp16 weights stay in the implicit GEMM's stored panels (transformed filters would be
-// 16/9 or 36/9 their size, and f32): each block transforms a panel of 8 output channels straight
-// from its stored values (filterPanel) and runs the (m + 2)^2 GEMMs of that panel, so a panel's
-// transform is repeated once per block of tiles; the f32 layout keeps the host's transform, made once.
+// The filters come in two layouts. WINOGRAD_POINTS: the host's transform of f32 filters, made once
+// (36/9 the 3x3's size for F(4,3)). Or the implicit GEMM's stored 3x3 panels (f32, int8, fp16):
+// each block transforms a panel of 8 output channels straight from them (filterPanel) and runs the
+// (m + 2)^2 GEMMs of that panel, so a panel's transform is repeated once per block of tiles. The
+// op table picks the layout per layer (src/ops/table.ts winogradPoints): on large channel counts
+// the panel just transformed, in L2, feeds the GEMMs faster than the points' 36 streams from memory.
 //
 // F(2,3): points 0, 1, -1, inf. F(4,3): points 0, +-sqrt(2)/2, +-sqrt(2), inf (as ncnn), where
 // 0, +-1, +-2 would put 8 in A^T and 1/24 in G: the rounding error grows with the spread of the
@@ -23,6 +25,11 @@ import { expandRows8, panelRowBytes, panelValues, storedBytes, WEIGHTS_F32 } fro
 // lie in [0.12, 1], G''s in [1, 2]).
 const SQ2: f32 = 1.41421356;
 const HSQ2: f32 = 0.707106781;
+/**
+ * The kernels' `format` for the WINOGRAD_POINTS layout (winogradBlock, src/ops/pack.ts), beside
+ * the stored formats of assembly/kernels/weights.ts (WEIGHTS_F32, WEIGHTS_QS8, WEIGHTS_F16).
+ */
+export const WINOGRAD_POINTS: i32 = 3;
 // Floats added to each plane of V and each row of products in the workspace (see winograd()).
 const SKEW: i32 = 16;
 
@@ -143,16 +150,32 @@ const SKEW: i32 = 16;
   }
 }
 
+// Every input channel of an f32 panel of 3x3 filters at `panel` -> the points' panels at u (their
+// biases untouched).
+// @ts-ignore: decorator
+@inline function filterChannels(m: i32, panel: usize, inC: i32, u: usize, pointBytes: usize): void {
+  const tap = <usize>inC << 5;
+  for (let c = 0; c < inC; c++) {
+    const at = <usize>c << 5;
+    filterChannel(m, panel + 32 + at, tap, u + 32 + at, pointBytes);
+  }
+}
+
 /**
- * One stored conv2d_f32 panel of 3x3 filters (int8 or fp16: 8 biases, the format's header, then
- * for each tap and input channel 8 weights) -> for each of the (m + 2)^2 points a conv2d_f32 1x1
- * panel (8 biases, left as they are: the caller zeroes them once; then inC x 8 transformed
- * weights), `pointBytes` = (8 + 8 inC) * 4 apart at u. A channel's 9 taps are expanded at a time
- * into `taps` (288 bytes), not the whole panel: the scratch stays in L1.
+ * One stored conv2d_f32 panel of 3x3 filters (8 biases, the format's header, then for each tap
+ * and input channel 8 weights) -> for each of the (m + 2)^2 points a conv2d_f32 1x1 panel (8
+ * biases, left as they are: the caller zeroes them once; then inC x 8 transformed weights),
+ * `pointBytes` = (8 + 8 inC) * 4 apart at u. f32 taps are read where they are; int8 and fp16 ones
+ * are expanded a channel's 9 at a time into `taps` (288 bytes), not the whole panel: the scratch
+ * stays in L1.
  */
 // @ts-ignore: decorator
 @inline function filterPanel(m: i32, format: i32, panel: usize, inC: i32, u: usize, taps: usize): void {
   const pointBytes = <usize>(8 + 8 * inC) << 2;
+  if (format == WEIGHTS_F32) {
+    filterChannels(m, panel, inC, u, pointBytes);
+    return;
+  }
   const row = panelRowBytes(format), values = panel + panelValues(format), tap = <usize>inC * row;
   for (let c = 0; c < inC; c++) {
     expandRows8(format, panel + 32, values + <usize>c * row, tap, taps, 9);
@@ -161,7 +184,7 @@ const SKEW: i32 = 16;
 }
 
 /**
- * The f32 layout's filter transform, made once when the host packs (src/ops/pack.ts:
+ * The WINOGRAD_POINTS layout's filter transform, made once when the host packs (src/ops/pack.ts:
  * winogradBlock): a conv2d_f32 f32 panel of 3x3 filters at `panel` (8 biases, then for each tap
  * and input channel 8 weights) -> each point's 1x1 panel, `pointBytes` apart at u, with zero
  * biases. In f32 as the stored formats' transform is (0.3 s of JavaScript in float64 for
@@ -169,11 +192,7 @@ const SKEW: i32 = 16;
  */
 export function winograd_filter_f32(m: i32, panel: usize, inC: i32, u: usize, pointBytes: i32): void {
   for (let i = 0; i < (m + 2) * (m + 2); i++) memory.fill(u + <usize>i * <usize>pointBytes, 0, 32);
-  const tap = <usize>inC << 5;
-  for (let c = 0; c < inC; c++) {
-    const at = <usize>c << 5;
-    filterChannel(m, panel + 32 + at, tap, u + 32 + at, <usize>pointBytes);
-  }
+  filterChannels(m, panel, inC, u, <usize>pointBytes);
 }
 
 // The input tile of lanes [c, c + lanes) whose top-left pixel is (ih0, iw0) of image img:
@@ -242,7 +261,7 @@ function outputTile<T>(m: i32, x: usize, planeBytes: usize, bias: T, out: usize,
  * min(tiles, blockTiles). Only tiles [tBegin, tEnd) and output channels [8 pBegin, 8 pEnd) are made
  * (a thread's share: by channels, each thread transforms the whole input, its products and
  * outputs are its channels'; by tiles, without means, each its tiles' of every channel).
- * format: WEIGHTS_F32 (the host's transformed layout) or a stored format (the implicit GEMM's
+ * format: WINOGRAD_POINTS (the host's transformed layout) or a stored format (the implicit GEMM's
  * panels, transformed a panel at a time into scratch).
  */
 function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usize, workspace: usize,
@@ -259,7 +278,7 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
   // Per point: one conv2d_f32 1x1 weight (panels of 8: 8 zero biases, then inC x 8), then the bias.
   const panelBytes = <usize>(8 + inC * 8) << 2;
   const pointBytes = <usize>((outC + 7) >> 3) * panelBytes;
-  const transformed = format == WEIGHTS_F32;
+  const transformed = format == WINOGRAD_POINTS;
   // Stored panels: one panel at a time transformed into scratch, after a channel's expanded taps.
   const storedPanel = storedBytes(format, 9 * inC, 8);
   const taps = scratch, u = scratch + 288;
@@ -346,8 +365,8 @@ function winograd(m: i32, input: usize, output: usize, weights: usize, zero: usi
 /**
  * 3x3 stride-1 convolution without groups or dilation by Winograd F(2x2, 3x3), over NHWC tensors.
  * input [batch, inH, inW, inC]; output [batch, outH, outW, outC], pixels outStride floats apart;
- * weights: winogradBlock(m = 2) of src/ops/pack.ts (format WEIGHTS_F32), or conv2d_f32's stored
- * int8 or fp16 panels (format WEIGHTS_QS8, WEIGHTS_F16) with a scratch of 72 + 16 (8 + 8 inC)
+ * weights: winogradBlock(m = 2) of src/ops/pack.ts (format WINOGRAD_POINTS), or conv2d_f32's stored
+ * 3x3 panels (format WEIGHTS_F32, WEIGHTS_QS8, WEIGHTS_F16) with a scratch of 72 + 16 (8 + 8 inC)
  * floats (36 for 16 with F(4,3): src/ops/table.ts winogradScratchBytes);
  * zero: at least max(inC, 4) zero floats;
  * workspace: 16 * b * (inC + outC) + 16 * (16 + b) floats, b = min(tiles, blockTiles), tiles = batch * ceil(outH / 2) *

@@ -4,7 +4,7 @@
 import { decodeSource, paramSource, type Activation, type Node, type OpType, type Param, type ParamSource } from '../graph/ir.js';
 import { binaryOperands, broadcastShapes, numel, type Shape } from '../graph/shapes.js';
 import type { WeightFormat } from '../graph/storage.js';
-import { BINARY_OP, POOL_MODE, WEIGHTS_FORMAT, type Kernels } from '../wasm/abi.js';
+import { BINARY_OP, POOL_MODE, WEIGHTS_FORMAT, WINOGRAD_POINTS, type Kernels } from '../wasm/abi.js';
 import type { Pool, StepKernel } from '../runtime/pool.js';
 import { ACT_CODE } from './activation.js';
 import { toNhwc } from '../graph/layout.js';
@@ -17,11 +17,17 @@ export interface OpContext {
    * conv through the implicit GEMM; 2 or 4: that tile for every such conv (to measure errors).
    */
   winograd: boolean | 2 | 4;
+  /** How Winograd keeps f32 filters (CompileOptions.winogradFilters); 'auto' when absent. */
+  winogradFilters?: WinogradFilters;
   /** How conv, fc and se weights are stored: as asked, or as their source is (undefined). */
   weights?: WeightFormat;
   /** Threads the engine has (large convs are split across them; each gets its own workspace). */
   threads?: number;
 }
+
+/** CompileOptions.winogradFilters' values. */
+export const WINOGRAD_FILTERS = ['auto', 'packed', 'per-block'] as const;
+export type WinogradFilters = (typeof WINOGRAD_FILTERS)[number];
 
 export const DEFAULT_CONTEXT: OpContext = { winograd: true };
 
@@ -107,8 +113,7 @@ export function winogradTile(n: ConvNode, x: Shape, ctx: OpContext = DEFAULT_CON
   if (!ctx.winograd || kH !== 3 || kW !== 3 || n.group !== 1 || n.stride.some((s) => s !== 1) || n.dilation.some((d) => d !== 1) ||
     (x[1] | n.weight.shape[0]) & 3) return 0;
   if (ctx.winograd !== true) return ctx.winograd;
-  const [t, l, b, r] = n.pads;
-  const outH = x[2] + t + b - 2, outW = x[3] + l + r - 2;
+  const [outH, outW] = convOutput3x3(n, x);
   const m = Math.min(outH, outW) >= 5 ? 4 : Math.min(outH, outW) >= 3 ? 2 : 0;
   // int8 and fp16 filters are transformed in every call, once per block of tiles
   // (assembly/kernels/winograd.ts), so the choice weighs that against the tiles it serves: per
@@ -124,6 +129,32 @@ export function winogradTile(n: ConvNode, x: Shape, ctx: OpContext = DEFAULT_CON
   };
   const f2 = cost(2, 2.75, 0.5), f4 = m === 4 ? cost(4, 5.1, 1) : Infinity, gemm = 1.65 + 0.29 * x[0] * outH * outW;
   return Math.min(f2, f4) >= gemm ? 0 : f4 < f2 ? 4 : 2;
+}
+
+/** The output map [H, W] of a 3x3 stride-1 conv. */
+function convOutput3x3(n: ConvNode, x: Shape): [number, number] {
+  const [t, l, b, r] = n.pads;
+  return [x[2] + t + b - 2, x[3] + l + r - 2];
+}
+
+/**
+ * Whether a Winograd conv's filters are transformed once, when packed (the WINOGRAD_POINTS layout,
+ * (m + 2)^2 / 9 the 3x3's size), or by each block of tiles from the implicit GEMM's 3x3 panels (as
+ * int8 and fp16 filters always are: assembly/kernels/winograd.ts). With f32 filters, per block
+ * where a block has 16 tiles or more and the layer 256 x 256 channels or more: in ResNet-50
+ * (`npm run bench:winograd-layout`, SIMD, AMD EPYC Zen 5, 2026-11-29, each 3x3 conv's time inside
+ * the network, F(4,3) filters per block over once) 1.16x on 14x14 maps at batch 1 (16 tiles, 256
+ * channels), 1.17x at batch 8, 1.10x on 7x7 at batch 8 (32 tiles, 512 channels); but 0.66x on 7x7
+ * at batch 1 (4 tiles: the transform is not repaid), 0.94x on 28x28 and 56x56 (128 and 64
+ * channels: a GEMM call a point and a panel costs more than their points stream). The points of
+ * one such layer are 9.4 MB (14x14) and 38 MB (7x7); transformed per block they stay 3x3-sized.
+ */
+export function winogradPoints(n: ConvNode, x: Shape, m: 2 | 4, stored: WeightFormat, ctx: OpContext = DEFAULT_CONTEXT): boolean {
+  if (stored !== 'fp32') return false;
+  if (ctx.winogradFilters && ctx.winogradFilters !== 'auto') return ctx.winogradFilters === 'packed';
+  const [outH, outW] = convOutput3x3(n, x);
+  const tiles = x[0] * Math.ceil(outH / m) * Math.ceil(outW / m);
+  return Math.min(tiles, WINOGRAD_BLOCK_TILES) < 8 || x[1] * n.weight.shape[0] < 256 * 256;
 }
 
 /**
@@ -161,16 +192,19 @@ const conv: OpSpec<ConvNode> = {
   },
   algorithm(n, [x], ctx) {
     const m = winogradTile(n, x, ctx);
-    return m ? `winograd F(${m},3)` : isDepthwise(n) ? 'depthwise' : 'gemm';
+    if (!m) return isDepthwise(n) ? 'depthwise' : 'gemm';
+    const source = paramSource(n.weight);
+    const stored = source ? storageOf(source, ctx?.weights) : ctx?.weights ?? 'fp32';
+    return `winograd F(${m},3)${winogradPoints(n, x, m, stored, ctx) ? '' : ', filters per block'}`;
   },
   pack(n, [x], ctx) {
     const [outC, inCg, kH, kW] = n.weight.shape;
     const m = winogradTile(n, x, ctx);
     const w = weight(n.weight), format = storageOf(w, ctx?.weights);
     if (m) {
-      // f32: the filters transformed once here. int8 and fp16 stay as small as they are (transformed
-      // filters would be f32 and 16/9 or 36/9 the size): the kernel transforms a panel at a time.
-      if (format === 'fp32') return [winogradBlock(w, data(n.bias), outC, inCg, m)];
+      // The filters transformed once here, or (int8 and fp16 always, f32 where the GEMMs run faster
+      // so) kept as the 3x3 panels, which the kernel transforms a panel at a time.
+      if (winogradPoints(n, x, m, format, ctx)) return [winogradBlock(w, data(n.bias), outC, inCg, m)];
       return [{ ...convBlock(w, data(n.bias), outC, inCg, kH, kW, 1, format), expandBytes: winogradScratchBytes(m, inCg) }];
     }
     return [isDepthwise(n)
@@ -185,9 +219,9 @@ const conv: OpSpec<ConvNode> = {
     const act = ACT_CODE[n.act];
     const m = winogradTile(n, x, ctx);
     // Large convs of an engine with threads: split across them (src/runtime/split.ts, Node only).
-    const split = b.pool?.splitConv(n, k, b, x, out, m, ctx);
+    const format = m && winogradPoints(n, x, m, b.formats[0], ctx) ? WINOGRAD_POINTS : WEIGHTS_FORMAT[b.formats[0]];
+    const split = b.pool?.splitConv(n, k, b, x, out, m, format, ctx);
     if (split) return split;
-    const format = WEIGHTS_FORMAT[b.formats[0]];
     if (m) {
       return k[m === 4 ? 'conv3x3_winograd_f32_4x4' : 'conv3x3_winograd_f32_2x2'].bind(null, b.inputs[0], b.output, b.weights[0],
         b.zero, b.workspace, batch, inH, inW, inC, outH, outW, outC, pT, pL, act, b.means ?? 0, b.outputStride ?? outC, WINOGRAD_BLOCK_TILES,
@@ -229,7 +263,7 @@ function fcCall(n: Node, k: Kernels, b: Bindings, input: number, output: number,
   act: Activation, ctx?: OpContext): () => void {
   const conv = { ...n, op: 'conv', act, weight: { shape: [outK, kIn, 1, 1] }, stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], group: 1 } as ConvNode;
   const at = { ...b, inputs: [input], output, weights: [b.weights[i]], formats: [b.formats[i]] }; // no means or output stride: an fc's or se's
-  return b.pool?.splitConv(conv, k, at, [batch, kIn, 1, 1], [batch, outK, 1, 1], 0, ctx) ?? k.conv2d_f32.bind(null, input, output, b.weights[i], b.zero,
+  return b.pool?.splitConv(conv, k, at, [batch, kIn, 1, 1], [batch, outK, 1, 1], 0, WEIGHTS_FORMAT[b.formats[i]], ctx) ?? k.conv2d_f32.bind(null, input, output, b.weights[i], b.zero,
     batch, 1, 1, kIn, 1, 1, outK, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[act], 0, outK, WEIGHTS_FORMAT[b.formats[i]], b.expand);
 }
 

@@ -8,6 +8,7 @@ import { LinearMemory } from './memory.js';
 import { controlBytes, type Pool } from './pool.js';
 import { Session, type CompileOptions } from './session.js';
 import { warmUp } from './warmup.js';
+import { WINOGRAD_FILTERS } from '../ops/table.js';
 
 export interface EngineOptions {
   /**
@@ -65,6 +66,7 @@ export class Engine {
     if (options.winograd !== undefined && ![true, false, 2, 4].includes(options.winograd)) {
       throw new OptionError(`compile option winograd must be true, false, 2 or 4, got ${describe(options.winograd)}`);
     }
+    oneOf('compile option winogradFilters', options.winogradFilters, WINOGRAD_FILTERS, 'auto');
     // An ONNX file that fixes a dimension is compiled at that size unless told otherwise.
     const fixed = graph.source?.inputShape.map((d) => (typeof d === 'number' && d > 0 ? d : undefined)) ?? [];
     const full: InputDims = { batch: dims.batch ?? fixed[0] ?? 1, height: dims.height ?? fixed[2] ?? 224, width: dims.width ?? fixed[3] ?? 224 };

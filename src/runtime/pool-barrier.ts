@@ -54,8 +54,8 @@ export class BarrierPool implements Pool {
     if (trap || failed) throw this.fail(`${trap ? 'the calling' : 'a worker'} thread failed in ${kernel} (its share of a split op)${trap ? `: ${trap.message}` : ''}`);
   }
 
-  splitConv(n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, ctx?: OpContext): (() => void) | undefined {
-    return splitConv(this, n, k, b, x, out, m, ctx);
+  splitConv(n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, format: number, ctx?: OpContext): (() => void) | undefined {
+    return splitConv(this, n, k, b, x, out, m, format, ctx);
   }
 
   splitStep(kernel: StepKernel, args: readonly number[]): (() => void) | undefined {

@@ -4,7 +4,7 @@ import { valueCount, type Graph, type InputDims, type Node, type Param } from '.
 import { optimize } from '../graph/passes/index.js';
 import { inferShapes, numel, type Shape } from '../graph/shapes.js';
 import { checkWeightFormat, type WeightFormat } from '../graph/storage.js';
-import { opSpec, stepCall, writesMeans, type OpContext } from '../ops/table.js';
+import { opSpec, stepCall, writesMeans, type OpContext, type WinogradFilters } from '../ops/table.js';
 import { toNchw } from '../graph/layout.js';
 import type { Kernels } from '../wasm/abi.js';
 import { describe, isFloat32Array } from '../options.js';
@@ -64,6 +64,13 @@ export interface CompileOptions {
    * 4 forces F(2x2,3x3) or F(4x4,3x3) on every such conv (for error measurements).
    */
   winograd?: boolean | 2 | 4;
+  /**
+   * How Winograd keeps f32 filters: 'packed', transformed once here ((m + 2)^2 / 9 the 3x3's
+   * memory: 4x for F(4x4,3x3)); 'per-block', as 3x3 filters, transformed by each block of tiles of
+   * every run; 'auto' (default): per layer, whichever ran faster (int8 and fp16 filters are always
+   * transformed per block: their transformed form would be f32).
+   */
+  winogradFilters?: WinogradFilters;
 }
 
 const align = (n: number): number => Math.ceil(n / 16) * 16;
@@ -132,7 +139,7 @@ export class Session {
       }
     }
     const threads = pool?.threads ?? 1;
-    const ctx: OpContext = { winograd: options.winograd ?? true, weights: asked, threads };
+    const ctx: OpContext = { winograd: options.winograd ?? true, winogradFilters: options.winogradFilters ?? 'auto', weights: asked, threads };
     const plan = planMemory(graph, shapes, ctx);
     const ins = (n: Node) => n.inputs.map((t) => shapes.get(t)!);
     const packed = plan.steps.map((s) => opSpec(s.node).pack?.(s.node, ins(s.node), ctx) ?? []);

@@ -4,7 +4,7 @@
 import type { Shape } from '../graph/shapes.js';
 import { ACT_CODE } from '../ops/activation.js';
 import { isDepthwise, nhwc, WINOGRAD_BLOCK_TILES, winogradTiles, winogradWorkspace, type Bindings, type ConvNode, type OpContext } from '../ops/table.js';
-import { WEIGHTS_FORMAT, type Kernels } from '../wasm/abi.js';
+import type { Kernels } from '../wasm/abi.js';
 import type { Pool, StepKernel } from './pool.js';
 
 /**
@@ -47,11 +47,12 @@ function share(i: number, n: number, count: number, unit = 1, limit = count * un
 const BLOCK_M = 256, TILE_M = 4;
 
 /**
- * A conv's call split across `pool`'s threads, or undefined where it runs on one (small). `m`: the
- * op table's Winograd tile (0: the GEMM), passed in rather than decided again here: the web pool is
- * a bundle of its own, whose copies of the graph modules do not see the entry's weight sources.
+ * A conv's call split across `pool`'s threads, or undefined where it runs on one (small). `m` and
+ * `format`: the op table's Winograd tile (0: the GEMM) and the kernels' weight format, passed in
+ * rather than decided again here: the web pool is a bundle of its own, whose copies of the graph
+ * modules do not see the entry's weight sources.
  */
-export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, ctx?: OpContext): (() => void) | undefined {
+export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, format: number, ctx?: OpContext): (() => void) | undefined {
   const threads = convThreads(n, out, ctx);
   if (threads === 1) return undefined;
   const [batch, inH, inW, inC] = nhwc(x);
@@ -59,7 +60,6 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
   const [, , kH, kW] = n.weight.shape;
   const [sH, sW] = n.stride, [dH, dW] = n.dilation, [pT, pL] = n.pads;
   const act = ACT_CODE[n.act];
-  const format = WEIGHTS_FORMAT[b.formats[0]];
   const parts: Int32Array[] = [];
   if (isDepthwise(n)) {
     // By output rows (batch folded in), or on small maps by channels in 4s, as the GEMM convs

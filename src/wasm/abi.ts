@@ -88,6 +88,8 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
 
 /** Weight storage codes of conv2d_f32's and conv2d_dw_f32's `format` (assembly/kernels/weights.ts). */
 export const WEIGHTS_FORMAT = { fp32: 0, int8: 1, fp16: 2 } as const;
+/** The Winograd kernels' `format` for their own layout of transformed f32 filters (assembly/kernels/winograd.ts). */
+export const WINOGRAD_POINTS = 3;
 
 /** Pool modes of pool2d_f32 and global_pool_f32 (assembly/kernels/pool.ts). */
 export const POOL_MODE = { max: 0, avg: 1, avgIncludePad: 2 } as const;

@@ -12,7 +12,7 @@ import { ACT_CODE } from '../../src/ops/activation.js';
 import { winogradScratchBytes, winogradWorkspaceFloats } from '../../src/ops/table.js';
 import { ACTIVATIONS, type Activation } from '../../src/graph/ir.js';
 import { WEIGHT_FORMATS, type WeightFormat } from '../../src/graph/storage.js';
-import { WEIGHTS_FORMAT } from '../../src/wasm/abi.js';
+import { WEIGHTS_FORMAT, WINOGRAD_POINTS } from '../../src/wasm/abi.js';
 import { conv2dRef, nchwToNhwc, nhwcToNchw } from '../reference/kernels.js';
 import { BACKENDS, KernelBench, Random, expectClose, normal, readStrided, storedValues } from './harness.js';
 
@@ -61,6 +61,9 @@ function casesFor(backend: string): WinoCase[] {
 }
 
 const TILES = [2, 4] as const;
+/** The filters a case runs with: fp32 transformed once by the host, or 3x3 panels transformed per block. */
+type Filters = WeightFormat | 'fp32 per block';
+const PER_BLOCK: Filters[] = ['fp32 per block', ...WEIGHT_FORMATS.filter((f) => f !== 'fp32')];
 /** Worst |error| / max(1, max |ref|) per build and tile, printed when SENET_REPORT_ERRORS is set. */
 const worst = new Map<string, number>();
 
@@ -69,7 +72,10 @@ const worst = new Map<string, number>();
  * first and the second half of the panels of 8 output channels, or of the tiles (without means),
  * each with its own workspace; checked against the reference, and bitwise against one call.
  */
-function runWinograd(b: KernelBench, m: 2 | 4, cs: WinoCase, seed: number, gap = 0, split?: 'channels' | 'tiles', format: WeightFormat = 'fp32'): void {
+function runWinograd(b: KernelBench, m: 2 | 4, cs: WinoCase, seed: number, gap = 0, split?: 'channels' | 'tiles', filters: Filters = 'fp32'): void {
+  // The host's transformed points (fp32), or the implicit GEMM's 3x3 panels transformed per block.
+  const points = filters === 'fp32';
+  const format: WeightFormat = filters === 'fp32 per block' ? 'fp32' : filters;
   const rng = new Random(seed);
   const { n, c, h, w, o, pads, act, blockTiles } = cs;
   const x = normal(rng, n * c * h * w);
@@ -79,16 +85,16 @@ function runWinograd(b: KernelBench, m: 2 | 4, cs: WinoCase, seed: number, gap =
   const [, , oH, oW] = ref.shape;
   const tiles = n * Math.ceil(oH / m) * Math.ceil(oW / m);
   const xp = b.input('input', nchwToNhwc(x, [n, c, h, w]));
-  const wp = b.packed('weights', format === 'fp32' ? winogradBlock({ values: weight }, bias, o, c, m) : convBlock({ values: weight }, bias, o, c, 3, 3, 1, format));
+  const wp = b.packed('weights', points ? winogradBlock({ values: weight }, bias, o, c, m) : convBlock({ values: weight }, bias, o, c, 3, 3, 1, format));
   const zp = b.input('zero', new Float32Array(Math.max(c, 4)));
   const wsFloats = winogradWorkspaceFloats(m, Math.min(tiles, blockTiles), c, o);
   const ws = b.output('workspace', wsFloats);
   // The scratch of stored weights between guard bands: a panel expanded or transformed past its end shows there.
-  const scratchFloats = format === 'fp32' ? 0 : winogradScratchBytes(m, c) / 4;
+  const scratchFloats = points ? 0 : winogradScratchBytes(m, c) / 4;
   const sp = scratchFloats ? b.output('scratch', scratchFloats) : 0;
   const yp = b.output('output', n * oH * oW * (o + gap));
   const mp = b.output('means', n * o);
-  const f = WEIGHTS_FORMAT[format];
+  const f = points ? WINOGRAD_POINTS : WEIGHTS_FORMAT[format];
   const call = (y: number, means: number) => b.kernels[m === 4 ? 'conv3x3_winograd_f32_4x4' : 'conv3x3_winograd_f32_2x2'](
     xp, y, wp, zp, ws, n, h, w, c, oH, oW, o, pads[0], pads[1], ACT_CODE[act], means, o + gap, blockTiles, f, sp);
   if (split) {
@@ -105,10 +111,10 @@ function runWinograd(b: KernelBench, m: 2 | 4, cs: WinoCase, seed: number, gap =
     call(yp, mp);
   }
   b.check();
-  const label = `${b.backend} F(${m},3) ${format} ${cs.name}`;
+  const label = `${b.backend} F(${m},3) ${filters} ${cs.name}`;
   const got = nhwcToNchw(readStrided(b, yp, n * oH * oW, o, o + gap, label), ref.shape);
   const err = expectClose(got, ref.data, label, ref.shape) / Math.max(1, ...ref.data.map(Math.abs));
-  const key = `${b.backend} F(${m},3) ${format}`;
+  const key = `${b.backend} F(${m},3) ${filters}`;
   worst.set(key, Math.max(worst.get(key) ?? 0, err));
   const plane = oH * oW;
   const means = Float64Array.from({ length: n * o }, (_, i) => {
@@ -151,8 +157,9 @@ describe.each(BACKENDS.flatMap((backend) => TILES.map((m) => ({ backend, m }))))
     }
   });
 
-  // int8 and fp16 weights: every case, some with a strided output, and two threads' shares.
-  describe.each(WEIGHT_FORMATS.filter((f) => f !== 'fp32'))('weights %s', (format) => {
+  // The 3x3 panels transformed per block (f32, int8, fp16): every case, some with a strided output,
+  // and two threads' shares.
+  describe.each(PER_BLOCK)('weights %s', (format) => {
     it.each(cases.map((cs, i) => ({ ...cs, i })))('$name', (cs) => runWinograd(bench, m, cs, 9000 + cs.i, cs.i % 5 === 0 ? 3 : 0, undefined, format));
     it.each(cases.filter((_, i) => i % 4 === 0).map((cs, i) => ({ ...cs, i })))('two threads\' shares: $name', async (cs) => {
       threaded ??= await KernelBench.load(backend, true);
@@ -192,7 +199,7 @@ describe.each(BACKENDS.filter((backend) => backend !== 'scalar').flatMap((backen
     const xp = bench.input('input', new Float32Array(c * 36)), zp = bench.input('zero', new Float32Array(8));
     const ws = bench.output('workspace', winogradWorkspaceFloats(m, 9, c, o)), yp = bench.output('output', 36 * o);
     expect(() => bench.kernels[m === 4 ? 'conv3x3_winograd_f32_4x4' : 'conv3x3_winograd_f32_2x2'](
-      xp, yp, wp, zp, ws, 1, 6, 6, c, 6, 6, o, 1, 1, 0, 0, o, 64, 0, 0)).toThrow(WebAssembly.RuntimeError);
+      xp, yp, wp, zp, ws, 1, 6, 6, c, 6, 6, o, 1, 1, 0, 0, o, 64, WINOGRAD_POINTS, 0)).toThrow(WebAssembly.RuntimeError);
     bench.reset();
   });
 });
