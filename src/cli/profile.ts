@@ -7,10 +7,11 @@ const kind = (s: StepTime): string => (s.algorithm ? `${s.op} ${s.algorithm}` : 
 export function formatProfile(model: string, steps: StepTime[]): string {
   const total = steps.reduce((a, s) => a + s.ms, 0);
   const gflops = (s: { macs: number; ms: number }) => (s.macs && s.ms ? ((2 * s.macs) / (s.ms * 1e6)).toFixed(1) : '-');
+  const opWidth = Math.max(22, ...steps.map((s) => kind(s).length + 2));
   const lines = [
     `${model}: ${steps.length} steps, ${total.toFixed(2)} ms (sum of per-step medians)`,
-    `${'step'.padEnd(6)}${'op'.padEnd(22)}${'name'.padEnd(44)}${'ms'.padStart(9)}${'GFLOP/s'.padStart(9)}${'share'.padStart(8)}`,
-    ...steps.map((s, i) => `${String(i).padEnd(6)}${kind(s).padEnd(22)}${s.name.slice(0, 43).padEnd(44)}${s.ms.toFixed(3).padStart(9)}` +
+    `${'step'.padEnd(6)}${'op'.padEnd(opWidth)}${'name'.padEnd(44)}${'ms'.padStart(9)}${'GFLOP/s'.padStart(9)}${'share'.padStart(8)}`,
+    ...steps.map((s, i) => `${String(i).padEnd(6)}${kind(s).padEnd(opWidth)}${s.name.slice(0, 43).padEnd(44)}${s.ms.toFixed(3).padStart(9)}` +
       `${gflops(s).padStart(9)}${`${((100 * s.ms) / total).toFixed(1)}%`.padStart(8)}`),
     '',
     'by op:',
@@ -21,7 +22,7 @@ export function formatProfile(model: string, steps: StepTime[]): string {
     byOp.set(kind(s), { ms: e.ms + s.ms, macs: e.macs + s.macs, n: e.n + 1 });
   }
   for (const [op, e] of [...byOp].sort((a, b) => b[1].ms - a[1].ms)) {
-    lines.push(`  ${op.padEnd(22)}${`${e.n} steps`.padEnd(10)}${e.ms.toFixed(2).padStart(9)} ms${gflops(e).padStart(9)} GFLOP/s${`${((100 * e.ms) / total).toFixed(1)}%`.padStart(8)}`);
+    lines.push(`  ${op.padEnd(opWidth)}${`${e.n} steps`.padEnd(10)}${e.ms.toFixed(2).padStart(9)} ms${gflops(e).padStart(9)} GFLOP/s${`${((100 * e.ms) / total).toFixed(1)}%`.padStart(8)}`);
   }
   return lines.join('\n');
 }
