@@ -121,14 +121,19 @@ export function winogradTile(n: ConvNode, x: Shape, ctx: OpContext = DEFAULT_CON
   // simd int8`, 128->128 on 1-7 pixel maps; fp16 within 10%): the GEMM 1.65 + 0.29 an output
   // pixel, F(2,3) 2.75 a block + 0.5 a tile, F(4,3) 5.1 + 1.0 (7x7 at batch 1: F(4,3) 1.8x the
   // GEMM, 5x5 neither, 4x4 F(2,3) 1.2x, 3x3 the GEMM).
-  const source = paramSource(n.weight); // absent in a structure-only graph (planning, counting)
-  if (!m || (source ? storageOf(source, ctx.weights) : ctx.weights ?? 'fp32') === 'fp32') return m;
+  if (!m || weightStorage(n, ctx) === 'fp32') return m;
   const cost = (tile: 2 | 4, block: number, each: number) => {
     const tiles = x[0] * Math.ceil(outH / tile) * Math.ceil(outW / tile);
     return Math.ceil(tiles / WINOGRAD_BLOCK_TILES) * block + tiles * each;
   };
   const f2 = cost(2, 2.75, 0.5), f4 = m === 4 ? cost(4, 5.1, 1) : Infinity, gemm = 1.65 + 0.29 * x[0] * outH * outW;
   return Math.min(f2, f4) >= gemm ? 0 : f4 < f2 ? 4 : 2;
+}
+
+/** How a conv's weights will be stored; a structure-only graph (planning, counting) has no source: as asked. */
+function weightStorage(n: ConvNode, ctx: OpContext = DEFAULT_CONTEXT): WeightFormat {
+  const source = paramSource(n.weight);
+  return source ? storageOf(source, ctx.weights) : ctx.weights ?? 'fp32';
 }
 
 /** The output map [H, W] of a 3x3 stride-1 conv. */
@@ -141,13 +146,14 @@ function convOutput3x3(n: ConvNode, x: Shape): [number, number] {
  * Whether a Winograd conv's filters are transformed once, when packed (the WINOGRAD_POINTS layout,
  * (m + 2)^2 / 9 the 3x3's size), or by each block of tiles from the implicit GEMM's 3x3 panels (as
  * int8 and fp16 filters always are: assembly/kernels/winograd.ts). With f32 filters, per block
- * where a block has 16 tiles or more and the layer 256 x 256 channels or more: in ResNet-50
+ * where a block has 8 tiles or more and the layer 256 x 256 channels or more: in ResNet-50
  * (`npm run bench:winograd-layout`, SIMD, AMD EPYC Zen 5, 2026-11-29, each 3x3 conv's time inside
- * the network, F(4,3) filters per block over once) 1.16x on 14x14 maps at batch 1 (16 tiles, 256
- * channels), 1.17x at batch 8, 1.10x on 7x7 at batch 8 (32 tiles, 512 channels); but 0.66x on 7x7
- * at batch 1 (4 tiles: the transform is not repaid), 0.94x on 28x28 and 56x56 (128 and 64
- * channels: a GEMM call a point and a panel costs more than their points stream). The points of
- * one such layer are 9.4 MB (14x14) and 38 MB (7x7); transformed per block they stay 3x3-sized.
+ * the network, F(4,3), packed over per block) 1.16x on 14x14 maps at batch 1 (16 tiles, 256
+ * channels), 1.17x at batch 8; 1.21x on 7x7 at batch 2 (8 tiles, 512 channels), 1.10x at batch 8;
+ * but 0.64x on 7x7 at batch 1 (4 tiles: the transform is not repaid), 0.93-0.95x on 28x28 and
+ * 56x56 (128 and 64 channels: their points fit in L2 or L3, and the transform is repeated for each
+ * of their 2 to 7 blocks). The points of one such layer are 9.4 MB (14x14) and 38 MB (7x7); per
+ * block the filters stay 3x3-sized.
  */
 export function winogradPoints(n: ConvNode, x: Shape, m: 2 | 4, stored: WeightFormat, ctx: OpContext = DEFAULT_CONTEXT): boolean {
   if (stored !== 'fp32') return false;
@@ -193,9 +199,7 @@ const conv: OpSpec<ConvNode> = {
   algorithm(n, [x], ctx) {
     const m = winogradTile(n, x, ctx);
     if (!m) return isDepthwise(n) ? 'depthwise' : 'gemm';
-    const source = paramSource(n.weight);
-    const stored = source ? storageOf(source, ctx?.weights) : ctx?.weights ?? 'fp32';
-    return `winograd F(${m},3)${winogradPoints(n, x, m, stored, ctx) ? '' : ', filters per block'}`;
+    return `winograd F(${m},3)${winogradPoints(n, x, m, weightStorage(n, ctx), ctx) ? '' : ', filters per block'}`;
   },
   pack(n, [x], ctx) {
     const [outC, inCg, kH, kW] = n.weight.shape;
