@@ -85,9 +85,9 @@ export const MODELS: Record<string, ModelEntry> = {
   'se-bn-inception': paper(buildBnInception, 'se-bn-inception', true,
     'SE-BN-Inception (the authors\' prototxt): 11.9M params, 2.04 GFLOPs'),
   'inception-resnet-v2': paper(buildInceptionResNetV2, 'inception-resnet-v2', false,
-    'Inception-ResNet-v2 (TF-slim release) at 299x299: 55.8M params, 13.16 GFLOPs (paper: 11.75)', { size: 299 }),
+    'Inception-ResNet-v2 (TF-slim release) at 299x299: 55.8M params, 13.16 GFLOPs (paper: 11.75; 11.73 at 298x298)', { size: 299 }),
   'se-inception-resnet-v2': paper(buildInceptionResNetV2, 'se-inception-resnet-v2', true,
-    'SE-Inception-ResNet-v2 at 299x299: 65.1M params, 13.19 GFLOPs (paper: 11.76)', { size: 299 }),
+    'SE-Inception-ResNet-v2 at 299x299: 65.1M params, 13.19 GFLOPs (paper: 11.76; 11.76 at 298x298)', { size: 299 }),
   'mobilenet-v1': paper(buildMobileNetV1, 'mobilenet-v1', false,
     'MobileNet (v1, Howard et al. 2017): 4.2M params, 569 MFLOPs; width multiplier option', { extra: ['width'] }),
   'se-mobilenet-v1': paper(buildMobileNetV1, 'se-mobilenet-v1', true,
@@ -95,7 +95,7 @@ export const MODELS: Record<string, ModelEntry> = {
   'shufflenet-v1': paper(buildShuffleNetV1, 'shufflenet-v1', false,
     'ShuffleNet 1x (g = 3, Zhang et al. 2017): 1.87M params, 138 MFLOPs (paper: 1.8M, 140); width 0.25, 0.5, 1', { extra: ['width'] }),
   'se-shufflenet-v1': paper(buildShuffleNetV1, 'se-shufflenet-v1', true,
-    'SE-ShuffleNet 1x (g = 3): 2.49M params, 141 MFLOPs (paper: 2.4M, 142); width 0.25, 0.5, 1', { extra: ['width'] }),
+    'SE-ShuffleNet 1x (g = 3): 2.48M params, 141 MFLOPs (paper: 2.4M, 142); width 0.25, 0.5, 1', { extra: ['width'] }),
 };
 
 export function listModels(): string[] {
