@@ -78,8 +78,9 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
   const panels = Math.ceil(outC / n.group / 8);
   if (m) {
     // By tiles where each thread gets WINOGRAD_SPLIT_TILES or more and no means are made (their
-    // sums run across every tile): no work repeated. Else by output channels: each thread
-    // transforms the whole input and does its channels' products, outputs and means.
+    // sums run across every tile): no work repeated (but filters transformed per block, which each
+    // thread transforms for its own blocks). Else by output channels: each thread transforms the
+    // whole input and does its channels' filters (per block), products, outputs and means.
     const tiles = winogradTiles(m, out);
     const byTiles = !b.means && tiles >= WINOGRAD_SPLIT_TILES * threads;
     const ws = winogradWorkspace(m, out, inC);
