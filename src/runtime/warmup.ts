@@ -1,4 +1,4 @@
-import type { Kernels } from '../wasm/abi.js';
+import { WINOGRAD_POINTS, type Kernels } from '../wasm/abi.js';
 import type { LinearMemory } from './memory.js';
 import { packedWinogradBytes } from '../ops/pack.js';
 import { WINOGRAD_BLOCK_TILES, winogradScratchBytes, winogradWorkspaceFloats } from '../ops/table.js';
@@ -31,9 +31,10 @@ export function warmUp(k: Kernels, mem: LinearMemory): void {
       k.conv2d_f32(x, y, w, zero, 1, H, H, C, H / 2, H / 2, C, 3, 3, 2, 2, 1, 1, 1, 1, 4, act, 0, C, format, e);
       k.conv2d_f32(x, y, w, zero, 1, H, H, C, H, H, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, z, C, format, e); // with the squeeze
       k.conv2d_f32(x, y, w, zero, 1, 1, 1, C, 1, 1, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0, C, format, e);
-      // Winograd's filters: every storage as 3x3 panels, and its own transformed layout (WINOGRAD_POINTS = 3).
-      k.conv3x3_winograd_f32_4x4(x, y, w, zero, ws, 1, H, H, C, H, H, C, 1, 1, act, z, C, WINOGRAD_BLOCK_TILES, r % 4, e);
-      k.conv3x3_winograd_f32_2x2(x, y, w, zero, ws, 1, H, H, C, H, H, C, 1, 1, act, 0, C, WINOGRAD_BLOCK_TILES, r % 4, e);
+      // Winograd's filters: every storage as 3x3 panels in turn, and its own transformed layout.
+      const filters = r % 4 === 3 ? WINOGRAD_POINTS : format;
+      k.conv3x3_winograd_f32_4x4(x, y, w, zero, ws, 1, H, H, C, H, H, C, 1, 1, act, z, C, WINOGRAD_BLOCK_TILES, filters, e);
+      k.conv3x3_winograd_f32_2x2(x, y, w, zero, ws, 1, H, H, C, H, H, C, 1, 1, act, 0, C, WINOGRAD_BLOCK_TILES, filters, e);
       k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 3, 3, 1, 1, 1, 1, 1, 1, act, format, e);
       k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 5, 5, 1, 1, 2, 2, 1, 1, act, format, e);
       k.conv2d_dw_f32(x, y, w, 1, H, H, C, H, H, 1, 1, 1, 1, 0, 0, 1, 1, act, format, e);
