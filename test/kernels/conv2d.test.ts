@@ -98,6 +98,8 @@ CASES.push(
 CASES.push(
   conv({ c: 17, h: 5, w: 7, o: 33, k: [1, 1] }, 'pointwise'),
   conv({ c: 16, h: 9, w: 9, o: 24, k: [1, 1], stride: [2, 2] }, 'pointwise stride 2 (shortcut)'),
+  // 45 pixels: the row past the last tile (gemv's) lies in the last image, 2 rows down.
+  conv({ n: 5, c: 12, h: 5, w: 6, o: 40, k: [1, 1], stride: [2, 2] }, 'pointwise stride 2, batch 5'),
   conv({ n: 2, c: 64, h: 1, w: 1, o: 10, k: [1, 1] }, 'fc'),
   conv({ n: 1, c: 17, h: 1, w: 1, o: 3, k: [1, 1] }, 'fc'),
   conv({ n: 3, c: 128, h: 1, w: 1, o: 100, k: [1, 1] }, 'fc'),
@@ -146,6 +148,7 @@ for (const act of ACTIVATIONS) {
   CASES.push(conv({ n: 2, c: 6, h: 3, w: 3, o: 6, group: 3, act, gain: 4 }, 'act grouped'));
   CASES.push(conv({ c: 4, h: 3, w: 5, o: 14, group: 2, act, gain: 4 }, 'act grouped, 7 a group'));
   CASES.push(conv({ n: 2, c: 3, h: 13, w: 11, o: 9, k: [1, 1], act, gain: 4 }, 'act, 286 pixels'));
+  CASES.push(conv({ c: 9, h: 7, w: 7, o: 35, k: [1, 1], act, gain: 4 }, 'act, 49 pixels'));
 }
 
 /**
