@@ -38,7 +38,7 @@ for (const name of values.models!.split(',')) {
   const pool = (two as unknown as { pool: Pool }).pool;
   let ops = 0;
   const run = pool.run.bind(pool);
-  pool.run = (kernel, args) => { ops++; run(kernel, args); };
+  pool.run = (kernel, args, scratch) => { ops++; run(kernel, args, scratch); };
   const threaded = two.compile(graph, dims);
   threaded.run(x);
   const counts = (threaded as unknown as { calls: (() => void)[] }).calls.map((call) => { const before = ops; call(); return ops - before; });

@@ -19,7 +19,7 @@ export async function check(backend, threads, weights) {
   const one = await createEngine({ backend }), many = await createEngine({ backend, threads });
   let parts = 0;
   const pool = many.pool;
-  if (pool) { const run = pool.run.bind(pool); pool.run = (kernel, args) => { parts++; run(kernel, args); }; }
+  if (pool) { const run = pool.run.bind(pool); pool.run = (kernel, args, scratch) => { parts++; run(kernel, args, scratch); }; }
   const graph = buildModel('se-resnet50');
   const x = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => Math.sin(i * 0.37));
   const [a, b] = [one, many].map((e) => new Uint32Array(e.compile(graph, { height: 64, width: 64 }, { weights }).run(x).buffer));

@@ -16,6 +16,7 @@ import { parseNpy } from '../src/io/npy.js';
 import { buildModel } from '../src/models/index.js';
 import { loadOnnx } from '../src/onnx/reader.js';
 import { createEngine, type Engine } from '../src/runtime/engine.js';
+import type { LinearMemory } from '../src/runtime/memory.js';
 import type { Pool } from '../src/runtime/pool.js';
 import type { CompileOptions } from '../src/runtime/session.js';
 
@@ -32,9 +33,9 @@ describe.each(['simd', 'scalar'] as const)('2 threads against 1 (%s)', (backend)
     // Counts the split ops: a test where nothing was split would prove nothing.
     const pool = (two as unknown as { pool: Pool }).pool;
     const run = pool.run.bind(pool);
-    vi.spyOn(pool, 'run').mockImplementation((kernel, args) => {
+    vi.spyOn(pool, 'run').mockImplementation((kernel, args, scratch) => {
       parts.set(kernel, (parts.get(kernel) ?? 0) + 1);
-      run(kernel, args);
+      run(kernel, args, scratch);
     });
   });
   afterAll(() => {
@@ -82,20 +83,54 @@ describe.each(['simd', 'scalar'] as const)('2 threads against 1 (%s)', (backend)
   });
 });
 
-describe('a share of a split op that traps', () => {
-  it.each([['a worker', 1], ['the calling', 0]] as const)('in %s thread: a WasmError once every thread is done, and the pool works on', async (who, t) => {
+describe('a chunk of a split op that traps', () => {
+  // Thread 0 (the caller) owns chunk 0 and thread 1 chunk 1; a thread stops at its first trap, so
+  // the caller never takes chunk 1 after trapping in chunk 0: both cases run the same way every time.
+  it.each([
+    ['the calling thread', [true, false]],
+    ['the calling thread and a worker thread', [true, true]],
+  ] as const)('in %s: a WasmError once every thread is done, and the pool works on', async (who, traps) => {
     const engine = await createEngine({ backend: 'simd', threads: 2 });
     const pool = (engine as unknown as { pool: Pool }).pool;
     // conv2d_f32_part: empty ranges, or one pixel of a 1x1 conv read from far past the memory's end.
-    const share = (trap: boolean) => Int32Array.of(trap ? 0x7ff00000 : 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0, trap ? 1 : 0, 0, trap ? 1 : 0);
-    expect(() => pool.run('conv2d_f32_part', [share(t === 0), share(t === 1)]))
-      .toThrow(new WasmError(`${who} thread failed in conv2d_f32_part (its share of a split op)${t === 0 ? ': memory access out of bounds' : ''}`));
-    pool.run('conv2d_f32_part', [share(false), share(false)]); // no failure left behind
+    const chunk = (trap: boolean) => Int32Array.of(trap ? 0x7ff00000 : 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0, trap ? 1 : 0, 0, trap ? 1 : 0);
+    expect(() => pool.run('conv2d_f32_part', traps.map(chunk)))
+      .toThrow(new WasmError(`${who} failed in conv2d_f32_part (a chunk of a split op): memory access out of bounds`));
+    pool.run('conv2d_f32_part', [chunk(false), chunk(false)]); // no failure left behind
     const graph = buildModel('se-resnet50', { seed: 5 });
     const x = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => Math.sin(i));
     const one = await createEngine({ backend: 'simd' });
     expect(engine.compile(graph, { height: 64, width: 64 }).run(x)).toEqual(one.compile(graph, { height: 64, width: 64 }).run(x));
     one.dispose();
+    engine.dispose();
+  });
+});
+
+describe('the chunks of a split op', () => {
+  it('each runs once, on whichever thread takes it, with that thread\'s scratch', async () => {
+    const engine = await createEngine({ backend: 'simd', threads: 2 });
+    const { pool, mem } = engine as unknown as { pool: Pool; mem: LinearMemory };
+    const chunks = 32, len = 1024, floats = chunks * len;
+    // add_f32 chunks: out = a + b over one range each, `out` named as a per-thread scratch (each
+    // thread writes into its own copy of the output), so where each chunk ran shows.
+    const a = mem.alloc(4 * floats), b = mem.alloc(4 * floats), out = mem.alloc(8 * floats);
+    const f32 = mem.f32();
+    for (let i = 0; i < floats; i++) { f32[a / 4 + i] = i; f32[b / 4 + i] = 0.5; }
+    const args = Array.from({ length: chunks }, (_, i) => Int32Array.of(a + 4 * i * len, b + 4 * i * len, out + 4 * i * len, len, 0));
+    const ran = [0, 0];
+    for (let round = 0; round < 20; round++) {
+      f32.fill(0, out / 4, out / 4 + 2 * floats);
+      pool.run('add_f32', args, [[2, 4 * floats]]);
+      for (let i = 0; i < chunks; i++) {
+        const by = [0, 1].filter((t) => f32[out / 4 + t * floats + i * len] !== 0);
+        expect(by, `chunk ${i} ran on threads [${by}]`).toHaveLength(1);
+        const at = out / 4 + by[0] * floats + i * len;
+        for (let j = 0; j < len; j++) if (f32[at + j] !== i * len + j + 0.5) expect.fail(`chunk ${i} value ${j}: ${f32[at + j]}`);
+        ran[by[0]]++;
+      }
+    }
+    // Both threads took chunks (each starts on its own half).
+    expect(Math.min(...ran)).toBeGreaterThan(0);
     engine.dispose();
   });
 });

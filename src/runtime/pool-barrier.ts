@@ -1,10 +1,10 @@
 // The caller's side of a pool, whatever runs the workers (pool-node.ts, pool-web.ts): a split op
-// writes each worker's row of the control block, bumps the generation, runs thread 0's share
-// itself and waits for the pending count to reach 0.
+// writes its chunks and the threads' ranges into the control block, bumps the generation, takes
+// its share of the chunks itself (work) and waits for the pending count to reach 0.
 import type { Shape } from '../graph/shapes.js';
 import type { Bindings, ConvNode, OpContext } from '../ops/table.js';
 import { KERNEL_NAMES, type Kernels } from '../wasm/abi.js';
-import { CONTROL, SPIN, type PartKernel, type Pool, type PoolFailure, type StepKernel } from './pool.js';
+import { chunkRows, CONTROL, controlBytes, MAX_ARGS, MAX_CHUNKS, SPIN, work, type PartKernel, type Pool, type PoolFailure, type Scratch, type StepKernel } from './pool.js';
 import { splitConv, splitStep } from './split.js';
 
 /** True where this thread may block in Atomics.wait (not a page's main thread). */
@@ -20,38 +20,48 @@ function canWait(): boolean {
 export class BarrierPool implements Pool {
   private readonly c: Int32Array;
   private readonly wait = canWait();
+  private readonly args = new Int32Array(MAX_ARGS);
   private disposed = false;
 
   /** `end` runs after the workers were told to stop (a page's workers must be terminated too). */
   constructor(readonly threads: number, private readonly kernels: Kernels, memory: WebAssembly.Memory, control: number,
     private readonly fail: PoolFailure, private readonly end: () => void = () => {}) {
-    this.c = new Int32Array(memory.buffer, control, CONTROL.rows + CONTROL.row * (threads - 1));
+    this.c = new Int32Array(memory.buffer, control, controlBytes(threads) / 4);
   }
 
-  run(kernel: PartKernel, args: readonly Int32Array[]): void {
-    const c = this.c, id = KERNEL_NAMES.indexOf(kernel);
-    for (let w = 1; w < this.threads; w++) {
-      const row = CONTROL.rows + CONTROL.row * (w - 1);
-      c[row] = id;
-      c[row + 1] = args[w].length;
-      c.set(args[w], row + 2);
+  run(kernel: PartKernel, args: readonly Int32Array[], scratch: readonly Scratch[] = []): void {
+    const c = this.c, threads = this.threads, count = args.length, argc = args[0].length;
+    if (count > MAX_CHUNKS * threads || argc > MAX_ARGS || scratch.length > 2) throw this.fail(`${kernel}: ${count} chunks of ${argc} arguments do not fit the pool's control block`);
+    c[CONTROL.kernel] = KERNEL_NAMES.indexOf(kernel);
+    c[CONTROL.argc] = argc;
+    c[CONTROL.count] = count;
+    for (let i = 0; i < 2; i++) {
+      c[CONTROL.scratch + 2 * i] = scratch[i]?.[0] ?? -1;
+      c[CONTROL.scratch + 2 * i + 1] = scratch[i]?.[1] ?? 0;
     }
-    Atomics.store(c, CONTROL.pending, this.threads - 1);
+    for (let t = 0, at = CONTROL.ranges; t < threads; t++, at += CONTROL.range) {
+      const start = Math.floor((t * count) / threads), end = Math.floor(((t + 1) * count) / threads);
+      c[at] = start;
+      c[at + 1] = end;
+      c[at + 2] = end - start;
+    }
+    const rows = chunkRows(threads);
+    args.forEach((a, i) => c.set(a, rows + i * argc));
+    Atomics.store(c, CONTROL.pending, threads - 1);
     Atomics.add(c, CONTROL.generation, 1);
     Atomics.notify(c, CONTROL.generation);
-    // Its own share too may trap: the workers are waited for before anything is thrown.
-    let trap: Error | undefined;
-    try {
-      (this.kernels[kernel] as (...a: number[]) => void).apply(null, args[0] as unknown as number[]);
-    } catch (e) {
-      trap = e as Error;
-    }
+    // Its own chunks too may trap: the workers are waited for before anything is thrown.
+    const fn = this.kernels[kernel] as (...a: number[]) => void;
+    const trap = work(c, 0, threads, this.args, (a) => fn.apply(null, a as unknown as number[]));
     // A page's main thread cannot block: it spins until the workers are done.
     for (let i = 0, left; (left = Atomics.load(c, CONTROL.pending)) !== 0;) {
       if (++i > SPIN && this.wait) Atomics.wait(c, CONTROL.pending, left);
     }
     const failed = Atomics.exchange(c, CONTROL.failed, 0);
-    if (trap || failed) throw this.fail(`${trap ? 'the calling' : 'a worker'} thread failed in ${kernel} (its share of a split op)${trap ? `: ${trap.message}` : ''}`);
+    if (trap || failed) {
+      const who = trap && failed ? 'the calling thread and a worker thread' : trap ? 'the calling thread' : 'a worker thread';
+      throw this.fail(`${who} failed in ${kernel} (a chunk of a split op)${trap ? `: ${(trap.error as Error)?.message ?? trap.error}` : ''}`);
+    }
   }
 
   splitConv(n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, format: number, ctx?: OpContext): (() => void) | undefined {

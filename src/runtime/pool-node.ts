@@ -34,7 +34,7 @@ export async function startNodePool(startWorker: StartWorker, script: URL, threa
   kernels: Kernels, control: number, fail: PoolFailure): Promise<Pool> {
   const workers = Array.from({ length: threads - 1 }, (_, i) => startWorker(script, {
     execArgv,
-    workerData: { module, memory, control, names: KERNEL_NAMES, index: i + 1 } satisfies WorkerStart,
+    workerData: { module, memory, control, names: KERNEL_NAMES, index: i + 1, threads } satisfies WorkerStart,
   }));
   try {
     await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {

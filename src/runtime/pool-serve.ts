@@ -1,14 +1,13 @@
-// A pool worker's whole life: instantiate the engine's module on its shared memory, then run the
-// share of each split op its row of the control block names, until the stop flag. Node's
+// A pool worker's whole life: instantiate the engine's module on its shared memory, then take its
+// share of each split op's chunks (pool.ts: work), until the stop flag. Node's
 // worker_threads and pages' Web Workers run it from their own entry files (src/node-worker.ts,
 // pool-worker-web.ts: the bundles dist/pool-worker-node.js and dist/pool-worker.js).
-import { CONTROL, SPIN, type WorkerStart } from './pool.js';
+import { CONTROL, controlBytes, MAX_ARGS, SPIN, work, type WorkerStart } from './pool.js';
 
-export function serve({ module, memory, control, names, index }: WorkerStart, ready: () => void): void {
+export function serve({ module, memory, control, names, index, threads }: WorkerStart, ready: () => void): void {
   const k = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, (...args: number[]) => void>;
   const fns = names.map((n) => k[n]);
-  const c = new Int32Array(memory.buffer, control, CONTROL.rows + CONTROL.row * index);
-  const row = CONTROL.rows + CONTROL.row * (index - 1);
+  const c = new Int32Array(memory.buffer, control, controlBytes(threads) / 4), args = new Int32Array(MAX_ARGS);
   let seen = Atomics.load(c, CONTROL.generation);
   ready();
   for (;;) {
@@ -17,12 +16,9 @@ export function serve({ module, memory, control, names, index }: WorkerStart, re
     }
     seen = Atomics.load(c, CONTROL.generation);
     if (Atomics.load(c, CONTROL.stop)) return;
-    // A kernel that traps (a wasm RuntimeError) still counts down: the caller throws, not hangs.
-    try {
-      fns[c[row]].apply(null, c.subarray(row + 2, row + 2 + c[row + 1]) as unknown as number[]);
-    } catch {
-      Atomics.store(c, CONTROL.failed, 1);
-    }
+    // A chunk that traps (a wasm RuntimeError) still counts down: the caller throws, not hangs.
+    const fn = fns[c[CONTROL.kernel]];
+    if (work(c, index, threads, args, (a) => fn.apply(null, a as unknown as number[]))) Atomics.store(c, CONTROL.failed, 1);
     if (Atomics.sub(c, CONTROL.pending, 1) === 1) Atomics.notify(c, CONTROL.pending);
   }
 }

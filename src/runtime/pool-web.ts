@@ -23,7 +23,7 @@ export async function startWebPool(threads: number, module: WebAssembly.Module, 
         e.preventDefault();
         reject(fail(`a pool worker failed to start: ${e.message || 'pool-worker.js did not load (is it served beside the bundle, and allowed by worker-src?)'}`));
       };
-      w.postMessage({ module, memory, control, names: KERNEL_NAMES, index: i + 1 } satisfies WorkerStart);
+      w.postMessage({ module, memory, control, names: KERNEL_NAMES, index: i + 1, threads } satisfies WorkerStart);
     })));
   } catch (e) {
     end();

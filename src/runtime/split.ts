@@ -5,7 +5,7 @@ import type { Shape } from '../graph/shapes.js';
 import { ACT_CODE } from '../ops/activation.js';
 import { isDepthwise, nhwc, WINOGRAD_BLOCK_TILES, winogradTiles, winogradWorkspace, type Bindings, type ConvNode, type OpContext } from '../ops/table.js';
 import type { Kernels } from '../wasm/abi.js';
-import type { Pool, StepKernel } from './pool.js';
+import { MAX_CHUNKS, type Pool, type StepKernel } from './pool.js';
 
 /**
  * Multiply-adds from which a conv is split. An empty split op costs 5 us while the worker spins
@@ -38,6 +38,21 @@ export function convThreads(n: ConvNode, out: Shape, ctx: OpContext | undefined)
   return (pixels > 1 || outC > 8) && macs >= SPLIT_MIN_MACS ? threads : 1;
 }
 
+/**
+ * Multiply-adds from which a chunk of a split conv is its own: a conv gets up to MAX_CHUNKS
+ * chunks a thread, so that a thread slowed by another process or a slower core leaves its last
+ * ones to the others (pool.ts: work); a chunk costs about a tenth of a microsecond and its share
+ * of a cache block. With 2M (2 threads, AMD EPYC, 2026-11-29, A/B of two checkouts in one
+ * process): quiet, SE-ResNet-50 and MobileNetV3-Small within 1% of one chunk a thread; beside a
+ * process busy 3 ms in 10, SE-ResNet-50 1.12x; beside one always busy, 1.18-1.24x.
+ */
+const CHUNK_MIN_MACS = 1 << 21;
+
+/** Chunks of a split conv of `macs` multiply-adds over `units` (tiles, panels, rows): a multiple of the thread count. */
+function chunkCount(threads: number, macs: number, units: number): number {
+  return threads * Math.max(1, Math.min(MAX_CHUNKS, Math.floor(macs / (threads * CHUNK_MIN_MACS)), Math.floor(units / threads)));
+}
+
 /** [begin, end) of part i of n parts of `count` units, the units `unit` apart, clipped at `limit`. */
 function share(i: number, n: number, count: number, unit = 1, limit = count * unit): [number, number] {
   return [Math.min(limit, Math.floor((i * count) / n) * unit), Math.min(limit, Math.floor(((i + 1) * count) / n) * unit)];
@@ -60,6 +75,7 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
   const [, , kH, kW] = n.weight.shape;
   const [sH, sW] = n.stride, [dH, dW] = n.dilation, [pT, pL] = n.pads;
   const act = ACT_CODE[n.act];
+  const macs = batch * outH * outW * n.weight.shape[0] * n.weight.shape[1] * kH * kW;
   const parts: Int32Array[] = [];
   if (isDepthwise(n)) {
     // By output rows (batch folded in), or on small maps by channels in 4s, as the GEMM convs
@@ -68,12 +84,14 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
     // threads than on one by rows). Channels split only in 4s: a scalar tail would round as one
     // call does not. Each thread expands int8 or fp16 weights into its own scratch.
     const byChannels = batch * inH * inW < BLOCK_M * threads && inC % 4 === 0 && inC >= 4 * threads;
-    for (let t = 0; t < threads; t++) {
-      const range = byChannels ? [0, batch * outH, ...share(t, threads, Math.ceil(inC / 4), 4, inC)] : [...share(t, threads, batch * outH), 0, inC];
+    const units = byChannels ? inC / 4 : batch * outH, count = chunkCount(threads, macs, units);
+    for (let i = 0; i < count; i++) {
+      const range = byChannels ? [0, batch * outH, ...share(i, count, units, 4, inC)] : [...share(i, count, units), 0, inC];
       parts.push(Int32Array.of(b.inputs[0], b.output, b.weights[0], inH, inW, inC, outH, outW, kH, kW, sH, sW, pT, pL, dH, dW,
-        act, format, b.expand + t * (b.expandStride ?? 0), ...range));
+        act, format, b.expand, ...range));
     }
-    return () => pool.run('conv2d_dw_f32_part', parts);
+    const scratch = [[18, b.expandStride ?? 0]] as const;
+    return () => pool.run('conv2d_dw_f32_part', parts, scratch);
   }
   const panels = Math.ceil(outC / n.group / 8);
   if (m) {
@@ -81,27 +99,31 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
     // sums run across every tile): no work repeated (but filters transformed per block, which each
     // thread transforms for its own blocks). Else by output channels: each thread transforms the
     // whole input and does its channels' filters (per block), products, outputs and means.
+    // By tiles in chunks; by channels one chunk a thread (each chunk transforms the whole input).
     const tiles = winogradTiles(m, out);
     const byTiles = !b.means && tiles >= WINOGRAD_SPLIT_TILES * threads;
-    const ws = winogradWorkspace(m, out, inC);
-    for (let t = 0; t < threads; t++) {
-      parts.push(Int32Array.of(m, b.inputs[0], b.output, b.weights[0], b.zero, b.workspace + t * ws, batch, inH, inW, inC,
+    const count = byTiles ? chunkCount(threads, macs, Math.floor(tiles / WINOGRAD_SPLIT_TILES)) : threads;
+    for (let i = 0; i < count; i++) {
+      parts.push(Int32Array.of(m, b.inputs[0], b.output, b.weights[0], b.zero, b.workspace, batch, inH, inW, inC,
         outH, outW, outC, pT, pL, act, b.means ?? 0, b.outputStride ?? outC, WINOGRAD_BLOCK_TILES,
-        format, b.expand + t * (b.expandStride ?? 0), ...(byTiles ? [0, panels, ...share(t, threads, tiles)] : [...share(t, threads, panels), 0, tiles])));
+        format, b.expand, ...(byTiles ? [0, panels, ...share(i, count, tiles)] : [...share(i, count, panels), 0, tiles])));
     }
-    return () => pool.run('conv3x3_winograd_f32_part', parts);
+    const scratch = [[5, winogradWorkspace(m, out, inC)], [20, b.expandStride ?? 0]] as const;
+    return () => pool.run('conv3x3_winograd_f32_part', parts, scratch);
   }
   // By output pixels in whole tiles when each thread gets a cache block or more; else (small
   // maps: 14x14, 7x7) by panels of output channels, so that each thread reads half the weights.
   const pixels = batch * outH * outW;
   const byPixels = n.group > 1 || pixels >= BLOCK_M * threads || panels < threads;
-  for (let t = 0; t < threads; t++) {
-    const range = byPixels ? [...share(t, threads, Math.ceil(pixels / TILE_M), TILE_M, pixels), 0, panels] : [0, pixels, ...share(t, threads, panels)];
+  const units = byPixels ? Math.ceil(pixels / TILE_M) : panels, count = chunkCount(threads, macs, units);
+  for (let i = 0; i < count; i++) {
+    const range = byPixels ? [...share(i, count, units, TILE_M, pixels), 0, panels] : [0, pixels, ...share(i, count, panels)];
     parts.push(Int32Array.of(b.inputs[0], b.output, b.weights[0], b.zero, batch, inH, inW, inC, outH, outW, outC, kH, kW,
-      sH, sW, pT, pL, dH, dW, n.group, act, b.outputStride ?? outC, format, b.expand + t * (b.expandStride ?? 0), ...range));
+      sH, sW, pT, pL, dH, dW, n.group, act, b.outputStride ?? outC, format, b.expand, ...range));
   }
+  const scratch = [[23, b.expandStride ?? 0]] as const;
   const means = b.means;
-  if (!means) return () => pool.run('conv2d_f32_part', parts);
+  if (!means) return () => pool.run('conv2d_f32_part', parts, scratch);
   // The SE squeeze's channel means over the finished output: by images where each thread has one,
   // at batch 1 by ranges of 4 channels (the means of more images lie image by image: [N, outC]).
   const stride = b.outputStride ?? outC, plane = outH * outW;
@@ -111,7 +133,7 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
       return Int32Array.of(b.output + 4 * c0, means + 4 * c0, 1, plane, c1 - c0, stride);
     });
   return () => {
-    pool.run('conv2d_f32_part', parts);
+    pool.run('conv2d_f32_part', parts, scratch);
     if (meanParts) pool.run('conv_means_f32', meanParts);
     else k.conv_means_f32(b.output, means, batch, plane, outC, stride);
   };
