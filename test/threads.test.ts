@@ -66,6 +66,9 @@ describe.each(['simd', 'scalar'] as const)('2 threads against 1 (%s)', (backend)
     ['se-resnet50', { height: 96, width: 96 }, { winograd: false }],
     ['se-resnet50', { height: 64, width: 64 }, { weights: 'int8' }],
     ['se-resnet50', { height: 64, width: 64 }, { winogradFilters: 'per-block' }], // f32 Winograd filters transformed per block
+    // 48x48 maps: Winograd by tiles, the GEMM by pixels, 2 or more chunks a thread, each thread's
+    // Winograd workspace and int8 expand scratch offset by the thread that runs the chunk.
+    ['se-resnet50', { height: 192, width: 192 }, { weights: 'int8' }],
     ['se-resnext50-32x4d', { height: 64, width: 64 }, {}],
     ['mobilenet-v3-large', { batch: 2, height: 96, width: 96 }, {}],
     ['mobilenet-v3-large', { height: 160, width: 160 }, { weights: 'fp16' }],

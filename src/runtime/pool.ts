@@ -1,7 +1,7 @@
 // Threads: the contract between the op table and a pool of workers that share the engine's memory.
 // Types, the control block's layout, the spin count and how threads share a split op's chunks
-// (work): the pools themselves are pool-node.ts
-// (imported by the Node entry) and pool-web.ts (a bundle of its own, loaded only by a threaded engine).
+// (work): the pools themselves are pool-node.ts (imported by the Node entry) and pool-web.ts (a
+// bundle of its own, loaded only by a threaded engine).
 import type { Shape } from '../graph/shapes.js';
 import type { Bindings, ConvNode, OpContext } from '../ops/table.js';
 import type { Kernels } from '../wasm/abi.js';
@@ -17,10 +17,10 @@ export interface Pool {
   readonly threads: number;
   /**
    * Runs `kernel` once per chunk, chunk i with args[i] (at most MAX_CHUNKS a thread, all of one
-   * length), and returns when every chunk has run: one shared-memory
-   * barrier, no messages. The chunks are shared out as `work` says. `scratch`: the arguments that
-   * name a thread's own scratch, each with the bytes between two threads' (every chunk names
-   * thread 0's; the thread that runs it adds its index times those bytes).
+   * length), and returns when every chunk has run: one shared-memory barrier, no messages. The
+   * chunks are shared out as `work` says. `scratch`: the arguments that name a thread's own
+   * scratch, each with the bytes between two threads' (every chunk names thread 0's; the thread
+   * that runs it adds its index times those bytes).
    */
   run(kernel: PartKernel, args: readonly Int32Array[], scratch?: readonly Scratch[]): void;
   /** A conv's call split across the threads (src/runtime/split.ts), or undefined where it runs on one; m: its Winograd tile or 0; format: the kernels' weight format code. */

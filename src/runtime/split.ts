@@ -93,31 +93,30 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
     // call does not. Each thread expands int8 or fp16 weights into its own scratch.
     const byChannels = batch * inH * inW < BLOCK_M * threads && inC % 4 === 0 && inC >= 4 * threads;
     const units = byChannels ? inC / 4 : batch * outH, count = chunkCount(threads, macs, units);
+    const head = [b.inputs[0], b.output, b.weights[0], inH, inW, inC, outH, outW, kH, kW, sH, sW, pT, pL, dH, dW, act, format, b.expand];
     for (let i = 0; i < count; i++) {
-      const range = byChannels ? [0, batch * outH, ...share(i, count, units, 4, inC)] : [...share(i, count, units), 0, inC];
-      parts.push(Int32Array.of(b.inputs[0], b.output, b.weights[0], inH, inW, inC, outH, outW, kH, kW, sH, sW, pT, pL, dH, dW,
-        act, format, b.expand, ...range));
+      parts.push(Int32Array.of(...head, ...(byChannels ? [0, batch * outH, ...share(i, count, units, 4, inC)] : [...share(i, count, units), 0, inC])));
     }
-    const scratch = [[18, b.expandStride ?? 0]] as const;
+    const scratch = [[head.length - 1, b.expandStride ?? 0]] as const; // the expand scratch, the last before the ranges
     return () => pool.run('conv2d_dw_f32_part', parts, scratch);
   }
   const panels = Math.ceil(outC / n.group / 8);
   if (m) {
     // By tiles where each thread gets WINOGRAD_SPLIT_TILES or more and no means are made (their
     // sums run across every tile): no work repeated (but filters transformed per block, which each
-    // thread transforms for its own blocks). Else by output channels: each thread transforms the
+    // thread transforms for its own blocks), in chunks of a block of tiles or more (each block
+    // reads every filter). Else by output channels, one chunk a thread: each chunk transforms the
     // whole input and does its channels' filters (per block), products, outputs and means.
-    // By tiles in chunks; by channels one chunk a thread (each chunk transforms the whole input).
     const tiles = winogradTiles(m, out);
     const byTiles = !b.means && tiles >= WINOGRAD_SPLIT_TILES * threads;
-    // Chunks of a block of tiles or more: each block reads every filter.
     const count = byTiles ? chunkCount(threads, macs, Math.floor(tiles / WINOGRAD_BLOCK_TILES)) : threads;
+    const head = [m, b.inputs[0], b.output, b.weights[0], b.zero, b.workspace, batch, inH, inW, inC, outH, outW, outC, pT, pL,
+      act, b.means ?? 0, b.outputStride ?? outC, WINOGRAD_BLOCK_TILES, format, b.expand];
     for (let i = 0; i < count; i++) {
-      parts.push(Int32Array.of(m, b.inputs[0], b.output, b.weights[0], b.zero, b.workspace, batch, inH, inW, inC,
-        outH, outW, outC, pT, pL, act, b.means ?? 0, b.outputStride ?? outC, WINOGRAD_BLOCK_TILES,
-        format, b.expand, ...(byTiles ? [0, panels, ...share(i, count, tiles)] : [...share(i, count, panels), 0, tiles])));
+      parts.push(Int32Array.of(...head, ...(byTiles ? [0, panels, ...share(i, count, tiles)] : [...share(i, count, panels), 0, tiles])));
     }
-    const scratch = [[5, winogradWorkspace(m, out, inC)], [20, b.expandStride ?? 0]] as const;
+    // The workspace (argument 5) and the expand scratch (the last before the ranges): one a thread.
+    const scratch = [[5, winogradWorkspace(m, out, inC)], [head.length - 1, b.expandStride ?? 0]] as const;
     return () => pool.run('conv3x3_winograd_f32_part', parts, scratch);
   }
   // By output pixels in whole tiles when each thread gets a cache block or more; else (small
@@ -125,12 +124,12 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
   const pixels = batch * outH * outW;
   const byPixels = n.group > 1 || pixels >= BLOCK_M * threads || panels < threads;
   const units = byPixels ? Math.ceil(pixels / TILE_M) : panels, count = chunkCount(threads, macs, units);
+  const head = [b.inputs[0], b.output, b.weights[0], b.zero, batch, inH, inW, inC, outH, outW, outC, kH, kW,
+    sH, sW, pT, pL, dH, dW, n.group, act, b.outputStride ?? outC, format, b.expand];
   for (let i = 0; i < count; i++) {
-    const range = byPixels ? [...share(i, count, units, TILE_M, pixels), 0, panels] : [0, pixels, ...share(i, count, panels)];
-    parts.push(Int32Array.of(b.inputs[0], b.output, b.weights[0], b.zero, batch, inH, inW, inC, outH, outW, outC, kH, kW,
-      sH, sW, pT, pL, dH, dW, n.group, act, b.outputStride ?? outC, format, b.expand, ...range));
+    parts.push(Int32Array.of(...head, ...(byPixels ? [...share(i, count, units, TILE_M, pixels), 0, panels] : [0, pixels, ...share(i, count, panels)])));
   }
-  const scratch = [[23, b.expandStride ?? 0]] as const;
+  const scratch = [[head.length - 1, b.expandStride ?? 0]] as const; // the expand scratch, the last before the ranges
   const means = b.means;
   if (!means) return () => pool.run('conv2d_f32_part', parts, scratch);
   // The SE squeeze's channel means over the finished output: by images where each thread has one,
