@@ -51,9 +51,10 @@ const EXP = memory.data<f32>([88.0, -87.0, 1.44269504, 0.001326472614891827, 0.0
 // 2^n built in the exponent bits. The polynomial in Estrin's form (three pairs, then f^2), whose
 // chain of dependent operations is shorter than Horner's: the activation pass over L1-resident
 // values 0.72 -> 0.69 ns a value, EfficientNet-B0 0.5-1.3% faster (2026-11-29). Reducing in base
-// 2 takes one subtraction where exp's x - n ln2 (ln2 in two parts) took two multiplies and two; the product x log2(e) is rounded,
-// which costs |n| 4e-8 of relative error (5e-6 at the clamp, 3e-7 for |x| < 5): the curves built
-// on it (sigmoid, SiLU, tanh) are then within 1e-7 of their largest value.
+// 2 takes one subtraction where exp's x - n ln2 (ln2 in two parts) took two multiplies and two;
+// the product x log2(e) is rounded, which costs |n| 4e-8 of relative error (5e-6 at the clamp,
+// 3e-7 for |x| < 5): the curves built on it (sigmoid, SiLU, tanh) are then within 1e-7 of their
+// largest value.
 @inline function expV(x: v128): v128 {
   // pmin/pmax (one instruction each in V8; min/max take 8 for NaN and -0 rules) keep a NaN x.
   const t = f32x4.mul(f32x4.pmax(f32x4.pmin(x, k(0)), k(1)), k(2));

@@ -505,7 +505,7 @@ function tile2x4Scalar(
 // function of its own, without the general loop's window origins, so that V8 allocates its
 // registers apart from that loop nest (SIMD, AMD EPYC, 2026-11-29, against the pointwise path
 // inside it: `npm run bench:kernels` K = 16 1.34x, K = 16-24 with SiLU 1.17-1.22x, K = 64 1.11x,
-// K >= 112 1.01-1.06x; whole runs MobileNetV3-Large 1.06x, MobileNetV3-Small 1.04x, ResNet-50
+// K >= 112 1.01-1.06x; whole runs MobileNetV3-Large 1.06x, MobileNetV3-Small 1.06x, ResNet-50
 // 1.02-1.03x, SE-ResNeXt-50 1.02x). The same sums in the same order: the same bits.
 function pointwise4x8(inG: usize, outP: usize, wp: usize, mb: i32, me: i32, inC: i32, k: i32, rowBytes: usize, nc: i32, act: i32): void {
   const inRow = <usize>inC << 2;

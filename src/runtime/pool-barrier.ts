@@ -4,7 +4,7 @@
 import type { Shape } from '../graph/shapes.js';
 import type { Bindings, ConvNode, OpContext } from '../ops/table.js';
 import { KERNEL_NAMES, type Kernels } from '../wasm/abi.js';
-import { chunkRows, CONTROL, controlBytes, MAX_ARGS, MAX_CHUNKS, SPIN, work, type PartKernel, type Pool, type PoolFailure, type Scratch, type StepKernel } from './pool.js';
+import { chunkRows, CONTROL, controlBytes, MAX_ARGS, MAX_CHUNKS, MAX_SCRATCH, SPIN, work, type PartKernel, type Pool, type PoolFailure, type Scratch, type StepKernel } from './pool.js';
 import { splitConv, splitStep } from './split.js';
 
 /** True where this thread may block in Atomics.wait (not a page's main thread). */
@@ -31,11 +31,11 @@ export class BarrierPool implements Pool {
 
   run(kernel: PartKernel, args: readonly Int32Array[], scratch: readonly Scratch[] = []): void {
     const c = this.c, threads = this.threads, count = args.length, argc = args[0].length;
-    if (count > MAX_CHUNKS * threads || argc > MAX_ARGS || scratch.length > 2) throw this.fail(`${kernel}: ${count} chunks of ${argc} arguments do not fit the pool's control block`);
+    if (count > MAX_CHUNKS * threads || argc > MAX_ARGS || scratch.length > MAX_SCRATCH) throw this.fail(`${kernel}: ${count} chunks of ${argc} arguments do not fit the pool's control block`);
     c[CONTROL.kernel] = KERNEL_NAMES.indexOf(kernel);
     c[CONTROL.argc] = argc;
     c[CONTROL.count] = count;
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < MAX_SCRATCH; i++) {
       c[CONTROL.scratch + 2 * i] = scratch[i]?.[0] ?? -1;
       c[CONTROL.scratch + 2 * i + 1] = scratch[i]?.[1] ?? 0;
     }

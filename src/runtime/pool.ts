@@ -38,8 +38,8 @@ export type Scratch = readonly [arg: number, stride: number];
  * The control block in shared memory (Int32 slots): a generation the caller bumps to start a
  * split op, the count of workers still running it, a stop flag, a failure flag (a worker's chunk
  * threw: a wasm trap); the op: its kernel's index in KERNEL_NAMES, the argument count, the chunk
- * count, two scratch arguments (index and stride; index -1: none); each thread's range of chunks
- * (start, end, and how many are left: `work`), 64 bytes apart (each thread's atomics on a cache
+ * count, MAX_SCRATCH scratch arguments (index and stride; index -1: none); each thread's range of
+ * chunks (start, end, and how many are left: `work`), 64 bytes apart (each thread's atomics on a cache
  * line of their own: an empty split op on 2 threads 0.63 -> 0.46 us, AMD EPYC); then every
  * chunk's arguments.
  */
@@ -47,6 +47,9 @@ export const CONTROL = { generation: 0, pending: 1, stop: 2, failed: 3, kernel: 
 
 /** Arguments a chunk may have (conv2d_f32_part has 28). */
 export const MAX_ARGS = 32;
+
+/** Scratch arguments a split op may name (Pool.run's `scratch`; CONTROL.scratch holds their pairs). */
+export const MAX_SCRATCH = 2;
 
 /** Chunks a split op may have per thread. */
 export const MAX_CHUNKS = 16;
@@ -75,8 +78,7 @@ export function work(c: Int32Array, t: number, threads: number, args: Int32Array
   const argc = c[CONTROL.argc], rows = chunkRows(threads), s = CONTROL.scratch;
   const run = (i: number) => {
     for (let j = 0, at = rows + i * argc; j < argc; j++) args[j] = c[at + j];
-    if (c[s] >= 0) args[c[s]] += t * c[s + 1];
-    if (c[s + 2] >= 0) args[c[s + 2]] += t * c[s + 3];
+    for (let j = s; j < s + 2 * MAX_SCRATCH; j += 2) if (c[j] >= 0) args[c[j]] += t * c[j + 1];
     call(args);
   };
   try {
