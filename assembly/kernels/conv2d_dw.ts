@@ -1,4 +1,4 @@
-import { ACT_NONE } from "../activation";
+import { ACT_NONE, activateCheapV, isCheap } from "../activation";
 import { activation_f32 } from "./eltwise";
 import { madd, storeChannels } from "../simd";
 import { unpack_weights, WEIGHTS_F32 } from "./weights";
@@ -87,8 +87,11 @@ function dwRows(
       const src = img + <usize>ih0 * rowBytes + <usize>(owLo * strideW - padL) * pixBytes;
       const dst = out + <usize>owLo * pixBytes;
       const step = <usize>strideW * pixBytes;
-      if (kH == 3) dwInterior(src, dst, weights, owHi - owLo, c, count, rowBytes, step, khs, khe, act, 3);
-      else dwInterior(src, dst, weights, owHi - owLo, c, count, rowBytes, step, khs, khe, act, 5);
+      const inl = act != ACT_NONE && isCheap(act);
+      if (kH == 3) {
+        if (inl) dwInterior(src, dst, weights, owHi - owLo, c, count, rowBytes, step, khs, khe, act, 3, true);
+        else dwInterior(src, dst, weights, owHi - owLo, c, count, rowBytes, step, khs, khe, act, 3, false);
+      } else dwInterior(src, dst, weights, owHi - owLo, c, count, rowBytes, step, khs, khe, act, 5, false);
       ow = owHi;
     }
     for (; ow < outW; ow++) {
@@ -186,12 +189,16 @@ function dwPixel(
 // L1 load), then one pixel per loop iteration. Measured alternatives (3x3 / 5x5, GFLOP/s):
 // 4 pixels unrolled sharing one kernel row's weights 12-15 / 15-17 (V8 hoisted all their loads
 // and spilled); this loop with the activation inside it 13-16 / 16-19; as here 15-18 / 17-20.
+// `inl` (a constant at each call): ReLU, ReLU6 or hard swish applied at the store instead of in
+// the pass after the block, for 3x3 kernels only (AMD EPYC, 2026-11-29, `npm run bench:kernels`:
+// 3x3 ReLU 1.18-1.21x, hard swish 1.09x; 5x5 0.95-1.05x, and a fourth inlined copy slowed the
+// others' loops 4-7%; MobileNetV3-Large 1.013-1.016x, the same bits).
 // The last channel group overlaps the previous one when C % 4 != 0 (the input is never the
-// output, and the activation runs once, after every group).
+// output: the overlapped channels are computed again from it, and activated once).
 // @ts-ignore: decorator
 @inline function dwInterior(
   src: usize, dst: usize, weights: usize, pixels: i32, c: i32, count: i32, rowBytes: usize, step: usize,
-  khs: i32, khe: i32, act: i32, k: i32,
+  khs: i32, khe: i32, act: i32, k: i32, inl: bool,
 ): void {
   const pixBytes = <usize>c << 2;
   // Kernel rows inside the image (khs < khe <= k).
@@ -233,7 +240,7 @@ function dwPixel(
         if (r2) acc = tapRow(acc, x + 2 * rowBytes, pixBytes, w20, w21, w22, w23, w24, k);
         if (r3) acc = tapRow(acc, x + 3 * rowBytes, pixBytes, w30, w31, w32, w33, w34, k);
         if (r4) acc = tapRow(acc, x + 4 * rowBytes, pixBytes, w40, w41, w42, w43, w44, k);
-        v128.store(o, acc);
+        v128.store(o, inl ? activateCheapV(acc, act) : acc);
         x += step;
         o += pixBytes;
       }
@@ -241,7 +248,7 @@ function dwPixel(
     // Activating the block's outputs here rather than in the pixel loop keeps the activation's
     // constants out of the registers the tap weights need: n * C contiguous floats, or a share's
     // channels pixel by pixel.
-    if (act != ACT_NONE) {
+    if (!inl && act != ACT_NONE) {
       if (count == c) activation_f32(dstB, dstB, n * c, act);
       else for (let i = 0; i < n; i++) activation_f32(dstB + <usize>i * pixBytes, dstB + <usize>i * pixBytes, count, act);
     }
