@@ -1,4 +1,6 @@
-import { activate, activateSplitV, activateV } from "../activation";
+import {
+  activate, activateSplitV, activateV, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_RELU, ACT_RELU6, ACT_SIGMOID, ACT_SILU, ACT_TANH,
+} from "../activation";
 
 /** out[i] = act(a[i] + b[i]) for i < len; out may alias a or b. */
 export function add_f32(a: usize, b: usize, out: usize, len: i32, act: i32): void {
@@ -17,6 +19,21 @@ export function add_f32(a: usize, b: usize, out: usize, len: i32, act: i32): voi
 
 /** out[i] = act(x[i]) for i < len; out may alias x. */
 export function activation_f32(x: usize, out: usize, len: i32, act: i32): void {
+  // One loop per code (act a constant in each after inlining): no dispatch per vector.
+  switch (act) {
+    case ACT_RELU: activationLoop(x, out, len, ACT_RELU); break;
+    case ACT_RELU6: activationLoop(x, out, len, ACT_RELU6); break;
+    case ACT_SIGMOID: activationLoop(x, out, len, ACT_SIGMOID); break;
+    case ACT_HARDSIGMOID: activationLoop(x, out, len, ACT_HARDSIGMOID); break;
+    case ACT_SILU: activationLoop(x, out, len, ACT_SILU); break;
+    case ACT_HARDSWISH: activationLoop(x, out, len, ACT_HARDSWISH); break;
+    case ACT_TANH: activationLoop(x, out, len, ACT_TANH); break;
+    default: if (out != x) memory.copy(out, x, <usize>len << 2);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function activationLoop(x: usize, out: usize, len: i32, act: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     for (; i + 4 <= len; i += 4) {
