@@ -245,9 +245,9 @@ function dwPixel(
         o += pixBytes;
       }
     }
-    // Activating the block's outputs here rather than in the pixel loop keeps the activation's
-    // constants out of the registers the tap weights need: n * C contiguous floats, or a share's
-    // channels pixel by pixel.
+    // The other activations (the curves; every one for 5x5) over the block's outputs here rather
+    // than in the pixel loop, which keeps their constants out of the registers the tap weights
+    // need: n * C contiguous floats, or a share's channels pixel by pixel.
     if (!inl && act != ACT_NONE) {
       if (count == c) activation_f32(dstB, dstB, n * c, act);
       else for (let i = 0; i < n; i++) activation_f32(dstB + <usize>i * pixBytes, dstB + <usize>i * pixBytes, count, act);
