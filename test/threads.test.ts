@@ -1,6 +1,6 @@
 // Threads: an engine with 2 threads (worker_threads on a shared memory, large convs split across
 // them) gives outputs bitwise equal to one thread's, in the SIMD and scalar builds, on the ONNX
-// fixtures and on built-in models (pixel, panel and Winograd channel splits, depthwise row splits,
+// fixtures and on built-in models (pixel, panel and Winograd channel splits, the stems' im2col by pixels, depthwise row splits,
 // the SE means after a split, the SE steps, adds, pooling and the input's layout by images, pixels or rows, int8
 // and fp16 weights); bad thread counts are typed errors; without
 // SharedArrayBuffer, or without worker threads, threads > 1 runs one thread and says so once; a
@@ -79,8 +79,8 @@ describe.each(['simd', 'scalar'] as const)('2 threads against 1 (%s)', (backend)
     expect(same(buildModel(model, { seed: 5 }), dims, options as CompileOptions)).toBeGreaterThan(0);
   });
 
-  it('split every kind of kernel: the GEMM, Winograd, depthwise, the SE means, scale and squeeze, adds, the input layout', () => {
-    for (const kernel of ['conv2d_f32_part', 'conv3x3_winograd_f32_part', 'conv2d_dw_f32_part', 'conv_means_f32', 'scale_f32', 'global_pool_f32', 'add_f32', 'channel_shuffle_f32', 'pool2d_f32']) {
+  it('split every kind of kernel: the GEMM, im2col (the stems), Winograd, depthwise, the SE means, scale and squeeze, adds, the input layout', () => {
+    for (const kernel of ['conv2d_f32_part', 'conv2d_im2col_f32_part', 'conv3x3_winograd_f32_part', 'conv2d_dw_f32_part', 'conv_means_f32', 'scale_f32', 'global_pool_f32', 'add_f32', 'channel_shuffle_f32', 'pool2d_f32']) {
       expect(parts.get(kernel), kernel).toBeGreaterThan(0);
     }
   });

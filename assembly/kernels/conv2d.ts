@@ -8,7 +8,7 @@ import { storedBytes, unpack_weights, WEIGHTS_F32 } from "./weights";
 // (a 6x8 tile spills and runs at half speed: docs/design.md).
 const TILE_M: i32 = 4;
 // Output channels a packed weight panel holds (two v128).
-const PANEL: i32 = 8;
+export const PANEL: i32 = 8;
 // Output pixels a cache block: the block's input rows stay in L2 while every panel passes over them.
 // f32 ran the same from 32 to 512 (docs/design.md); int8 and fp16 panels are expanded once a block,
 // and 256 rather than 128 halved that (SE-ResNet-50 fp16: 1.06 -> 1.03 of the f32 time).
@@ -35,7 +35,8 @@ const BLOCK_M: i32 = 256;
  * SIMD build: a single GEMM row (FC at batch 1) runs through gemv, groups of <= 4 output
  * channels through tile4x8GroupPair, other pointwise convs through pointwise4x8, everything else
  * through tile4x8; the scalar build through tile2x4Scalar. All sum each output in the same order
- * (bias, then K in order).
+ * (bias, then K in order). The op table sends convs with at most 4 input channels (the stems) to
+ * conv2d_im2col_f32 (conv2d_im2col.ts), which runs their gathered windows through gemmRange.
  */
 export function conv2d_f32(
   input: usize, output: usize, weights: usize, zero: usize,
@@ -111,7 +112,7 @@ export function conv_means_f32(output: usize, means: usize, batch: i32, plane: i
   scaleMeans(means, batch * outC, plane);
 }
 
-function scaleMeans(means: usize, n: i32, plane: i32): void {
+export function scaleMeans(means: usize, n: i32, plane: i32): void {
   const inv: f32 = 1.0 / <f32>plane;
   for (let i = 0; i < n; i++) {
     const at = means + (<usize>i << 2);
@@ -126,7 +127,7 @@ function scaleMeans(means: usize, n: i32, plane: i32): void {
 }
 
 // The implicit GEMM over output pixels [mBegin, mEnd) and panels [pBegin, pEnd) of every group.
-function gemmRange(
+export function gemmRange(
   input: usize, output: usize, weights: usize, zero: usize,
   batch: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
   kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32, dilH: i32, dilW: i32,
@@ -261,7 +262,7 @@ function expandPanels(format: i32, src: usize, stored: usize, dst: usize, panelB
 }
 
 // Adds output rows [mb, me) (pixels, batch folded in, rowBytes apart) to their image's channel sums.
-function sumRows(output: usize, sums: usize, mb: i32, me: i32, plane: i32, c: i32, rowBytes: usize): void {
+export function sumRows(output: usize, sums: usize, mb: i32, me: i32, plane: i32, c: i32, rowBytes: usize): void {
   const sumBytes = <usize>c << 2;
   let n = mb / plane, next = (n + 1) * plane; // the image of row mb, and where the next starts
   for (let r = mb; r < me; r++) {

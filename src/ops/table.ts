@@ -188,6 +188,26 @@ export function winogradWorkspace(m: 2 | 4, out: Shape, inC: number): number {
   return winogradWorkspaceFloats(m, Math.min(winogradTiles(m, out), WINOGRAD_BLOCK_TILES), inC, out[1]) * 4;
 }
 
+/** Output pixels conv2d_im2col_f32 gathers at a time (assembly/kernels/conv2d_im2col.ts). */
+export const IM2COL_ROWS = 256;
+
+/**
+ * Whether a conv runs through an explicit im2col (conv2d_im2col_f32) rather than the implicit GEMM:
+ * no groups, a kernel of more than one tap, at most 4 input channels (a tap is then too short a K
+ * run for the implicit GEMM's tile: the 3-channel stems) and more than one panel of 8 output
+ * channels (over one panel the gather is not repaid). Both builds (AMD EPYC, 2026-11-29, against
+ * the implicit GEMM, same bits: SIMD 3x3/2 3->16 and 3->32 at 224x224 1.32-1.34x, 7x7/2 3->64
+ * 1.25x, 3x3 4->24 1.35x, 5x5 3->8 0.88x; scalar 1.09-1.37x). Sizes only: the same choice at
+ * every batch, so a batch of one gives the bits of that image inside a larger batch.
+ */
+export function usesIm2col(n: ConvNode): boolean {
+  const [outC, inCg, kH, kW] = n.weight.shape;
+  return n.group === 1 && kH * kW > 1 && inCg <= 4 && outC > 8;
+}
+
+/** Bytes of conv2d_im2col_f32's gathered block of windows of k floats (before the panels' expand scratch). */
+export const im2colBytes = (k: number): number => Math.ceil((IM2COL_ROWS * k * 4) / 16) * 16;
+
 const conv: OpSpec<ConvNode> = {
   zeroFloats: (n) => n.weight.shape[1],
   stridedOutput: (n) => !isDepthwise(n),
@@ -198,7 +218,7 @@ const conv: OpSpec<ConvNode> = {
   },
   algorithm(n, [x], ctx) {
     const m = winogradTile(n, x, ctx);
-    if (!m) return isDepthwise(n) ? 'depthwise' : 'gemm';
+    if (!m) return isDepthwise(n) ? 'depthwise' : usesIm2col(n) ? 'im2col' : 'gemm';
     return `winograd F(${m},3)${winogradPoints(n, x, m, weightStorage(n, ctx), ctx) ? '' : ', filters per block'}`;
   },
   pack(n, [x], ctx) {
@@ -211,9 +231,10 @@ const conv: OpSpec<ConvNode> = {
       if (winogradPoints(n, x, m, format, ctx)) return [winogradBlock(w, data(n.bias), outC, inCg, m)];
       return [{ ...convBlock(w, data(n.bias), outC, inCg, kH, kW, 1, format), expandBytes: winogradScratchBytes(m, inCg) }];
     }
-    return [isDepthwise(n)
-      ? depthwiseBlock(w, data(n.bias), outC, kH, kW, format)
-      : convBlock(w, data(n.bias), outC, inCg, kH, kW, n.group, format)];
+    if (isDepthwise(n)) return [depthwiseBlock(w, data(n.bias), outC, kH, kW, format)];
+    const block = convBlock(w, data(n.bias), outC, inCg, kH, kW, n.group, format);
+    // im2col: the gathered block, then the panels' expand scratch.
+    return [usesIm2col(n) ? { ...block, expandBytes: im2colBytes(inCg * kH * kW) + block.expandBytes } : block];
   },
   bind(n, k, b, [x], out, ctx) {
     const [batch, inH, inW, inC] = nhwc(x);
@@ -234,6 +255,11 @@ const conv: OpSpec<ConvNode> = {
     if (isDepthwise(n)) {
       return k.conv2d_dw_f32.bind(null, b.inputs[0], b.output, b.weights[0],
         batch, inH, inW, inC, outH, outW, kH, kW, sH, sW, pT, pL, dH, dW, act, format, b.expand);
+    }
+    if (usesIm2col(n)) {
+      return k.conv2d_im2col_f32.bind(null, b.inputs[0], b.output, b.weights[0],
+        batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, pT, pL, dH, dW, act, b.means ?? 0, b.outputStride ?? outC,
+        format, b.expand);
     }
     return k.conv2d_f32.bind(null, b.inputs[0], b.output, b.weights[0], b.zero,
       batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, pT, pL, dH, dW, n.group, act, b.means ?? 0, b.outputStride ?? outC,

@@ -3,7 +3,7 @@
 // (the web one is its own bundle), so the web entry carries none of it.
 import type { Shape } from '../graph/shapes.js';
 import { ACT_CODE } from '../ops/activation.js';
-import { isDepthwise, nhwc, WINOGRAD_BLOCK_TILES, winogradTiles, winogradWorkspace, type Bindings, type ConvNode, type OpContext } from '../ops/table.js';
+import { isDepthwise, nhwc, usesIm2col, WINOGRAD_BLOCK_TILES, winogradTiles, winogradWorkspace, type Bindings, type ConvNode, type OpContext } from '../ops/table.js';
 import type { Kernels } from '../wasm/abi.js';
 import { MAX_CHUNKS, type Pool, type StepKernel } from './pool.js';
 
@@ -121,17 +121,23 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
   }
   // By output pixels in whole tiles when each thread gets a cache block or more; else (small
   // maps: 14x14, 7x7) by panels of output channels, so that each thread reads half the weights.
+  // An im2col conv by pixels always: a split by panels would gather every window in each thread.
   const pixels = batch * outH * outW;
-  const byPixels = n.group > 1 || pixels >= BLOCK_M * threads || panels < threads;
+  const im2col = usesIm2col(n);
+  const byPixels = im2col || n.group > 1 || pixels >= BLOCK_M * threads || panels < threads;
   const units = byPixels ? Math.ceil(pixels / TILE_M) : panels, count = chunkCount(threads, macs, units);
-  const head = [b.inputs[0], b.output, b.weights[0], b.zero, batch, inH, inW, inC, outH, outW, outC, kH, kW,
-    sH, sW, pT, pL, dH, dW, n.group, act, b.outputStride ?? outC, format, b.expand];
+  const kernel = im2col ? 'conv2d_im2col_f32_part' : 'conv2d_f32_part';
+  const head = im2col
+    ? [b.inputs[0], b.output, b.weights[0], inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, pT, pL, dH, dW, act, b.outputStride ?? outC, format, b.expand]
+    : [b.inputs[0], b.output, b.weights[0], b.zero, batch, inH, inW, inC, outH, outW, outC, kH, kW,
+      sH, sW, pT, pL, dH, dW, n.group, act, b.outputStride ?? outC, format, b.expand];
   for (let i = 0; i < count; i++) {
-    parts.push(Int32Array.of(...head, ...(byPixels ? [...share(i, count, units, TILE_M, pixels), 0, panels] : [0, pixels, ...share(i, count, panels)])));
+    const pixelRange = share(i, count, units, TILE_M, pixels);
+    parts.push(Int32Array.of(...head, ...(im2col ? pixelRange : byPixels ? [...pixelRange, 0, panels] : [0, pixels, ...share(i, count, panels)])));
   }
   const scratch = [[head.length - 1, b.expandStride ?? 0]] as const; // the expand scratch, the last before the ranges
   const means = b.means;
-  if (!means) return () => pool.run('conv2d_f32_part', parts, scratch);
+  if (!means) return () => pool.run(kernel, parts, scratch);
   // The SE squeeze's channel means over the finished output: by images where each thread has one,
   // at batch 1 by ranges of 4 channels (the means of more images lie image by image: [N, outC]).
   const stride = b.outputStride ?? outC, plane = outH * outW;
@@ -141,7 +147,7 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
       return Int32Array.of(b.output + 4 * c0, means + 4 * c0, 1, plane, c1 - c0, stride);
     });
   return () => {
-    pool.run('conv2d_f32_part', parts, scratch);
+    pool.run(kernel, parts, scratch);
     if (meanParts) pool.run('conv_means_f32', meanParts);
     else k.conv_means_f32(b.output, means, batch, plane, outC, stride);
   };

@@ -22,6 +22,22 @@ export interface Kernels {
     dilH: number, dilW: number, groups: number, act: number, outStride: number,
     format: number, scratch: number, mBegin: number, mEnd: number, pBegin: number, pEnd: number,
   ): void;
+  /** conv2d_f32 without groups through an explicit im2col of IM2COL_ROWS pixels at a time (the 3-channel stems). */
+  conv2d_im2col_f32(
+    input: number, output: number, weights: number,
+    batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
+    kH: number, kW: number, strideH: number, strideW: number, padT: number, padL: number,
+    dilH: number, dilW: number, act: number, means: number, outStride: number,
+    format: number, scratch: number,
+  ): void;
+  /** conv2d_im2col_f32 over pixels [mBegin, mEnd), without means (threaded builds). */
+  conv2d_im2col_f32_part(
+    input: number, output: number, weights: number,
+    inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
+    kH: number, kW: number, strideH: number, strideW: number, padT: number, padL: number,
+    dilH: number, dilW: number, act: number, outStride: number,
+    format: number, scratch: number, mBegin: number, mEnd: number,
+  ): void;
   /** conv2d_f32's channel means of an output already written (threaded builds). */
   conv_means_f32(output: number, means: number, batch: number, plane: number, outC: number, outStride: number): void;
   conv3x3_winograd_f32_2x2(
@@ -83,7 +99,7 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'heap_base', 'build_kind', 'conv2d_f32', 'conv3x3_winograd_f32_2x2', 'conv3x3_winograd_f32_4x4', 'conv2d_dw_f32', 'pool2d_f32', 'global_pool_f32', 'scale_f32',
   'add_f32', 'activation_f32', 'softmax_f32', 'binary_f32', 'copy2d_f32', 'channel_shuffle_f32', 'pad_f32', 'pack_conv_panel_f32',
   'pack_conv_panel_stored', 'winograd_filter_f32', 'unpack_weights', 'build_threads', 'conv2d_f32_part', 'conv_means_f32', 'conv3x3_winograd_f32_part',
-  'conv2d_dw_f32_part',
+  'conv2d_dw_f32_part', 'conv2d_im2col_f32', 'conv2d_im2col_f32_part',
 ];
 
 /** Weight storage codes of conv2d_f32's and conv2d_dw_f32's `format` (assembly/kernels/weights.ts). */

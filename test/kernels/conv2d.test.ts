@@ -1,5 +1,6 @@
 // conv2d_f32 (implicit GEMM: general, grouped, depthwise-as-groups, pointwise, fully connected)
-// against the float64 reference, in both builds, plus the packed weight layout it reads.
+// against the float64 reference, in both builds, plus the packed weight layout it reads; and
+// conv2d_im2col_f32 on every case without groups, bitwise against conv2d_f32.
 
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { convBlock, PANEL } from '../../src/ops/pack.js';
@@ -9,6 +10,7 @@ import { conv2dRef, linearRef, nchwToNhwc, nhwcToNchw } from '../reference/kerne
 import { BACKENDS, KernelBench, Random, expectClose, normal, readStrided, storedValues } from './harness.js';
 import { WEIGHT_FORMATS, type WeightFormat } from '../../src/graph/storage.js';
 import { WEIGHTS_FORMAT } from '../../src/wasm/abi.js';
+import { im2colBytes } from '../../src/ops/table.js';
 
 interface ConvCase {
   name: string;
@@ -202,11 +204,32 @@ function runConv(b: KernelBench, cs: ConvCase, seed: number, gap = 0, format: We
     return sum / plane;
   });
   expectClose(b.read(mp, n * o), means, `${b.backend} ${cs.name} means`, [n, o]);
+  const bits = (at: number, len: number) => new Uint32Array(b.read(at, len).buffer);
   if (split) {
     const yOne = b.output('one call', n * oH * oW * (o + gap)), mOne = b.output('one call means', n * o);
     call(yOne, mOne);
-    expect(new Uint32Array(b.read(yp, n * oH * oW * (o + gap)).buffer), 'outputs bitwise those of one call').toEqual(new Uint32Array(b.read(yOne, n * oH * oW * (o + gap)).buffer));
-    expect(new Uint32Array(b.read(mp, n * o).buffer), 'means bitwise those of one call').toEqual(new Uint32Array(b.read(mOne, n * o).buffer));
+    expect(bits(yp, n * oH * oW * (o + gap)), 'outputs bitwise those of one call').toEqual(bits(yOne, n * oH * oW * (o + gap)));
+    expect(bits(mp, n * o), 'means bitwise those of one call').toEqual(bits(mOne, n * o));
+  }
+  if (group === 1 && kH * kW > 1) {
+    // conv2d_im2col_f32 (or its parts: two halves of the pixels, in whole tiles, then the means)
+    // over every case without groups: the same sums in the same order, so conv2d_f32's bits.
+    const sp = b.output('im2col scratch', (im2colBytes(c * kH * kW) + block.expandBytes) / 4);
+    const yi = b.output('im2col output', n * oH * oW * (o + gap)), mi = b.output('im2col means', n * o);
+    const head = [xp, yi, wp] as const;
+    const shape = [h, w, c, oH, oW, o, kH, kW, stride[0], stride[1], pads[0], pads[1], dil[0], dil[1], ACT_CODE[act]] as const;
+    if (split) {
+      const half = Math.min(pixels, Math.floor(Math.ceil(pixels / 4) / 2) * 4);
+      for (const [begin, end] of [[0, half], [half, pixels]]) {
+        b.kernels.conv2d_im2col_f32_part(...head, ...shape, o + gap, WEIGHTS_FORMAT[format], sp, begin, end);
+      }
+      b.kernels.conv_means_f32(yi, mi, n, oH * oW, o, o + gap);
+    } else {
+      b.kernels.conv2d_im2col_f32(...head, n, ...shape, mi, o + gap, WEIGHTS_FORMAT[format], sp);
+    }
+    b.check();
+    expect(bits(yi, n * oH * oW * (o + gap)), 'im2col outputs bitwise conv2d_f32\'s').toEqual(bits(yp, n * oH * oW * (o + gap)));
+    expect(bits(mi, n * o), 'im2col means bitwise conv2d_f32\'s').toEqual(bits(mp, n * o));
   }
 }
 
