@@ -74,7 +74,7 @@ export interface OpSpec<T extends Node = Node> {
    * se weights stored as `ctx.weights` asks, or as their source is (undefined).
    */
   pack?(node: T, ins: Shape[], ctx?: OpContext): PackedBlock[];
-  /** The algorithm the op runs where it has a choice (conv: 'gemm', 'depthwise', 'winograd F(4,3)'), for profiles. */
+  /** The algorithm the op runs where it has a choice (conv: 'gemm', 'im2col', 'depthwise', 'winograd F(4,3)'), for profiles. */
   algorithm?(node: T, ins: Shape[], ctx?: OpContext): string;
   /** se: where its gates [N, C] are in memory right after its call (in its workspace). */
   gates?(node: T, b: Bindings, ins: Shape[]): { offset: number; shape: [number, number] };

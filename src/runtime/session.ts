@@ -27,7 +27,7 @@ export interface SessionStats {
 export interface StepTime {
   name: string;
   op: Node['op'];
-  /** The algorithm where the op has a choice (conv: 'gemm', 'depthwise', 'winograd F(2,3)', 'winograd F(4,3)'). */
+  /** The algorithm where the op has a choice (conv: 'gemm', 'im2col', 'depthwise', 'winograd F(2,3)', 'winograd F(4,3)'). */
   algorithm?: string;
   ms: number;
   macs: number;
