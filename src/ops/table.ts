@@ -191,18 +191,23 @@ export function winogradWorkspace(m: 2 | 4, out: Shape, inC: number): number {
 /** Output pixels conv2d_im2col_f32 gathers at a time (assembly/kernels/conv2d_im2col.ts). */
 export const IM2COL_ROWS = 256;
 
+/** The largest K (taps x input channels) conv2d_im2col_f32 is chosen for. */
+const IM2COL_MAX_K = 1024;
+
 /**
  * Whether a conv runs through an explicit im2col (conv2d_im2col_f32) rather than the implicit GEMM:
  * no groups, a kernel of more than one tap, at most 4 input channels (a tap is then too short a K
  * run for the implicit GEMM's tile: the 3-channel stems) and more than one panel of 8 output
  * channels (over one panel the gather is not repaid). Both builds (AMD EPYC, 2026-11-29, against
  * the implicit GEMM, same bits: SIMD 3x3/2 3->16 and 3->32 at 224x224 1.32-1.34x, 7x7/2 3->64
- * 1.25x, 3x3 4->24 1.35x, 5x5 3->8 0.88x; scalar 1.09-1.37x). Sizes only: the same choice at
- * every batch, so a batch of one gives the bits of that image inside a larger batch.
+ * 1.25x, 3x3 4->24 1.35x, 5x5 3->8 0.88x; scalar 1.09-1.37x). K at most IM2COL_MAX_K, so that the
+ * scratch (IM2COL_ROWS x K floats) stays within 1 MB whatever the kernel's size (an 11x11 stem:
+ * K = 363). Sizes only: the same choice at every batch, so a batch of one gives the bits of that
+ * image inside a larger batch.
  */
 export function usesIm2col(n: ConvNode): boolean {
   const [outC, inCg, kH, kW] = n.weight.shape;
-  return n.group === 1 && kH * kW > 1 && inCg <= 4 && outC > 8;
+  return n.group === 1 && kH * kW > 1 && inCg <= 4 && outC > 8 && kH * kW * inCg <= IM2COL_MAX_K;
 }
 
 /** Bytes of conv2d_im2col_f32's gathered block of windows of k floats (before the panels' expand scratch). */
