@@ -131,10 +131,11 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
     ? [b.inputs[0], b.output, b.weights[0], inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, pT, pL, dH, dW, act, b.outputStride ?? outC, format, b.expand]
     : [b.inputs[0], b.output, b.weights[0], b.zero, batch, inH, inW, inC, outH, outW, outC, kH, kW,
       sH, sW, pT, pL, dH, dW, n.group, act, b.outputStride ?? outC, format, b.expand];
-  for (let i = 0; i < count; i++) {
-    const pixelRange = share(i, count, units, TILE_M, pixels);
-    parts.push(Int32Array.of(...head, ...(im2col ? pixelRange : byPixels ? [...pixelRange, 0, panels] : [0, pixels, ...share(i, count, panels)])));
-  }
+  // The chunk's range: pixels (and, for conv2d_f32_part, every panel), or every pixel and panels.
+  const range = (i: number) => byPixels
+    ? [...share(i, count, units, TILE_M, pixels), ...(im2col ? [] : [0, panels])]
+    : [0, pixels, ...share(i, count, panels)];
+  for (let i = 0; i < count; i++) parts.push(Int32Array.of(...head, ...range(i)));
   const scratch = [[head.length - 1, b.expandStride ?? 0]] as const; // the expand scratch, the last before the ranges
   const means = b.means;
   if (!means) return () => pool.run(kernel, parts, scratch);
