@@ -3,8 +3,11 @@ import { activation_f32 } from "./eltwise";
 import { madd, storeChannels } from "../simd";
 import { unpack_weights, WEIGHTS_F32 } from "./weights";
 
-// Output pixels that share the tap weights loaded into registers (dwInterior).
-const DW_BLOCK: i32 = 8;
+// Output pixels that share the tap weights loaded into registers (dwInterior). 16 against 8: the
+// networks' depthwise convs 1.01-1.13x in `npm run bench:kernels`, MobileNetV3-Large 1.010x,
+// EfficientNet-B0 1.007x (AMD EPYC, 2026-11-29, the same bits); 32 no faster in the networks, and
+// 64 ran 3x3/2 on 112x112x64 at 0.71x (its block's input rows past L1).
+const DW_BLOCK: i32 = 16;
 
 /**
  * Depthwise convolution (groups == channels, one filter a channel) over NHWC tensors; v128 lanes

@@ -73,9 +73,10 @@ CASES.push(
   dw({ n: 2, c: 3, h: 5, w: 7 }, 'batch 2'),
   dw({ n: 2, c: 17, h: 9, w: 9, stride: [2, 2], pads: [1, 0, 0, 1] }, 'batch 2, stride 2, asymmetric'),
   dw({ n: 3, c: 8, h: 4, w: 6, k: [5, 5], pads: [2, 2, 2, 2] }, 'batch 3, 5x5'),
-  // The SIMD fast path: 3x3 and 5x5 interiors in blocks of 8 pixels, channels in groups of 4
+  // The SIMD fast path: 3x3 and 5x5 interiors in blocks of 16 pixels, channels in groups of 4
   // (the last group overlapping when C is not a multiple of 4).
-  dw({ c: 36, h: 11, w: 21 }, '3x3 wide rows: 8-pixel blocks'),
+  dw({ c: 36, h: 11, w: 21 }, '3x3 wide rows: a 16-pixel block and a short one'),
+  dw({ c: 20, h: 7, w: 41, stride: [2, 2] }, '3x3/2 rows of 21 outputs: a 16-pixel block and a short one'),
   dw({ c: 67, h: 9, w: 19, stride: [2, 2] }, '3x3/2 wide rows, C % 4 = 3'),
   dw({ c: 37, h: 10, w: 23, k: [5, 5], pads: [2, 2, 2, 2] }, '5x5 wide rows'),
   dw({ c: 40, h: 13, w: 20, k: [5, 5], stride: [2, 2], pads: [1, 2, 2, 1] }, '5x5/2 wide rows, asymmetric pads'),
