@@ -118,7 +118,7 @@ const EXP = memory.data<f32>([87.0, -88.0, -1.44269504, 0.001326472614891827, 0.
 }
 
 // The same, with ReLU and ReLU6 inline and the curves through one call: for the epilogues that are
-// not the GEMM tile's (one-row GEMM, grouped pairs, element-wise ops), where a call per vector
+// not the GEMM tile's (one-row GEMM, Winograd's output, element-wise ops), where a call per vector
 // costs next to nothing and each inlined copy of the exp polynomial about 1 KB of the build (the
 // whole-inline version at every site made the SIMD build 68 KB; the page budget is
 // test/payload.test.ts). The 4x8 tile takes the cheap activations inline (activateCheapV) and the

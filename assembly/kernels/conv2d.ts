@@ -32,9 +32,8 @@ const BLOCK_M: i32 = 256;
  *          SE squeeze of this conv's output, summed block by block while the block's output is
  *          still in cache instead of in a pass over the whole map afterwards).
  * Preconditions: inC and outC divisible by groups; every size >= 1.
- * SIMD build: a single GEMM row (FC at batch 1) runs through gemv, groups of <= 4 output
- * channels through tile4x8GroupPair, other pointwise convs through pointwise4x8, everything else
- * through tile4x8; the scalar build through tile2x4Scalar. All sum each output in the same order
+ * SIMD build: a single GEMM row (FC at batch 1) runs through gemv, pointwise convs through
+ * pointwise4x8, everything else through tile4x8; the scalar build through tile2x4Scalar. All sum each output in the same order
  * (bias, then K in order). The op table sends convs with at most 4 input channels (the stems) to
  * conv2d_im2col_f32 (conv2d_im2col.ts), which runs their gathered windows through gemmRange.
  */
@@ -138,7 +137,6 @@ export function gemmRange(
   const coutG = outC / groups;
   const panels = (coutG + PANEL - 1) / PANEL;
   const k = kH * kW * cinG;
-  const panelBytes = <usize>(PANEL + k * PANEL) << 2;
   const stored = storedBytes(format, k, PANEL);
   const plane = outH * outW;
   const imgBytes = <usize>(inH * inW * inC) << 2;
@@ -153,22 +151,18 @@ export function gemmRange(
   // image for all 4 pixels of a tile, that is one K run (the 7x7 stem: one run of 21 instead of
   // 7 of 3, 19 -> 29 GFLOP/s; the 3x3 stems of MobileNetV3 and EfficientNet: about 1.1x).
   const rowRuns = groups == 1 && dilW == 1;
-  // Groups of at most 4 output channels (ResNeXt-50 32x4d's first stage: 4) fill half a panel:
-  // two groups share one 4x8 tile instead (tile4x8GroupPair).
-  const pairs = ASC_FEATURE_SIMD && groups > 1 && coutG <= 4;
-  const gStep = pairs ? 2 : 1;
+  // Groups of at most 4 output channels (ResNeXt-50 32x4d's first stage: 4) fill half a panel, and
+  // the tile multiplies its zero columns too. A tile of two groups' half panels side by side ran
+  // no faster in SE-ResNeXt-50 (0.995-0.999x without it, 2026-11-29) for 0.5 KB of the page's gzip.
   for (let mb = mBegin; mb < mEnd; mb += BLOCK_M) {
     const me = min(mb + BLOCK_M, mEnd);
-    for (let g = 0; g < groups; g += gStep) {
+    for (let g = 0; g < groups; g++) {
       const inG = input + (<usize>(g * cinG) << 2);
       for (let p = pBegin; p < pEnd; p++) {
         const wp = panelAt(format, weights, g * panels + p, stored, scratch, k);
-        // The pair's second group (the odd last group pairs with itself: computed twice, stored once).
-        const gB = min(g + 1, groups - 1);
-        const wpB = pairs ? panelAt(format, weights, gB * panels + p, stored, scratch + panelBytes, k) : 0;
         const outP = output + (<usize>(g * coutG + p * PANEL) << 2);
         const nc = min(PANEL, coutG - p * PANEL);
-        if (ASC_FEATURE_SIMD && pointwise && !pairs) {
+        if (ASC_FEATURE_SIMD && pointwise) {
           pointwise4x8(inG, outP, wp, mb, me, inC, k, rowBytes, nc, act);
           continue;
         }
@@ -205,12 +199,7 @@ export function gemmRange(
           const wideRows = rowRuns && min(min(iw0, iw1), min(iw2, iw3)) >= 0 &&
             max(max(iw0, iw1), max(iw2, iw3)) + kW <= tapW;
           const out0 = outP + <usize>m0 * rowBytes;
-          if (pairs) {
-            tile4x8GroupPair(in0, ih0, iw0, in1, ih1, iw1, in2, ih2, iw2, in3, ih3, iw3, zero,
-              wp, wpB, <usize>((gB - g) * cinG) << 2,
-              out0, <usize>((gB - g) * coutG) << 2, rowBytes, rows, coutG, g + 1 < groups,
-              tapH, tapW, inC, kH, kW, dilH, dilW, cinG, act);
-          } else if (ASC_FEATURE_SIMD) {
+          if (ASC_FEATURE_SIMD) {
             tile4x8(in0, ih0, iw0, in1, ih1, iw1, in2, ih2, iw2, in3, ih3, iw3, zero, wp, out0, rowBytes, rows, nc,
               tapH, tapW, inC, kH, kW, dilH, dilW, cinG, wideRows, false, act);
           } else {
@@ -236,7 +225,7 @@ export function gemmRange(
     // of its channels, while they are in cache: inlined in the tile's 8 stores, exp's polynomial
     // cost 12 KB of the SIMD build (0.6 KB of the page's gzip budget); here EfficientNet-B0's SiLU
     // convs ran as fast (activation.ts: isCheap).
-    if (ASC_FEATURE_SIMD && !pairs && !isCheap(act)) {
+    if (ASC_FEATURE_SIMD && !isCheap(act)) {
       const c0 = pBegin * PANEL, c1 = min(pEnd * PANEL, coutG);
       for (let g = 0; g < groups; g++) {
         const at = output + <usize>mb * rowBytes + (<usize>(g * coutG + c0) << 2);
@@ -330,75 +319,6 @@ export function sumRows(output: usize, sums: usize, mb: i32, me: i32, plane: i32
   if (rows > 1) storeRow(out0 + rowBytes, activateCheapV(c10, act), activateCheapV(c11, act), nc);
   if (rows > 2) storeRow(out0 + 2 * rowBytes, activateCheapV(c20, act), activateCheapV(c21, act), nc);
   if (rows > 3) storeRow(out0 + 3 * rowBytes, activateCheapV(c30, act), activateCheapV(c31, act), nc);
-}
-
-// Two groups g, g + 1 of at most 4 output channels each, 4 output pixels: the left halves of
-// the two groups' panels side by side (8 accumulators, as the 4x8 tile), so no multiply is
-// spent on a panel's zero columns. The groups' inputs are gapIn bytes apart in a pixel; a
-// padding tap reads the zero row for both. 3x3 g32 128->128 at 56x56: 7.0 -> 8.8 GFLOP/s.
-// @ts-ignore: decorator
-@inline function tile4x8GroupPair(
-  in0: usize, ih0: i32, iw0: i32, in1: usize, ih1: i32, iw1: i32,
-  in2: usize, ih2: i32, iw2: i32, in3: usize, ih3: i32, iw3: i32, zero: usize,
-  wA: usize, wB: usize, gapIn: usize, out: usize, gapOut: usize, rowBytes: usize, rows: i32,
-  nc: i32, storeB: bool, inH: i32, inW: i32, inC: i32, kH: i32, kW: i32, dilH: i32, dilW: i32,
-  cinG: i32, act: i32,
-): void {
-  let c00 = v128.load(wA), c01 = v128.load(wB);
-  let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
-  wA += <usize>PANEL << 2;
-  wB += <usize>PANEL << 2;
-  for (let kh = 0; kh < kH; kh++) {
-    const dh = kh * dilH;
-    for (let kw = 0; kw < kW; kw++) {
-      const dw = kw * dilW;
-      let a0 = tap(in0, zero, ih0 + dh, iw0 + dw, inH, inW, inC);
-      let a1 = tap(in1, zero, ih1 + dh, iw1 + dw, inH, inW, inC);
-      let a2 = tap(in2, zero, ih2 + dh, iw2 + dw, inH, inW, inC);
-      let a3 = tap(in3, zero, ih3 + dh, iw3 + dw, inH, inW, inC);
-      let b0 = a0 == zero ? zero : a0 + gapIn, b1 = a1 == zero ? zero : a1 + gapIn;
-      let b2 = a2 == zero ? zero : a2 + gapIn, b3 = a3 == zero ? zero : a3 + gapIn;
-      for (let k = 0; k < cinG; k++) {
-        const u = v128.load(wA), v = v128.load(wB);
-        c00 = madd(v128.load32_splat(a0), u, c00);
-        c01 = madd(v128.load32_splat(b0), v, c01);
-        c10 = madd(v128.load32_splat(a1), u, c10);
-        c11 = madd(v128.load32_splat(b1), v, c11);
-        c20 = madd(v128.load32_splat(a2), u, c20);
-        c21 = madd(v128.load32_splat(b2), v, c21);
-        c30 = madd(v128.load32_splat(a3), u, c30);
-        c31 = madd(v128.load32_splat(b3), v, c31);
-        a0 += 4; a1 += 4; a2 += 4; a3 += 4; b0 += 4; b1 += 4; b2 += 4; b3 += 4;
-        wA += <usize>PANEL << 2; wB += <usize>PANEL << 2;
-      }
-    }
-  }
-  storeHalf(out, activateSplitV(c00, act), nc);
-  if (storeB) storeHalf(out + gapOut, activateSplitV(c01, act), nc);
-  if (rows > 1) {
-    storeHalf(out + rowBytes, activateSplitV(c10, act), nc);
-    if (storeB) storeHalf(out + rowBytes + gapOut, activateSplitV(c11, act), nc);
-  }
-  if (rows > 2) {
-    storeHalf(out + 2 * rowBytes, activateSplitV(c20, act), nc);
-    if (storeB) storeHalf(out + 2 * rowBytes + gapOut, activateSplitV(c21, act), nc);
-  }
-  if (rows > 3) {
-    storeHalf(out + 3 * rowBytes, activateSplitV(c30, act), nc);
-    if (storeB) storeHalf(out + 3 * rowBytes + gapOut, activateSplitV(c31, act), nc);
-  }
-}
-
-// The first nc <= 4 lanes of v.
-// @ts-ignore: decorator
-@inline function storeHalf(dst: usize, v: v128, nc: i32): void {
-  if (nc == 4) {
-    v128.store(dst, v);
-    return;
-  }
-  store<f32>(dst, f32x4.extract_lane(v, 0));
-  if (nc > 1) store<f32>(dst, f32x4.extract_lane(v, 1), 4);
-  if (nc > 2) store<f32>(dst, f32x4.extract_lane(v, 2), 8);
 }
 
 // One GEMM row (an FC layer or an SE excitation at batch 1): out[0, n) = x[0, k) . panels.
