@@ -3,6 +3,7 @@
 // (shared memory; the *_part kernels, one thread's share of a split op, work only there).
 export { conv2d_f32, conv2d_f32_part, conv_means_f32 } from "./kernels/conv2d";
 export { conv2d_im2col_f32, conv2d_im2col_f32_part } from "./kernels/conv2d_im2col";
+export { conv2d_strassen_f32 } from "./kernels/conv2d_strassen";
 export { conv3x3_winograd_f32_2x2, conv3x3_winograd_f32_4x4, conv3x3_winograd_f32_part, winograd_filter_f32 } from "./kernels/winograd";
 export { conv2d_dw_f32, conv2d_dw_f32_part } from "./kernels/conv2d_dw";
 export { pool2d_f32, global_pool_f32 } from "./kernels/pool";

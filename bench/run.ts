@@ -42,7 +42,7 @@ const { values } = parseArgs({
     size: { type: 'string', default: '224' },
     vs: { type: 'string', default: 'onnxruntime-web,tfjs-wasm' },
     // The relaxed build where this Node validates it (npm run bench passes Node 20 its flag).
-    // simd-direct: the SIMD build without Winograd (the A/B of it).
+    // simd-direct: the SIMD build without Winograd and Strassen (the A/B of them).
     backend: { type: 'string', default: relaxedSupported() ? 'relaxed,simd,simd-direct,scalar' : 'simd,simd-direct,scalar' },
     threads: { type: 'string', default: '1' },
     quick: { type: 'boolean', default: false },

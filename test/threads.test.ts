@@ -1,6 +1,7 @@
 // Threads: an engine with 2 threads (worker_threads on a shared memory, large convs split across
 // them) gives outputs bitwise equal to one thread's, in the SIMD and scalar builds, on the ONNX
 // fixtures and on built-in models (pixel, panel and Winograd channel splits, the stems' im2col by pixels, depthwise row splits,
+// Strassen's 1x1 convs by panels,
 // the SE means after a split, the SE steps, adds, pooling and the input's layout by images, pixels or rows, int8
 // and fp16 weights); bad thread counts are typed errors; without
 // SharedArrayBuffer, or without worker threads, threads > 1 runs one thread and says so once; a
@@ -11,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { OptionError, WasmError } from '../src/errors.js';
+import { GraphBuilder } from '../src/graph/builder.js';
 import type { Graph } from '../src/graph/ir.js';
 import { parseNpy } from '../src/io/npy.js';
 import { buildModel } from '../src/models/index.js';
@@ -79,8 +81,15 @@ describe.each(['simd', 'scalar'] as const)('2 threads against 1 (%s)', (backend)
     expect(same(buildModel(model, { seed: 5 }), dims, options as CompileOptions)).toBeGreaterThan(0);
   });
 
-  it('split every kind of kernel: the GEMM, im2col (the stems), Winograd, depthwise, the SE means, scale and squeeze, adds, the input layout', () => {
-    for (const kernel of ['conv2d_f32_part', 'conv2d_im2col_f32_part', 'conv3x3_winograd_f32_part', 'conv2d_dw_f32_part', 'conv_means_f32', 'scale_f32', 'global_pool_f32', 'add_f32', 'channel_shuffle_f32', 'pool2d_f32']) {
+  it.each([1, 2])('Strassen 1x1 convs (512 -> 256 and 1024 -> 512 on 14x14, squeezed by SE blocks), batch %i: bitwise, split', (batch) => {
+    const g = new GraphBuilder('strassen-threads', 'input', 512, { seed: 6 });
+    let x = g.squeezeExcite(g.conv('input', 256, { kernel: 1, act: 'relu' }), 16);
+    x = g.squeezeExcite(g.conv(g.conv(x, 1024, { kernel: 1 }), 512, { kernel: 1, act: 'silu' }), 32);
+    expect(same(g.build(x), { batch, height: 14, width: 14 })).toBeGreaterThan(0);
+  });
+
+  it('split every kind of kernel: the GEMM, im2col (the stems), Strassen, Winograd, depthwise, the SE means, scale and squeeze, adds, the input layout', () => {
+    for (const kernel of ['conv2d_f32_part', 'conv2d_im2col_f32_part', 'conv2d_strassen_f32', 'conv3x3_winograd_f32_part', 'conv2d_dw_f32_part', 'conv_means_f32', 'scale_f32', 'global_pool_f32', 'add_f32', 'channel_shuffle_f32', 'pool2d_f32']) {
       expect(parts.get(kernel), kernel).toBeGreaterThan(0);
     }
   });

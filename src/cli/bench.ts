@@ -19,13 +19,13 @@ import { progress } from './progress.js';
 
 export const PEERS = ['onnxruntime-web', 'tfjs-wasm'] as const;
 export type Peer = (typeof PEERS)[number];
-/** A senet-wasm engine: a build, or 'simd-direct': the SIMD build compiled with { winograd: false } (the A/B of Winograd). */
+/** A senet-wasm engine: a build, or 'simd-direct': the SIMD build with the direct algorithms only ({ winograd: false, strassen: false }: the A/B of both). */
 export type BenchBuild = Backend | 'simd-direct';
 export const BENCH_BUILDS: readonly BenchBuild[] = ['relaxed', 'simd', 'simd-direct', 'scalar'];
 
-/** The engine's backend and compile's `winograd` for a bench build. */
-export const buildSettings = (build: BenchBuild): { backend: Backend; winograd: boolean } =>
-  build === 'simd-direct' ? { backend: 'simd', winograd: false } : { backend: build, winograd: true };
+/** The engine's backend and compile's `winograd` and `strassen` for a bench build. */
+export const buildSettings = (build: BenchBuild): { backend: Backend; winograd: boolean; strassen: boolean } =>
+  build === 'simd-direct' ? { backend: 'simd', winograd: false, strassen: false } : { backend: build, winograd: true, strassen: true };
 export type EngineName = `senet-${BenchBuild}` | Peer;
 
 /** Outputs may differ by at most this much of the reference's largest magnitude. */
@@ -161,11 +161,11 @@ export async function createRunners(graph: Graph, dims: InputDims, backends: Ben
   const runners: BenchRunner[] = [];
   try {
     for (const backend of backends) {
-      const { backend: build, winograd } = buildSettings(backend);
+      const { backend: build, winograd, strassen } = buildSettings(backend);
       const engine = await createEngine({ backend: build, threads });
       let session;
       try {
-        session = engine.compile(graph, dims, { winograd, weights });
+        session = engine.compile(graph, dims, { winograd, strassen, weights });
       } catch (e) {
         engine.dispose();
         throw e;

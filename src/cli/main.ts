@@ -122,7 +122,7 @@ withModelOptions(program.command('run <model>')
 
 withModelOptions(program.command('bench <model>')
   .description('median latency and GFLOP/s of each build (and of peers with --vs), interleaved runs')
-  .option('--backend <list>', 'builds to compare, comma-separated (relaxed: where the runtime has relaxed SIMD; simd-direct: SIMD without Winograd)', backends, ['simd', 'scalar'] as BenchBuild[])
+  .option('--backend <list>', 'builds to compare, comma-separated (relaxed: where the runtime has relaxed SIMD; simd-direct: SIMD without Winograd and Strassen)', backends, ['simd', 'scalar'] as BenchBuild[])
   .option('--runs <n>', 'timed runs per build', int(1, 10000), 10)
   .option('--size <px>', 'input height and width', int(32, 4096), 224)
   .option('--batch <n>', 'images per run', int(1, 1024), 1)
@@ -134,13 +134,13 @@ withModelOptions(program.command('bench <model>')
   .action(async (name: string, o) => {
     const graph = model(name, o);
     if (o.profile) {
-      const { backend, winograd } = buildSettings(o.backend[0]);
+      const { backend, winograd, strassen } = buildSettings(o.backend[0]);
       const engine = await createEngine({ backend, threads: o.threads });
-      const session = engine.compile(graph, { batch: o.batch, height: o.size, width: o.size }, { winograd, weights: o.weights });
+      const session = engine.compile(graph, { batch: o.batch, height: o.size, width: o.size }, { winograd, strassen, weights: o.weights });
       const input = new Random(1).fill(session.inputShape.reduce((a, b) => a * b, 1), (r) => r.normal());
       for (let i = 0; i < 2; i++) session.run(input); // warm-up: V8's optimised tier
       const { steps } = session.profile(input, o.runs);
-      console.log(o.json ? JSON.stringify(steps, null, 2) : formatProfile(`${graph.name} (${engine.backend} build${winograd ? '' : ' without Winograd'}, ${engine.threads} thread${engine.threads > 1 ? 's' : ''}, batch ${o.batch}, ${o.size}x${o.size})`, steps));
+      console.log(o.json ? JSON.stringify(steps, null, 2) : formatProfile(`${graph.name} (${engine.backend} build${winograd ? '' : ' without Winograd and Strassen'}, ${engine.threads} thread${engine.threads > 1 ? 's' : ''}, batch ${o.batch}, ${o.size}x${o.size})`, steps));
       return;
     }
     const peakGflops = o.backend.includes('simd') && !o.json ? await measurePeak('simd') : undefined;

@@ -80,6 +80,35 @@ export function convBlock(weight: ParamSource, bias: Float32Array | undefined,
   };
 }
 
+/**
+ * conv2d_strassen_f32's weights (assembly/kernels/conv2d_strassen.ts) for a 1x1 conv [outC, K]:
+ * Strassen's seven right operands (B = the weight transposed, K x outC, in quadrants B11 B12; B21
+ * B22), B11 + B22, B11, B12 - B22, B21 - B11, B22, B11 + B12, B21 + B22, each K / 2 x outC / 2,
+ * packed as conv2d_f32 packs the 7 groups of a grouped 1x1 conv, with the biases (0, lo, hi, 0,
+ * 0, lo, lo) that give the output quadrants the conv's (lo, hi: its halves). Each weight rounded
+ * to f32 as the plain conv's (rowScale applied), each sum of two rounded once.
+ */
+export function strassenBlock(weight: ParamSource, bias: Float32Array | undefined, outC: number, k: number): PackedBlock {
+  const n2 = outC / 2, k2 = k / 2, w = scaledValues(weight);
+  // Quadrant q of B (0 B11, 1 B12, 2 B21, 3 B22) at (kk, n): w's row (q & 1) n2 + n, column (q >> 1) k2 + kk.
+  const at = (q: number, n: number, kk: number): number => w[((q & 1) * n2 + n) * k + (q >> 1) * k2 + kk];
+  // Each operand's terms: [quadrant, sign].
+  const operands = [[[0, 1], [3, 1]], [[0, 1]], [[1, 1], [3, -1]], [[2, 1], [0, -1]], [[3, 1]], [[0, 1], [1, 1]], [[2, 1], [3, 1]]];
+  const values = new Float32Array(7 * n2 * k2), biases = new Float32Array(7 * n2);
+  let o = 0;
+  for (const terms of operands) {
+    for (let n = 0; n < n2; n++) {
+      for (let kk = 0; kk < k2; kk++) {
+        let sum = 0;
+        for (const [q, sign] of terms) sum += sign * at(q, n, kk);
+        values[o++] = sum;
+      }
+    }
+  }
+  if (bias) for (const [i, half] of [[1, 0], [2, 1], [5, 0], [6, 0]]) biases.set(bias.subarray(half * n2, half * n2 + n2), i * n2);
+  return convBlock({ values }, biases, 7 * n2, k2, 1, 1, 7);
+}
+
 /** packPanel's scratch for rows of `row` weights: 8 rows and 8 biases (8-byte aligned), then 8 scales and 8 zero points. */
 const panelRowsBytes = (row: number): number => Math.ceil((PANEL * row + PANEL) / 2) * 8;
 const panelScratchBytes = (row: number): number => panelRowsBytes(row) + 16 * PANEL;

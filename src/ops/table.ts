@@ -8,7 +8,7 @@ import { BINARY_OP, POOL_MODE, WEIGHTS_FORMAT, WINOGRAD_POINTS, type Kernels } f
 import type { Pool, StepKernel } from '../runtime/pool.js';
 import { ACT_CODE } from './activation.js';
 import { toNhwc } from '../graph/layout.js';
-import { convBlock, depthwiseBlock, storageOf, tensorBlock, winogradBlock, type PackedBlock } from './pack.js';
+import { convBlock, depthwiseBlock, storageOf, strassenBlock, tensorBlock, winogradBlock, type PackedBlock } from './pack.js';
 
 /** What the compile options let the op table choose (CompileOptions). */
 export interface OpContext {
@@ -19,6 +19,8 @@ export interface OpContext {
   winograd: boolean | 2 | 4;
   /** How Winograd keeps f32 filters (CompileOptions.winogradFilters); 'auto' when absent. */
   winogradFilters?: WinogradFilters;
+  /** Strassen for the 1x1 convs it suits (CompileOptions.strassen); true when absent. */
+  strassen?: boolean;
   /** How conv, fc and se weights are stored: as asked, or as their source is (undefined). */
   weights?: WeightFormat;
   /** Threads the engine has (large convs are split across them; each gets its own workspace). */
@@ -74,7 +76,7 @@ export interface OpSpec<T extends Node = Node> {
    * se weights stored as `ctx.weights` asks, or as their source is (undefined).
    */
   pack?(node: T, ins: Shape[], ctx?: OpContext): PackedBlock[];
-  /** The algorithm the op runs where it has a choice (conv: 'gemm', 'im2col', 'depthwise', 'winograd F(4,3)'), for profiles. */
+  /** The algorithm the op runs where it has a choice (conv: 'gemm', 'im2col', 'strassen', 'depthwise', 'winograd F(4,3)'), for profiles. */
   algorithm?(node: T, ins: Shape[], ctx?: OpContext): string;
   /** se: where its gates [N, C] are in memory right after its call (in its workspace). */
   gates?(node: T, b: Bindings, ins: Shape[]): { offset: number; shape: [number, number] };
@@ -210,6 +212,24 @@ export function usesIm2col(n: ConvNode): boolean {
   return n.group === 1 && kH * kW > 1 && inCg <= 4 && outC > 8 && kH * kW * inCg <= IM2COL_MAX_K;
 }
 
+/**
+ * Whether a conv runs through one level of Strassen's algorithm (conv2d_strassen_f32): a 1x1 conv
+ * (stride 1, no padding, no groups) with f32 weights, K a multiple of 8 and outC of 16, where its
+ * seven half-sized products repay the sums of blocks they need.
+ */
+export function usesStrassen(n: ConvNode, x: Shape, ctx: OpContext = DEFAULT_CONTEXT): boolean {
+  const [outC, inCg, kH, kW] = n.weight.shape;
+  return ctx.strassen !== false && n.group === 1 && kH === 1 && kW === 1 && n.stride.every((v) => v === 1) && n.pads.every((v) => v === 0) &&
+    inCg % 8 === 0 && outC % 16 === 0 && weightStorage(n, ctx) === 'fp32' &&
+    inCg >= 512 && outC >= 256 && x[2] * x[3] >= 196;
+}
+
+/** Output pixels conv2d_strassen_f32 takes at a time (assembly/kernels/conv2d_strassen.ts): two halves of 128. */
+const STRASSEN_ROWS = 256;
+
+/** Bytes of conv2d_strassen_f32's scratch: half a block's rows of a left operand (K / 2) and of a product (outC / 2). */
+export const strassenBytes = (k: number, outC: number): number => (STRASSEN_ROWS / 2) * ((k + outC) / 2) * 4;
+
 /** Bytes of conv2d_im2col_f32's gathered block of windows of k floats (before the panels' expand scratch). */
 export const im2colBytes = (k: number): number => Math.ceil((IM2COL_ROWS * k * 4) / 16) * 16;
 
@@ -223,7 +243,7 @@ const conv: OpSpec<ConvNode> = {
   },
   algorithm(n, [x], ctx) {
     const m = winogradTile(n, x, ctx);
-    if (!m) return isDepthwise(n) ? 'depthwise' : usesIm2col(n) ? 'im2col' : 'gemm';
+    if (!m) return isDepthwise(n) ? 'depthwise' : usesIm2col(n) ? 'im2col' : usesStrassen(n, x, ctx) ? 'strassen' : 'gemm';
     return `winograd F(${m},3)${winogradPoints(n, x, m, weightStorage(n, ctx), ctx) ? '' : ', filters per block'}`;
   },
   pack(n, [x], ctx) {
@@ -237,6 +257,7 @@ const conv: OpSpec<ConvNode> = {
       return [{ ...convBlock(w, data(n.bias), outC, inCg, kH, kW, 1, format), expandBytes: winogradScratchBytes(m, inCg) }];
     }
     if (isDepthwise(n)) return [depthwiseBlock(w, data(n.bias), outC, kH, kW, format)];
+    if (usesStrassen(n, x, ctx)) return [{ ...strassenBlock(w, data(n.bias), outC, inCg), expandBytes: strassenBytes(inCg, outC) }];
     const block = convBlock(w, data(n.bias), outC, inCg, kH, kW, n.group, format);
     // im2col: the gathered block, then the panels' expand scratch.
     return [usesIm2col(n) ? { ...block, expandBytes: im2colBytes(inCg * kH * kW) + block.expandBytes } : block];
@@ -260,6 +281,10 @@ const conv: OpSpec<ConvNode> = {
     if (isDepthwise(n)) {
       return k.conv2d_dw_f32.bind(null, b.inputs[0], b.output, b.weights[0],
         batch, inH, inW, inC, outH, outW, kH, kW, sH, sW, pT, pL, dH, dW, act, format, b.expand);
+    }
+    if (usesStrassen(n, x, ctx)) {
+      return k.conv2d_strassen_f32.bind(null, b.inputs[0], b.output, b.weights[0], b.zero,
+        batch, outH * outW, inC, outC, act, b.means ?? 0, b.outputStride ?? outC, b.expand, 0, outC / 16);
     }
     if (usesIm2col(n)) {
       return k.conv2d_im2col_f32.bind(null, b.inputs[0], b.output, b.weights[0],

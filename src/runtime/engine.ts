@@ -60,8 +60,10 @@ export class Engine {
     for (const [what, v] of [['dims', dims], ['options', options]] as const) {
       if (v === null || typeof v !== 'object') throw new OptionError(`compile ${what} must be an object, got ${describe(v)}`);
     }
-    if (options.optimize !== undefined && typeof options.optimize !== 'boolean') {
-      throw new OptionError(`compile option optimize must be true or false, got ${describe(options.optimize)}`);
+    for (const name of ['optimize', 'strassen'] as const) {
+      if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+        throw new OptionError(`compile option ${name} must be true or false, got ${describe(options[name])}`);
+      }
     }
     if (options.winograd !== undefined && ![true, false, 2, 4].includes(options.winograd)) {
       throw new OptionError(`compile option winograd must be true, false, 2 or 4, got ${describe(options.winograd)}`);

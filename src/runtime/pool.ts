@@ -7,7 +7,7 @@ import type { Bindings, ConvNode, OpContext } from '../ops/table.js';
 import type { Kernels } from '../wasm/abi.js';
 
 /** The kernels a pool runs a share of: one thread's part of a split op. */
-export type PartKernel = 'conv2d_f32_part' | 'conv2d_im2col_f32_part' | 'conv3x3_winograd_f32_part' | 'conv2d_dw_f32_part' | 'conv_means_f32' | StepKernel;
+export type PartKernel = 'conv2d_f32_part' | 'conv2d_im2col_f32_part' | 'conv2d_strassen_f32' | 'conv3x3_winograd_f32_part' | 'conv2d_dw_f32_part' | 'conv_means_f32' | StepKernel;
 
 /** The memory-bound steps a pool splits (by images or ranges; src/runtime/split.ts splitStep). */
 export type StepKernel = 'scale_f32' | 'add_f32' | 'global_pool_f32' | 'channel_shuffle_f32' | 'pool2d_f32';

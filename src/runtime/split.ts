@@ -3,7 +3,7 @@
 // (the web one is its own bundle), so the web entry carries none of it.
 import type { Shape } from '../graph/shapes.js';
 import { ACT_CODE } from '../ops/activation.js';
-import { isDepthwise, nhwc, usesIm2col, WINOGRAD_BLOCK_TILES, winogradTiles, winogradWorkspace, type Bindings, type ConvNode, type OpContext } from '../ops/table.js';
+import { isDepthwise, nhwc, usesIm2col, usesStrassen, WINOGRAD_BLOCK_TILES, winogradTiles, winogradWorkspace, type Bindings, type ConvNode, type OpContext } from '../ops/table.js';
 import type { Kernels } from '../wasm/abi.js';
 import { MAX_CHUNKS, type Pool, type StepKernel } from './pool.js';
 
@@ -119,6 +119,15 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
     const scratch = [[5, winogradWorkspace(m, out, inC)], [head.length - 1, b.expandStride ?? 0]] as const;
     return () => pool.run('conv3x3_winograd_f32_part', parts, scratch);
   }
+  if (usesStrassen(n, x, ctx)) {
+    // By panels of each half of the outputs, one chunk a thread: each chunk forms every left
+    // operand itself (about 7/4 K floats a pixel) and makes its columns of the seven products.
+    const half = outC / 16;
+    const head = [b.inputs[0], b.output, b.weights[0], b.zero, batch, outH * outW, inC, outC, act, 0, b.outputStride ?? outC, b.expand];
+    for (let i = 0; i < threads; i++) parts.push(Int32Array.of(...head, ...share(i, threads, half)));
+    const scratch = [[head.length - 1, b.expandStride ?? 0]] as const;
+    return withMeans(pool, k, b, batch, outH * outW, outC, () => pool.run('conv2d_strassen_f32', parts, scratch));
+  }
   // By output pixels in whole tiles when each thread gets a cache block or more; else (small
   // maps: 14x14, 7x7) by panels of output channels, so that each thread reads half the weights.
   // An im2col conv by pixels always: a split by panels would gather every window in each thread.
@@ -137,18 +146,25 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
     : [0, pixels, ...share(i, count, panels)];
   for (let i = 0; i < count; i++) parts.push(Int32Array.of(...head, ...range(i)));
   const scratch = [[head.length - 1, b.expandStride ?? 0]] as const; // the expand scratch, the last before the ranges
-  const means = b.means;
-  if (!means) return () => pool.run(kernel, parts, scratch);
-  // The SE squeeze's channel means over the finished output: by images where each thread has one,
-  // at batch 1 by ranges of 4 channels (the means of more images lie image by image: [N, outC]).
-  const stride = b.outputStride ?? outC, plane = outH * outW;
+  return withMeans(pool, k, b, batch, outH * outW, outC, () => pool.run(kernel, parts, scratch));
+}
+
+/**
+ * A split conv's call, then (where it feeds an SE squeeze) the channel means over its finished
+ * output: by images where each thread has one, at batch 1 by ranges of 4 channels (the means of
+ * more images lie image by image: [N, outC]).
+ */
+function withMeans(pool: Pool, k: Kernels, b: Bindings, batch: number, plane: number, outC: number, run: () => void): () => void {
+  const means = b.means, threads = pool.threads;
+  if (!means) return run;
+  const stride = b.outputStride ?? outC;
   const meanParts = batch >= threads ? byImages(pool, batch, (n0, count) => [b.output + 4 * n0 * plane * stride, means + 4 * n0 * outC, count, plane, outC, stride])
     : batch === 1 && Array.from({ length: threads }, (_, t) => {
       const [c0, c1] = share(t, threads, Math.ceil(outC / 4), 4, outC);
       return Int32Array.of(b.output + 4 * c0, means + 4 * c0, 1, plane, c1 - c0, stride);
     });
   return () => {
-    pool.run(kernel, parts, scratch);
+    run();
     if (meanParts) pool.run('conv_means_f32', meanParts);
     else k.conv_means_f32(b.output, means, batch, plane, outC, stride);
   };

@@ -17,7 +17,8 @@ export function warmUp(k: Kernels, mem: LinearMemory): void {
   // The Winograd kernels read F(4,3)'s weights (F(2,3)'s are smaller) and the larger workspace.
   const weights = Math.max((9 + 1) * C * C * 4 + 25 * C * 4, packedWinogradBytes(C, C, 4));
   const workspace = 4 * Math.max(...([2, 4] as const).map((m) => winogradWorkspaceFloats(m, Math.min(Math.ceil(H / m) ** 2, WINOGRAD_BLOCK_TILES), C, C)));
-  // 4 f32 panels of the 3x3 conv, or Winograd's scratch for stored weights (the larger).
+  // 4 f32 panels of the 3x3 conv, or Winograd's scratch for stored weights (the larger; im2col's
+  // gather of K = 9 and its panels, and Strassen's left operand and product, fit in either).
   const expand = Math.max(4 * (8 + 9 * C * 8) * 4, winogradScratchBytes(4, C));
   const bytes = 3 * map + weights + expand + 1024 + workspace;
   const region = mem.alloc(bytes);
@@ -31,6 +32,8 @@ export function warmUp(k: Kernels, mem: LinearMemory): void {
       k.conv2d_f32(x, y, w, zero, 1, H, H, C, H / 2, H / 2, C, 3, 3, 2, 2, 1, 1, 1, 1, 4, act, 0, C, format, e);
       k.conv2d_f32(x, y, w, zero, 1, H, H, C, H, H, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, z, C, format, e); // with the squeeze
       k.conv2d_f32(x, y, w, zero, 1, 1, 1, C, 1, 1, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0, C, format, e);
+      k.conv2d_im2col_f32(x, y, w, 1, H, H, 1, H, H, C, 3, 3, 1, 1, 1, 1, 1, 1, act, z, C, format, e); // a stem: K = 9, its gather in `expand`
+      if (format === 0) k.conv2d_strassen_f32(x, y, w, zero, 1, H * H, C, C, act, z, C, e, 0, C / 16);
       // Winograd's filters: every storage as 3x3 panels in turn, and its own transformed layout.
       const filters = r % 4 === 3 ? WINOGRAD_POINTS : format;
       k.conv3x3_winograd_f32_4x4(x, y, w, zero, ws, 1, H, H, C, H, H, C, 1, 1, act, z, C, WINOGRAD_BLOCK_TILES, filters, e);

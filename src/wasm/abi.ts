@@ -30,6 +30,14 @@ export interface Kernels {
     dilH: number, dilW: number, act: number, means: number, outStride: number,
     format: number, scratch: number,
   ): void;
+  /**
+   * A 1x1 conv (no groups, f32 weights) through one level of Strassen's algorithm, weights from
+   * strassenBlock; panels [pBegin, pEnd) of each half of the outputs (a thread's share: means 0).
+   */
+  conv2d_strassen_f32(
+    input: number, output: number, weights: number, zero: number, batch: number, plane: number, inC: number, outC: number,
+    act: number, means: number, outStride: number, scratch: number, pBegin: number, pEnd: number,
+  ): void;
   /** conv2d_im2col_f32 over pixels [mBegin, mEnd), without means (threaded builds). */
   conv2d_im2col_f32_part(
     input: number, output: number, weights: number,
@@ -99,7 +107,7 @@ export const KERNEL_NAMES: readonly (keyof Kernels)[] = [
   'heap_base', 'build_kind', 'conv2d_f32', 'conv3x3_winograd_f32_2x2', 'conv3x3_winograd_f32_4x4', 'conv2d_dw_f32', 'pool2d_f32', 'global_pool_f32', 'scale_f32',
   'add_f32', 'activation_f32', 'softmax_f32', 'binary_f32', 'copy2d_f32', 'channel_shuffle_f32', 'pad_f32', 'pack_conv_panel_f32',
   'pack_conv_panel_stored', 'winograd_filter_f32', 'unpack_weights', 'build_threads', 'conv2d_f32_part', 'conv_means_f32', 'conv3x3_winograd_f32_part',
-  'conv2d_dw_f32_part', 'conv2d_im2col_f32', 'conv2d_im2col_f32_part',
+  'conv2d_dw_f32_part', 'conv2d_im2col_f32', 'conv2d_im2col_f32_part', 'conv2d_strassen_f32',
 ];
 
 /** Weight storage codes of conv2d_f32's and conv2d_dw_f32's `format` (assembly/kernels/weights.ts). */
