@@ -90,23 +90,29 @@ export function convBlock(weight: ParamSource, bias: Float32Array | undefined,
  */
 export function strassenBlock(weight: ParamSource, bias: Float32Array | undefined, outC: number, k: number): PackedBlock {
   const n2 = outC / 2, k2 = k / 2, w = scaledValues(weight);
-  // Quadrant q of B (0 B11, 1 B12, 2 B21, 3 B22) at (kk, n): w's row (q & 1) n2 + n, column (q >> 1) k2 + kk.
-  const at = (q: number, n: number, kk: number): number => w[((q & 1) * n2 + n) * k + (q >> 1) * k2 + kk];
-  // Each operand's terms: [quadrant, sign].
-  const operands = [[[0, 1], [3, 1]], [[0, 1]], [[1, 1], [3, -1]], [[2, 1], [0, -1]], [[3, 1]], [[0, 1], [1, 1]], [[2, 1], [3, 1]]];
+  // Each operand as quadrants x, y of B (0 B11, 1 B12, 2 B21, 3 B22) and the sign of y (0: x alone).
+  const terms = [0, 3, 1, 0, 0, 0, 1, 3, -1, 2, 0, -1, 3, 3, 0, 0, 1, 1, 2, 3, 1];
+  // Row n of quadrant q (over kk) starts at w's row (q & 1) n2 + n, column (q >> 1) k2.
+  const start = (q: number, n: number): number => ((q & 1) * n2 + n) * k + (q >> 1) * k2;
   const values = new Float32Array(7 * n2 * k2), biases = new Float32Array(7 * n2);
-  let o = 0;
-  for (const terms of operands) {
-    for (let n = 0; n < n2; n++) {
-      for (let kk = 0; kk < k2; kk++) {
-        let sum = 0;
-        for (const [q, sign] of terms) sum += sign * at(q, n, kk);
-        values[o++] = sum;
-      }
+  for (let i = 0, o = 0; i < 21; i += 3) {
+    const sign = terms[i + 2];
+    for (let n = 0; n < n2; n++, o += k2) {
+      const x = start(terms[i], n), y = start(terms[i + 1], n);
+      sumRow(values, o, w, x, y, k2, sign);
     }
   }
   if (bias) for (const [i, half] of [[1, 0], [2, 1], [5, 0], [6, 0]]) biases.set(bias.subarray(half * n2, half * n2 + n2), i * n2);
   return convBlock({ values }, biases, 7 * n2, k2, 1, 1, 7);
+}
+
+// out[o, o + n) = w[x..] + sign * w[y..] (sign 0: w[x..]): a function of its own, which V8
+// optimises after a few calls, where the same loop inside strassenBlock ran interpreted for a
+// layer or more (SE-ResNeXt-50's first compile in a process 161-170 -> 145 ms; SE-ResNet-50's 170-184
+// -> 156 ms in `npm run bench:cold`, 140-145 without Strassen).
+function sumRow(out: Float32Array, o: number, w: Float32Array, x: number, y: number, n: number, sign: number): void {
+  if (!sign) out.set(w.subarray(x, x + n), o);
+  else for (let i = 0; i < n; i++) out[o + i] = w[x + i] + sign * w[y + i];
 }
 
 /** packPanel's scratch for rows of `row` weights: 8 rows and 8 biases (8-byte aligned), then 8 scales and 8 zero points. */
