@@ -1,7 +1,8 @@
 // The web pool in Chromium: the package's web entry, served with COOP and COEP, runs SE-ResNet-50
 // on 2 threads (Web Workers on a shared memory) with outputs bitwise equal to one thread's, on the
-// page's main thread (which may not block: it spins) and in a module worker (which waits); served
-// without them, 2 threads asked runs 1 and says why on the console.
+// page's main thread (which may not block: it spins) and in a module worker (which waits); an int8
+// ONNX file whose 1x1 convs have Strassen's shapes (kept int8: no Strassen) split the same way as
+// one thread runs them; served without them, 2 threads asked runs 1 and says why on the console.
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,12 +10,24 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { serve, type Served } from '../demo/server.js';
+import { GraphBuilder } from '../src/graph/builder.js';
+import { forStorage } from '../src/graph/passes/index.js';
+import { saveOnnx } from '../src/onnx/writer.js';
 import { launchChromium, problems, ROOT } from './browser.js';
 
 // Runs in the browser: 1 thread against `threads`, the split ops counted through the engine's pool.
 const CHECK = `
-import { createEngine } from './web.js';
+import { createEngine, loadOnnx } from './web.js';
 import { buildModel } from './models.js';
+export async function checkOnnx(threads) {
+  const graph = loadOnnx(new Uint8Array(await (await fetch('./int8.onnx')).arrayBuffer()));
+  const one = await createEngine({ backend: 'simd' }), many = await createEngine({ backend: 'simd', threads });
+  const x = Float32Array.from({ length: 512 * 14 * 14 }, (_, i) => Math.sin(i * 0.37));
+  const [a, b] = [one, many].map((e) => new Uint32Array(e.compile(graph).run(x).buffer));
+  one.dispose();
+  many.dispose();
+  return { threads: many.threads, same: a.length === 16 * 14 * 14 && a.every((v, i) => v === b[i]) };
+}
 export async function check(backend, threads, weights) {
   const one = await createEngine({ backend }), many = await createEngine({ backend, threads });
   let parts = 0;
@@ -40,8 +53,14 @@ beforeAll(async () => {
     if (/^(web|models|web-\w+|pool-web|pool-worker)\.js$|^senet-(simd|scalar)(-threads)?\.wasm$/.test(f)) copyFileSync(join(dist, f), join(dir, f));
   }
   writeFileSync(join(dir, 'check.js'), CHECK);
+  // 1x1 convs 512 -> 256 and 256 -> 16 on 14x14, their weights int8 in the file: the page's
+  // engine keeps them int8 (no Strassen), and so must the web pool, whose modules do not see the
+  // file's weights (it once decided Strassen again there and ran int8 panels as its operands).
+  const g = new GraphBuilder('int8-1x1', 'input', 512, { seed: 2 });
+  const net = g.build(g.conv(g.conv('input', 256, { kernel: 1, act: 'relu' }), 16, { kernel: 1 }));
+  writeFileSync(join(dir, 'int8.onnx'), saveOnnx(forStorage(net, 'int8'), { height: 14, width: 14, weights: 'int8' }));
   writeFileSync(join(dir, 'worker.js'), WORKER);
-  writeFileSync(join(dir, 'main.js'), "import { check } from './check.js';\nglobalThis.check = check;");
+  writeFileSync(join(dir, 'main.js'), "import { check, checkOnnx } from './check.js';\nObject.assign(globalThis, { check, checkOnnx });");
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>threads</title><link rel="icon" href="data:,"><script type="module" src="main.js"></script>');
   browser = await launchChromium();
 }, 60_000);
@@ -82,6 +101,12 @@ describe('cross-origin isolated (COOP and COEP)', () => {
       expect(r).toMatchObject({ threads: 2, same: true, isolated: true });
       expect(r.parts).toBeGreaterThan(10); // SE-ResNet-50 at 64x64: its large convs were split
     }
+    expect(seen).toEqual([]);
+  });
+
+  test('an int8 ONNX file with 1x1 convs of Strassen\'s shapes: 2 threads bitwise one thread', async () => {
+    const r = await page.evaluate(() => (globalThis as unknown as { checkOnnx: (t: number) => Promise<unknown> }).checkOnnx(2));
+    expect(r).toEqual({ threads: 2, same: true });
     expect(seen).toEqual([]);
   });
 });

@@ -271,7 +271,8 @@ const conv: OpSpec<ConvNode> = {
     const m = winogradTile(n, x, ctx);
     // Large convs of an engine with threads: split across them (src/runtime/split.ts, Node only).
     const format = m && winogradPoints(n, x, m, b.formats[0], ctx) ? WINOGRAD_POINTS : WEIGHTS_FORMAT[b.formats[0]];
-    const split = b.pool?.splitConv(n, k, b, x, out, m, format, ctx);
+    const strassen = !m && usesStrassen(n, x, ctx);
+    const split = b.pool?.splitConv(n, k, b, x, out, m, format, strassen, ctx);
     if (split) return split;
     if (m) {
       return k[m === 4 ? 'conv3x3_winograd_f32_4x4' : 'conv3x3_winograd_f32_2x2'].bind(null, b.inputs[0], b.output, b.weights[0],
@@ -282,7 +283,7 @@ const conv: OpSpec<ConvNode> = {
       return k.conv2d_dw_f32.bind(null, b.inputs[0], b.output, b.weights[0],
         batch, inH, inW, inC, outH, outW, kH, kW, sH, sW, pT, pL, dH, dW, act, format, b.expand);
     }
-    if (usesStrassen(n, x, ctx)) {
+    if (strassen) {
       return k.conv2d_strassen_f32.bind(null, b.inputs[0], b.output, b.weights[0], b.zero,
         batch, outH * outW, inC, outC, act, b.means ?? 0, b.outputStride ?? outC, b.expand, 0, outC / 16);
     }
@@ -323,7 +324,7 @@ function fcCall(n: Node, k: Kernels, b: Bindings, input: number, output: number,
   act: Activation, ctx?: OpContext): () => void {
   const conv = { ...n, op: 'conv', act, weight: { shape: [outK, kIn, 1, 1] }, stride: [1, 1], pads: [0, 0, 0, 0], dilation: [1, 1], group: 1 } as ConvNode;
   const at = { ...b, inputs: [input], output, weights: [b.weights[i]], formats: [b.formats[i]] }; // no means or output stride: an fc's or se's
-  return b.pool?.splitConv(conv, k, at, [batch, kIn, 1, 1], [batch, outK, 1, 1], 0, WEIGHTS_FORMAT[b.formats[i]], ctx) ?? k.conv2d_f32.bind(null, input, output, b.weights[i], b.zero,
+  return b.pool?.splitConv(conv, k, at, [batch, kIn, 1, 1], [batch, outK, 1, 1], 0, WEIGHTS_FORMAT[b.formats[i]], false, ctx) ?? k.conv2d_f32.bind(null, input, output, b.weights[i], b.zero,
     batch, 1, 1, kIn, 1, 1, outK, 1, 1, 1, 1, 0, 0, 1, 1, 1, ACT_CODE[act], 0, outK, WEIGHTS_FORMAT[b.formats[i]], b.expand);
 }
 

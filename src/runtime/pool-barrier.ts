@@ -64,8 +64,8 @@ export class BarrierPool implements Pool {
     }
   }
 
-  splitConv(n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, format: number, ctx?: OpContext): (() => void) | undefined {
-    return splitConv(this, n, k, b, x, out, m, format, ctx);
+  splitConv(n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, format: number, strassen: boolean, ctx?: OpContext): (() => void) | undefined {
+    return splitConv(this, n, k, b, x, out, m, format, strassen, ctx);
   }
 
   splitStep(kernel: StepKernel, args: readonly number[]): (() => void) | undefined {

@@ -24,7 +24,7 @@ export interface Pool {
    */
   run(kernel: PartKernel, args: readonly Int32Array[], scratch?: readonly Scratch[]): void;
   /** A conv's call split across the threads (src/runtime/split.ts), or undefined where it runs on one; m: its Winograd tile or 0; format: the kernels' weight format code. */
-  splitConv(n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, format: number, ctx?: OpContext): (() => void) | undefined;
+  splitConv(n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, format: number, strassen: boolean, ctx?: OpContext): (() => void) | undefined;
   /** A step kernel's call (its arguments) split across the threads, or undefined where it runs on one. */
   splitStep(kernel: StepKernel, args: readonly number[]): (() => void) | undefined;
   /** Ends the workers; the pool is unusable afterwards. */

@@ -3,7 +3,7 @@
 // (the web one is its own bundle), so the web entry carries none of it.
 import type { Shape } from '../graph/shapes.js';
 import { ACT_CODE } from '../ops/activation.js';
-import { isDepthwise, nhwc, usesIm2col, usesStrassen, WINOGRAD_BLOCK_TILES, winogradTiles, winogradWorkspace, type Bindings, type ConvNode, type OpContext } from '../ops/table.js';
+import { isDepthwise, nhwc, usesIm2col, WINOGRAD_BLOCK_TILES, winogradTiles, winogradWorkspace, type Bindings, type ConvNode, type OpContext } from '../ops/table.js';
 import type { Kernels } from '../wasm/abi.js';
 import { MAX_CHUNKS, type Pool, type StepKernel } from './pool.js';
 
@@ -70,12 +70,13 @@ function share(i: number, n: number, count: number, unit = 1, limit = count * un
 const BLOCK_M = 256, TILE_M = 4;
 
 /**
- * A conv's call split across `pool`'s threads, or undefined where it runs on one (small). `m` and
- * `format`: the op table's Winograd tile (0: the GEMM) and the kernels' weight format, passed in
- * rather than decided again here: the web pool is a bundle of its own, whose copies of the graph
- * modules do not see the entry's weight sources.
+ * A conv's call split across `pool`'s threads, or undefined where it runs on one (small). `m`,
+ * `format` and `strassen`: the op table's Winograd tile (0: the GEMM), the kernels' weight format
+ * and whether it runs Strassen, passed in rather than decided again here: the web pool is a bundle
+ * of its own, whose copies of the graph modules do not see the entry's weight sources (decided
+ * again, an int8 ONNX file's 1x1 convs would look f32 there and take Strassen's kernel).
  */
-export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, format: number, ctx?: OpContext): (() => void) | undefined {
+export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: Shape, out: Shape, m: 0 | 2 | 4, format: number, strassen: boolean, ctx?: OpContext): (() => void) | undefined {
   const threads = convThreads(n, out, ctx);
   if (threads === 1) return undefined;
   const [batch, inH, inW, inC] = nhwc(x);
@@ -119,7 +120,7 @@ export function splitConv(pool: Pool, n: ConvNode, k: Kernels, b: Bindings, x: S
     const scratch = [[5, winogradWorkspace(m, out, inC)], [head.length - 1, b.expandStride ?? 0]] as const;
     return () => pool.run('conv3x3_winograd_f32_part', parts, scratch);
   }
-  if (usesStrassen(n, x, ctx)) {
+  if (strassen) {
     // By panels of each half of the outputs, one chunk a thread: each chunk forms every left
     // operand itself (about 7/4 K floats a pixel) and makes its columns of the seven products.
     const half = outC / 16;
