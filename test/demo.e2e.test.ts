@@ -89,10 +89,13 @@ describe('the demo page in Chromium', () => {
     const ms = await page.locator('#latency tbody tr').evaluateAll((rows: HTMLTableRowElement[]) => rows.map((r) => [r.dataset.backend, parseFloat(r.cells[1].textContent!)]));
     expect(ms.map(([b]) => b)).toEqual(['simd', 'scalar']);
     for (const [, v] of ms) expect(v).toBeGreaterThan(0);
-    const speedup = (ms[1][1] as number) / (ms[0][1] as number);
-    // The page's ratio comes from the unrounded medians, the one here from the 3 decimals shown.
+    const [simd, scalar] = ms.map(([, v]) => v as number);
+    const speedup = scalar / simd;
+    // The page's ratio comes from the unrounded medians and is shown with 2 decimals; the one here
+    // from the 3 decimals shown for each time (each up to 0.0005 ms off: with SIMD at 0.03 ms, 2%).
     const text = await page.locator('#speedup').textContent();
-    expect(Math.abs(parseFloat(text!.replace('SIMD is ', '')) - speedup) / speedup).toBeLessThan(0.02);
+    const bound = speedup * (0.0005 / (simd - 0.0005) + 0.0005 / (scalar - 0.0005)) + 0.005;
+    expect(Math.abs(parseFloat(text!.replace('SIMD is ', '')) - speedup)).toBeLessThanOrEqual(bound);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 
