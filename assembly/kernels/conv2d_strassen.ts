@@ -97,15 +97,17 @@ function addProduct(i: i32, p: usize, top: usize, bottom: usize, h: i32, hb: i32
     const at = TO + <usize>(4 * i + 2 * j);
     const quad = <i32>load<u8>(at), op = <i32>load<u8>(at, 1);
     if (quad == 4) break;
-    const rows = quad >= 2 ? hb : h;
+    const rows = quad >= 2 ? hb : h, c0 = block(quad, top, bottom, half);
     for (let q = 0; q < rows; q++) {
-      const c = block(quad, top, bottom, half) + <usize>q * rowBytes;
+      const c = c0 + <usize>q * rowBytes;
       rowOp(c, c, p + <usize>q * half, cols, op);
     }
   }
 }
 
 // dst[0, n) = b (OP_SET), a + b or a - b; dst may be a; n a multiple of 4 (the host's K and outC).
+// Not binary_f32: its broadcasting strides and its switch on the op in every vector are what a
+// row of one op does not need (a per-vector dispatch cost activation_f32 a quarter of its time).
 function rowOp(dst: usize, a: usize, b: usize, n: i32, op: i32): void {
   if (op == OP_SET) {
     memory.copy(dst, b, <usize>n << 2);

@@ -1,4 +1,4 @@
-import { WINOGRAD_POINTS, type Kernels } from '../wasm/abi.js';
+import { WEIGHTS_FORMAT, WINOGRAD_POINTS, type Kernels } from '../wasm/abi.js';
 import type { LinearMemory } from './memory.js';
 import { packedWinogradBytes } from '../ops/pack.js';
 import { WINOGRAD_BLOCK_TILES, winogradScratchBytes, winogradWorkspaceFloats } from '../ops/table.js';
@@ -33,7 +33,7 @@ export function warmUp(k: Kernels, mem: LinearMemory): void {
       k.conv2d_f32(x, y, w, zero, 1, H, H, C, H, H, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, z, C, format, e); // with the squeeze
       k.conv2d_f32(x, y, w, zero, 1, 1, 1, C, 1, 1, C, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, 0, C, format, e);
       k.conv2d_im2col_f32(x, y, w, 1, H, H, 1, H, H, C, 3, 3, 1, 1, 1, 1, 1, 1, act, z, C, format, e); // a stem: K = 9, its gather in `expand`
-      if (format === 0) k.conv2d_strassen_f32(x, y, w, zero, 1, H * H, C, C, act, z, C, e, 0, C / 16);
+      if (format === WEIGHTS_FORMAT.fp32) k.conv2d_strassen_f32(x, y, w, zero, 1, H * H, C, C, act, z, C, e, 0, C / 16);
       // Winograd's filters: every storage as 3x3 panels in turn, and its own transformed layout.
       const filters = r % 4 === 3 ? WINOGRAD_POINTS : format;
       k.conv3x3_winograd_f32_4x4(x, y, w, zero, ws, 1, H, H, C, H, H, C, 1, 1, act, z, C, WINOGRAD_BLOCK_TILES, filters, e);
