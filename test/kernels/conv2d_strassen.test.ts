@@ -73,10 +73,10 @@ describe.each(BACKENDS)('conv2d_strassen_f32 split by panels (%s, threaded build
   beforeAll(async () => { b = await KernelBench.load(backend, true); });
   afterEach(() => b.reset());
 
-  it.each([
+  it.each(([
     { ...base, n: 2, c: 16, h: 5, w: 7, o: 48, act: 'hardswish', gap: 3 }, // 3 panels a half: shares of 1 and 2
     { ...base, c: 24, h: 17, w: 17, o: 32, act: 'silu' },
-  ].map((c) => [label(c), c] as const))('%s: two shares of the panels, then the means, bitwise one call', (_, cs) => {
+  ] satisfies Case[]).map((c) => [label(c), c] as const))('%s: two shares of the panels, then the means, bitwise one call', (_, cs) => {
     const { n, c, h, w, o, act, gap } = cs;
     const rng = new Random(11);
     const x = normal(rng, n * c * h * w), weight = normal(rng, o * c, 1 / Math.sqrt(c)), bias = normal(rng, o, 0.5);
