@@ -9,12 +9,13 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'default', exclude: ['test/relaxed.test.ts', '**/node_modules/**'] } },
       // The relaxed-SIMD build: Node 20 validates it only behind this flag (Node 22 and Chrome 114+
-      // without one). The kernel sweeps run again on it alone, and whole networks against references.
+      // without one). The kernel sweeps and the random graphs run again on it alone, and whole
+      // networks against references.
       {
         extends: true,
         test: {
           name: 'relaxed',
-          include: ['test/kernels/*.test.ts', 'test/relaxed.test.ts'],
+          include: ['test/kernels/*.test.ts', 'test/graph-fuzz.test.ts', 'test/relaxed.test.ts'],
           exclude: ['test/kernels/scalar-build.test.ts'],
           execArgv: ['--experimental-wasm-relaxed-simd'],
           env: { SENET_BACKENDS: 'relaxed' },
