@@ -47,7 +47,7 @@ export function conv2d_f32(
   const plane = outH * outW;
   const m = batch * plane;
   if (means) memory.fill(means, 0, <usize>(batch * outC) << 2);
-  if (ASC_FEATURE_SIMD && m == 1 && isPointwise(kH, kW, strideH, strideW, padT, padL)) {
+  if (ASC_FEATURE_SIMD && m == 1 && isPointwise(kH, kW, strideH, strideW, padT, padL, inH, inW, outH, outW)) {
     gemvRange(input, output, weights, inC, outC, groups, act, format, scratch, 0, panels);
     if (means) memory.copy(means, output, <usize>outC << 2); // one pixel: its own mean
     return;
@@ -71,7 +71,7 @@ export function conv2d_f32_part(
   mBegin: i32, mEnd: i32, pBegin: i32, pEnd: i32,
 ): void {
   if (!ASC_FEATURE_THREADS) unreachable();
-  if (ASC_FEATURE_SIMD && batch * outH * outW == 1 && isPointwise(kH, kW, strideH, strideW, padT, padL)) {
+  if (ASC_FEATURE_SIMD && batch * outH * outW == 1 && isPointwise(kH, kW, strideH, strideW, padT, padL, inH, inW, outH, outW)) {
     gemvRange(input, output, weights, inC, outC, groups, act, format, scratch, pBegin, pEnd);
     return;
   }
@@ -119,10 +119,13 @@ export function scaleMeans(means: usize, n: i32, plane: i32): void {
   }
 }
 
-// A 1x1 kernel, stride 1, no padding: output pixel r reads input pixel r (a plain GEMM).
+// A 1x1 kernel, stride 1, no padding: output pixel r reads input pixel r (a plain GEMM). The
+// output's size tells the bottom and right padding apart (a Pad folded into a 1x1 conv leaves
+// some: with it, output pixel r is not input pixel r).
 // @ts-ignore: decorator
-@inline function isPointwise(kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32): bool {
-  return kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padT == 0 && padL == 0;
+@inline function isPointwise(kH: i32, kW: i32, strideH: i32, strideW: i32, padT: i32, padL: i32,
+  inH: i32, inW: i32, outH: i32, outW: i32): bool {
+  return kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padT == 0 && padL == 0 && outH == inH && outW == inW;
 }
 
 // The implicit GEMM over output pixels [mBegin, mEnd) and panels [pBegin, pEnd) of every group.
@@ -144,7 +147,7 @@ export function gemmRange(
   // A 1x1 conv with stride 1 and no padding is a plain GEMM: GEMM row r is input pixel r, read
   // without the tile's divisions, bounds tests and tap addressing (GFLOP/s: K = 16: 16 -> 24,
   // K = 24: 19 -> 29, K = 64: 29 -> 33).
-  const pointwise = isPointwise(kH, kW, strideH, strideW, padT, padL);
+  const pointwise = isPointwise(kH, kW, strideH, strideW, padT, padL, inH, inW, outH, outW);
   const tapH = pointwise ? 1 : inH, tapW = pointwise ? 1 : inW;
   // Without groups and dilation, the kW taps of a kernel row read kW * inC contiguous floats
   // (NHWC) and their packed weights are contiguous too: when the window's row lies inside the

@@ -64,6 +64,10 @@ CASES.push(
   conv({ c: 4, h: 9, w: 9, o: 4, k: [2, 2], stride: [3, 3], pads: [0, 0, 0, 0] }, 'stride past the kernel'),
   conv({ c: 4, h: 3, w: 3, o: 5, k: [5, 5], pads: [2, 2, 2, 2] }, 'kernel larger than the map'),
   conv({ c: 3, h: 4, w: 5, o: 4, k: [1, 1], pads: [2, 1, 1, 2] }, 'pixels wholly in the padding (bias only)'),
+  // A Pad folded into a 1x1 conv: pads below and right only, so output pixel r is not input pixel
+  // r (the plain-GEMM path once took these; found by test/graph-fuzz.test.ts).
+  conv({ n: 2, c: 3, h: 4, w: 3, o: 10, k: [1, 1], pads: [0, 0, 2, 1] }, '1x1, pads below and right only'),
+  conv({ c: 16, h: 5, w: 6, o: 16, k: [1, 1], pads: [0, 0, 0, 2] }, '1x1, pads right only'),
   conv({ c: 3, h: 1, w: 1, o: 4, k: [3, 3] }, '1x1 map, 3x3 kernel'),
 );
 
