@@ -286,6 +286,22 @@ describe('small graphs', () => {
     expect([h.Concat, h.Transpose, h.Sub, h.Div, h.Mul]).toEqual([1, 1, 1, 1, 1]);
   });
 
+  test('channel shuffles that leave the channels in place (groups 1 and C) read back as shuffles; a Reshape of [N, C, 1, 1] to itself stays a reshape', async () => {
+    // The reader once took only 1 < g < C for a shuffle's first Reshape, so that our own file of
+    // channel_shuffle(x, C) ([N, C, 1, H * W]) was refused on reading (found by test/graph-fuzz.test.ts).
+    const b = new GraphBuilder('identity-shuffles', 'x', 4, { seed: 12 });
+    const y = b.conv(b.channelShuffle(b.channelShuffle(b.conv('x', 6, { kernel: 1, act: 'relu' }), 6), 1), 8, { kernel: 3, pad: 1 });
+    const pooled = b.globalPool(b.squeezeExcite(y, 2, { as: 'conv' }));
+    const g: Graph = { ...b.build(pooled), output: 'head', nodes: [...b.nodes,
+      { op: 'reshape', name: 'same', inputs: [pooled], output: 'same', shape: [8, 1, 1] },
+      { op: 'flatten', name: 'flat', inputs: ['same'], output: 'flat' },
+      { op: 'fc', name: 'head', inputs: ['flat'], output: 'head', act: 'none', weight: { shape: [3, 8], data: new Random(4).fill(24, (r) => r.normal()) } },
+    ] };
+    const { back } = await agree(g);
+    expect(back.nodes.filter((n) => n.op === 'shuffle').map((n) => (n as Extract<Node, { op: 'shuffle' }>).groups)).toEqual([6, 1]);
+    expect(optimize(back).nodes.filter((n) => n.op === 'se')).toHaveLength(1);
+  });
+
   test.each([11, 13])('softmax over the channels and over each whole image, and a head on the map (no pool), at opset %i', async (opset) => {
     // dims: 19 x 23, so the stride-2 conv gives 10 x 12 maps.
     const b = new GraphBuilder('heads', 'x', 4, { seed: 8 });

@@ -678,7 +678,9 @@ function foldConstants(a: Constant, b: Constant, kind: BinaryOp, where: string):
 
 /**
  * The target of a Reshape of [N, C, H, W] to [N, g, C / g, H, W] or [N, g, C / g, H * W] (the first
- * step of a channel shuffle, as PyTorch and our writer spell it), resolved.
+ * step of a channel shuffle, as PyTorch and our writer spell it), resolved. g = 1 and g = C, where
+ * the shuffle leaves the channels in place, are shuffles too (channel_shuffle(x, C) exports so),
+ * but not a Reshape to x's own shape ([N, C, 1, 1] to itself reads as g = C).
  */
 function groupedView(x: Shape, target: number[]): Shape | undefined {
   if (x.length !== 4 || (target.length !== 5 && target.length !== 4)) return undefined;
@@ -686,7 +688,7 @@ function groupedView(x: Shape, target: number[]): Shape | undefined {
   const resolved = resolveTarget(x, target);
   const [rn, g, per, ...space] = resolved;
   const sameSpace = space.length === 2 ? space[0] === h && space[1] === w : space[0] === h * w;
-  return rn === n && g * per === c && sameSpace && Number.isInteger(g) && g > 1 && per > 1 ? resolved : undefined;
+  return rn === n && g * per === c && sameSpace && Number.isInteger(g) && g >= 1 && resolved.join() !== x.join() ? resolved : undefined;
 }
 
 /** The Reshape that ends a channel shuffle: back to the shape of the map it started from. */
