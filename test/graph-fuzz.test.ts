@@ -1,7 +1,7 @@
 // Seeded random graphs against the float64 reference executor: convs of every kind the op table
 // tells apart (1x1, 3x3 to 7x7, strided, dilated, grouped, depthwise, padded on each side apart,
 // the stems' few channels, 1x1 convs large enough for Strassen), SE blocks of both forms,
-// residual sums, concatenations (convs writing into channel slices), pools (ceil mode, padding
+// residual sums (of SE blocks' outputs too), concatenations (convs writing into channel slices), pools (ceil mode, padding
 // counted or not), Pad, channel shuffles, BatchNorm and activations that stay separate, FC heads
 // and softmax; at random map sizes and batches. Each graph runs in every build (SIMD and scalar; the relaxed
 // project: relaxed), with 2 threads, and without Winograd and Strassen; where the graph has no
@@ -13,7 +13,8 @@
 // the same criterion of onnxruntime's output. onnxruntime runs without its graph optimizations:
 // its Pad fusion (microsoft/onnxruntime#18136, #21556) folds a Pad into the pool after it without
 // checking that the pads stay under the kernel, and its pools refuse such pads at load. (Searched once each: 1,500 graphs against the
-// reference, 2,000 through ONNX; none wrong.) A longer local search:
+// reference, 2,000 through ONNX; none wrong. With the later forms, 2,000 of each: a 1x1 conv
+// padded below or right only, and channel shuffles of 1 or C groups, were wrong or refused.) A longer local search:
 // SENET_GRAPH_FUZZ=2000 npx vitest run test/graph-fuzz.test.ts
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/graph/builder.js';
@@ -78,8 +79,11 @@ function randomCase(seed: number): Case {
         gate: pick(r, ['sigmoid', 'hardsigmoid'] as const), as: pick(r, ['fc', 'conv'] as const), bias: r.uniform() < 0.8,
       });
     } else if (u < 0.66) {
+      // A residual sum, of a conv or (as SE-ResNet's blocks) of an SE block's output.
       const k = pick(r, [1, 3]);
-      x = g.sum(x, g.conv(x, c, { kernel: k, pad: k >> 1, act: 'relu' }), pick(r, ['none', 'relu'] as const));
+      let y = g.conv(x, c, { kernel: k, pad: k >> 1, act: 'relu' });
+      if (r.uniform() < 0.5) y = g.squeezeExcite(y, Math.max(1, c >> 1), { as: pick(r, ['fc', 'conv'] as const) });
+      x = r.uniform() < 0.5 ? g.sum(x, y, pick(r, ['none', 'relu'] as const)) : g.sum(y, x, pick(r, ['none', 'relu'] as const));
     } else if (u < 0.76) {
       const a = g.conv(x, int(r, 1, 9), { kernel: 1, act: pick(r, ACTS) });
       const b = g.conv(x, int(r, 1, 9), { kernel: 3, pad: 1, act: pick(r, ACTS) });
