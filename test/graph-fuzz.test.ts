@@ -1,20 +1,22 @@
 // Seeded random graphs against the float64 reference executor: convs of every kind the op table
 // tells apart (1x1, 3x3 to 7x7, strided, dilated, grouped, depthwise, padded on each side apart,
-// the stems' few channels, 1x1 convs large enough for Strassen), SE blocks of both forms,
-// residual sums (of SE blocks' outputs too), concatenations (convs writing into channel slices), pools (ceil mode, padding
-// counted or not), Pad, channel shuffles, BatchNorm and activations that stay separate, FC heads
-// and softmax; at random map sizes and batches. Each graph runs in every build (SIMD and scalar; the relaxed
-// project: relaxed), with 2 threads, and without Winograd and Strassen; where the graph has no
-// BatchNorm (which scales weights before they are stored) also with int8 and fp16 weights, its
-// conv and FC weights first put on that format's grid so that storage is exact. Criterion: 1e-4 of
-// the largest reference output; 2 threads bitwise 1. The cases together must reach every conv
-// algorithm (checked last). The same graphs also go through ONNX: saved (opsets 11 to 21; from 13
-// with fp32, int8 and fp16 weights), run by onnxruntime, read back and run by the engine, within
-// the same criterion of onnxruntime's output. onnxruntime runs without its graph optimizations:
-// its Pad fusion (microsoft/onnxruntime#18136, #21556) folds a Pad into the pool after it without
-// checking that the pads stay under the kernel, and its pools refuse such pads at load. (Searched once each: 1,500 graphs against the
-// reference, 2,000 through ONNX; none wrong. With the later forms, 2,000 of each: a 1x1 conv
-// padded below or right only, and channel shuffles of 1 or C groups, were wrong or refused.) A longer local search:
+// the stems' few channels, 1x1 convs large enough for Strassen), SE blocks of both forms, residual
+// sums (of SE blocks' outputs too), concatenations (convs writing into channel slices), pools (ceil
+// mode, padding counted or not), Pad, channel shuffles, BatchNorm and activations that stay
+// separate, FC heads and softmax; at random map sizes and batches. Each graph runs in every build
+// (SIMD and scalar; the relaxed project: relaxed), with 2 threads, and without Winograd and
+// Strassen; where the graph has no BatchNorm (which scales weights before they are stored) also
+// with int8 and fp16 weights, its conv and FC weights first put on that format's grid so that
+// storage is exact. Criterion: 1e-4 of the largest reference output; 2 threads bitwise 1. The
+// cases together must reach every conv algorithm (checked last).
+// The same graphs also go through ONNX: saved (opsets 11 to 21; from 13 with fp32, int8 and fp16
+// weights), run by onnxruntime, read back and run by the engine, within the same criterion of
+// onnxruntime's output. onnxruntime runs without its graph optimizations: its Pad fusion
+// (microsoft/onnxruntime#18136, #21556) folds a Pad into the pool after it without checking that
+// the pads stay under the kernel, and its pools refuse such pads at load.
+// What the search found (2026-11-29, 2,000 graphs each way): a 1x1 conv padded only below or to
+// the right ran as a plain GEMM (wrong outputs), and channel shuffles of 1 or C groups written by
+// our writer were refused by our reader. A longer local search:
 // SENET_GRAPH_FUZZ=2000 npx vitest run test/graph-fuzz.test.ts
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/graph/builder.js';
