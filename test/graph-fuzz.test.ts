@@ -20,12 +20,13 @@
 // SENET_GRAPH_FUZZ=2000 npx vitest run test/graph-fuzz.test.ts
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GraphBuilder } from '../src/graph/builder.js';
-import type { Activation, Graph, Param } from '../src/graph/ir.js';
+import { halfToFloat, type Activation, type Graph, type Param } from '../src/graph/ir.js';
 import { Random } from '../src/graph/random.js';
 import { windowOutput } from '../src/graph/shapes.js';
 import { roundHalfEven, toHalf } from '../src/graph/storage.js';
 import { loadOnnx } from '../src/onnx/reader.js';
 import { saveOnnx } from '../src/onnx/writer.js';
+import { relDiff } from '../src/cli/bench.js';
 import { createEngine, type Engine } from '../src/runtime/engine.js';
 import type { CompileOptions } from '../src/runtime/session.js';
 import { BACKENDS } from './kernels/harness.js';
@@ -111,11 +112,6 @@ function randomCase(seed: number): Case {
   return { graph: g.build(x), inC, batch: int(r, 1, 3), height, width };
 }
 
-const fromHalf = (h: number) => {
-  const sign = h & 0x8000 ? -1 : 1, e = (h >> 10) & 31, m = h & 1023;
-  return sign * (e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15));
-};
-
 /** The graph with its conv and FC weights on the grid a format stores (int8: a scale a row, as src/graph/storage.ts). */
 function onGrid(graph: Graph, format: 'int8' | 'fp16'): Graph {
   const round = (p: Param): Param => {
@@ -123,27 +119,15 @@ function onGrid(graph: Graph, format: 'int8' | 'fp16'): Graph {
     for (let o = 0; o < p.shape[0]; o++) {
       const r = d.subarray(o * row, (o + 1) * row);
       if (format === 'fp16') {
-        r.forEach((v, i) => { r[i] = fromHalf(toHalf(v)); });
+        r.forEach((v, i) => { r[i] = halfToFloat(toHalf(v)); });
         continue;
       }
-      const scale = r.reduce((m, v) => Math.max(m, Math.abs(v)), 0) / 127 || 1;
-      r.forEach((v, i) => { r[i] = roundHalfEven(v / Math.fround(scale)) * Math.fround(scale); });
+      const scale = Math.fround(r.reduce((m, v) => Math.max(m, Math.abs(v)), 0) / 127) || 1;
+      r.forEach((v, i) => { r[i] = roundHalfEven(v / scale) * scale; });
     }
     return { ...p, data: d };
   };
   return { ...graph, nodes: graph.nodes.map((n) => (n.op === 'conv' || n.op === 'fc' ? { ...n, weight: round(n.weight) } : n)) };
-}
-
-function largest(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-
-function worst(y: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let w = 0;
-  for (let i = 0; i < y.length; i++) w = Math.max(w, Math.abs(y[i] - ref[i]));
-  return w;
 }
 
 const ops = (g: Graph) => g.nodes.map((n) => n.op).join(' ');
@@ -163,14 +147,14 @@ it.each(Array.from({ length: GRAPHS }, (_, i) => SEED + i))('random graph %i', (
   const input = new Random(seed + 1).fill(batch * inC * height * width, (r) => r.normal());
   const dims = { batch, height, width };
   const check = (g: Graph, options: CompileOptions[]) => {
-    const ref = runGraph(g, input, [batch, inC, height, width]).data, scale = largest(ref);
+    const ref = runGraph(g, input, [batch, inC, height, width]).data;
     for (const opts of options) {
       const outputs = engines.map(({ name, engine }) => {
         const s = engine.compile(g, dims, opts);
         if (name === BACKENDS[0]) for (const st of s.profile(input, 1).steps) if (st.op === 'conv') algorithms.add(st.algorithm!);
         const y = s.run(input);
         s.dispose();
-        expect(worst(y, ref), `${name} ${JSON.stringify(opts)}: ${ops(g)}`).toBeLessThanOrEqual(TOLERANCE * scale);
+        expect(relDiff(y, ref), `${name} ${JSON.stringify(opts)}: ${ops(g)}`).toBeLessThanOrEqual(TOLERANCE);
         return y;
       });
       expect(Array.from(outputs.at(-1)!), `2 threads ${JSON.stringify(opts)}`).toEqual(Array.from(outputs[0]));
@@ -195,7 +179,7 @@ it.each(Array.from({ length: GRAPHS }, (_, i) => SEED + i))('random graph %i thr
     const y = s.run(input);
     s.dispose();
     expect(y.length).toBe(ref.length);
-    expect(worst(y, ref), `${name} opset ${opset} ${weights}: ${ops(graph)}`).toBeLessThanOrEqual(TOLERANCE * largest(ref));
+    expect(relDiff(y, ref), `${name} opset ${opset} ${weights}: ${ops(graph)}`).toBeLessThanOrEqual(TOLERANCE);
   }
 });
 
